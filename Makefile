@@ -1,0 +1,94 @@
+# Two commands matter: `make demo` (the whole pipeline offline) and `make test` (every gate CI runs).
+# Each target installs what it needs by itself: .venv (tests, demo), .venv-sam (SAM CLI), node_modules (asl-validator).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+PYTEST_ARGS ?= -n auto
+LAMBDA_PYTHON := python3.12
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help demo test lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools
+
+help:
+	@echo "make demo   - run the retraining pipeline end to end offline (Personalize Local + moto), show results"
+	@echo "make test   - ruff, pytest (all suites), cfn-lint, sam validate --lint, asl-validator"
+	@echo "make build  - sam build (needs $(LAMBDA_PYTHON) on the machine)"
+	@echo "make serve  - the recommendations REST API on http://127.0.0.1:8080 (Swagger UI at /swagger)"
+	@echo "make bench  - benchmarks (prepare step, training, serving, forwarder); bench-quick for CI-size"
+	@echo "make clean  - remove build output and local state (keeps the virtualenvs)"
+
+# ---------------------------------------------------------------- environments
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found - install Python 3.11 or newer"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "make: Python 3.11 or newer is required ($(PYTHON) is $$($(PYTHON) -V))"; exit 1; }
+	@echo "==> installing the Python environment in $(VENV) (pinned by constraints.txt)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	@echo "==> installing SAM CLI in its own virtualenv $(SAM_VENV) (its pins clash with the test environment)"
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	@$(SAM_VENV)/bin/pip install -q -r requirements-sam.txt
+	@touch $@
+
+sam-venv: $(SAM_VENV)/.installed
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm not found - install Node.js 18+ and npm (needed for asl-validator)"; exit 1; }
+	@echo "==> installing node tools (asl-validator) with npm ci"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-tools: node_modules/.installed
+
+# ---------------------------------------------------------------- the two commands
+demo: venv
+	@$(PY) -m offline.demo
+
+test: lint pytest validate
+	@echo "==> all gates passed"
+
+lint: venv
+	@echo "==> ruff"
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check . >/dev/null || { echo "ruff format would change files - run: $(VENV)/bin/ruff format ."; exit 1; }
+
+pytest: venv
+	@echo "==> pytest (unit, contract, integration)"
+	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+validate: venv sam-venv node-tools
+	@echo "==> cfn-lint template.yaml"
+	@$(VENV)/bin/cfn-lint template.yaml
+	@echo "==> sam validate --lint"
+	@$(SAM) validate --lint --template template.yaml
+	@echo "==> asl-validator statemachine/*.asl.json"
+	@for f in statemachine/*.asl.json; do [ -e $$f ] || continue; node_modules/.bin/asl-validator --json-path $$f || exit 1; done
+
+# ---------------------------------------------------------------- build, serve, bench
+build: sam-venv
+	@PY312_DIR=$$($(LAMBDA_PYTHON) -c 'import os, sys; print(os.path.dirname(os.path.realpath(sys.executable)))' 2>/dev/null); \
+	if [ -z "$$PY312_DIR" ]; then echo "make build: $(LAMBDA_PYTHON) not found - the Lambda runtime is python3.12; install it (e.g. pyenv install 3.12) and retry"; exit 1; fi; \
+	echo "==> sam build (Lambda runtime python3.12 from $$PY312_DIR)"; \
+	PATH="$$PY312_DIR:$$PATH" $(SAM) build --template template.yaml
+
+serve: venv
+	@$(PY) -m offline.serve_api
+
+bench: venv
+	@$(PY) -m bench
+
+bench-quick: venv
+	@$(PY) -m bench --quick
+
+clean:
+	rm -rf .aws-sam .personalize-local demo-output .bench-data .pytest_cache .ruff_cache

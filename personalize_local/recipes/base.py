@@ -1,0 +1,120 @@
+"""The contract between Personalize Local's service layer and its recipes.
+
+The service layer (``personalize_local.models``) owns resources, persistence and the wire protocol. A recipe
+only turns a :class:`TrainingData` into a :class:`TrainedModel`, and a trained model only answers the three
+questions Personalize's runtime asks: recommend for a user history, relate to an item, rank an input list.
+Nothing here knows about HTTP, SQLite or boto3.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+
+RecipeType = Literal["USER_PERSONALIZATION", "RELATED_ITEMS", "PERSONALIZED_RANKING"]
+
+# One recommended item: (item id, score). ``score`` is None where Personalize returns no score.
+Scored = tuple[str, float | None]
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """What a solution version trains on, assembled by the service layer from the dataset group.
+
+    ``interactions`` has at least the columns USER_ID (str), ITEM_ID (str), TIMESTAMP (int64, epoch seconds);
+    EVENT_TYPE (str) and EVENT_VALUE (float, NaN when absent) when the schema has them. It already contains the
+    events streamed through PutEvents, and it is already filtered by the solution's ``eventType`` and
+    ``eventValueThreshold``. ``items`` (ITEM_ID + metadata columns) and ``users`` (USER_ID + metadata) are None
+    when the dataset group has no such dataset.
+    """
+
+    interactions: pd.DataFrame
+    items: pd.DataFrame | None = None
+    users: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class HyperParameter:
+    """One hyperparameter as Personalize documents it (name, kind, default, inclusive range)."""
+
+    name: str
+    kind: Literal["int", "float", "bool", "str"]
+    default: str
+    minimum: float | None = None
+    maximum: float | None = None
+    tunable: bool = True
+
+
+class InvalidHyperParameterError(ValueError):
+    """A hyperparameter name or value Personalize would reject; the service maps it to InvalidInputException."""
+
+
+class TrainedModel(ABC):
+    """A trained solution version. Immutable once trained; safe to call from several threads."""
+
+    recipe_type: ClassVar[RecipeType]
+
+    #: The hyperparameters actually used (all of them, defaults filled in), as strings, for DescribeSolutionVersion.
+    hyperparameters: Mapping[str, str]
+
+    @property
+    @abstractmethod
+    def item_ids(self) -> np.ndarray:
+        """Every item the model can return (object array of str), in the order of the masks passed in."""
+
+    def recommend(self, history: Sequence[str], num_results: int, allowed: np.ndarray | None = None) -> list[Scored]:
+        """Top ``num_results`` for a user whose interactions, oldest first, are ``history`` (bulk + live events).
+
+        ``allowed`` is a boolean mask over :attr:`item_ids` produced by a filter (None = everything allowed);
+        filtering happens before truncation. A user with no history gets popular items.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not serve user recommendations")
+
+    def related(self, item_id: str, num_results: int, allowed: np.ndarray | None = None) -> list[Scored]:
+        """Items related to ``item_id`` (RELATED_ITEMS recipes); unknown or too-cold items fall back to popular."""
+        raise NotImplementedError(f"{type(self).__name__} does not serve related items")
+
+    def rank(self, history: Sequence[str], input_list: Sequence[str]) -> list[Scored]:
+        """``input_list`` reordered for the user; unknown items go last without a score."""
+        raise NotImplementedError(f"{type(self).__name__} does not rank")
+
+    @abstractmethod
+    def save(self, directory: Path) -> None:
+        """Write the model under ``directory`` (created by the caller)."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, directory: Path) -> TrainedModel:
+        """Read back what :meth:`save` wrote."""
+
+
+class Recipe(ABC):
+    """A Personalize recipe: its identity, its hyperparameters, and how it trains."""
+
+    name: ClassVar[str]  # e.g. "aws-sims"
+    recipe_type: ClassVar[RecipeType]
+    description: ClassVar[str]
+    hyperparameters: ClassVar[tuple[HyperParameter, ...]] = ()
+
+    @abstractmethod
+    def train(self, data: TrainingData, hyperparameters: Mapping[str, str], seed: int = 0) -> TrainedModel:
+        """Train on ``data`` with validated hyperparameters (see :func:`resolve_hyperparameters`)."""
+
+    @classmethod
+    @abstractmethod
+    def model_class(cls) -> type[TrainedModel]:
+        """The :class:`TrainedModel` subclass this recipe produces (used to load saved models)."""
+
+
+@dataclass
+class SolutionConfigView:
+    """The parts of ``solutionConfig`` a recipe reads, flattened (both hyperparameter maps merged)."""
+
+    algorithm_hyperparameters: dict[str, str] = field(default_factory=dict)
+    feature_transformation_parameters: dict[str, str] = field(default_factory=dict)
