@@ -40,6 +40,14 @@ class TrainingData:
 
 
 @dataclass(frozen=True)
+class ExplorationConfig:
+    """A campaign's ``itemExplorationConfig`` (User-Personalization only), already parsed from strings."""
+
+    weight: float = 0.3  # explorationWeight, 0..1
+    item_age_cutoff_days: float = 30.0  # explorationItemAgeCutOff, counted back from the latest interaction
+
+
+@dataclass(frozen=True)
 class HyperParameter:
     """One hyperparameter as Personalize documents it (name, kind, default, inclusive range)."""
 
@@ -68,11 +76,18 @@ class TrainedModel(ABC):
     def item_ids(self) -> np.ndarray:
         """Every item the model can return (object array of str), in the order of the masks passed in."""
 
-    def recommend(self, history: Sequence[str], num_results: int, allowed: np.ndarray | None = None) -> list[Scored]:
+    def recommend(
+        self,
+        history: Sequence[str],
+        num_results: int,
+        allowed: np.ndarray | None = None,
+        exploration: ExplorationConfig | None = None,
+    ) -> list[Scored]:
         """Top ``num_results`` for a user whose interactions, oldest first, are ``history`` (bulk + live events).
 
         ``allowed`` is a boolean mask over :attr:`item_ids` produced by a filter (None = everything allowed);
-        filtering happens before truncation. A user with no history gets popular items.
+        filtering happens before truncation. A user with no history gets popular items. ``exploration`` (campaign
+        setting; None = no exploration, as in offline evaluation) mixes in new, little-seen items.
         """
         raise NotImplementedError(f"{type(self).__name__} does not serve user recommendations")
 
