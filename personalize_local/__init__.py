@@ -1,1 +1,87 @@
-"""Package."""
+"""Personalize Local: an offline Amazon Personalize that plain boto3 talks to.
+
+``python -m personalize_local serve`` runs it as a server; :func:`local_personalize` runs it in-process::
+
+    with local_personalize(data_dir=tmp_path) as pl:
+        boto3.client("personalize")  # reaches pl.endpoint_url through AWS_ENDPOINT_URL_PERSONALIZE
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from personalize_local.models import BackendConfig, PersonalizeBackend
+from personalize_local.server import PersonalizeServer, data_dir_path
+
+ENDPOINT_VARIABLES = (
+    "AWS_ENDPOINT_URL_PERSONALIZE",
+    "AWS_ENDPOINT_URL_PERSONALIZE_RUNTIME",
+    "AWS_ENDPOINT_URL_PERSONALIZE_EVENTS",
+)
+
+
+@dataclass(frozen=True)
+class LocalPersonalize:
+    """A running in-process Personalize Local."""
+
+    endpoint_url: str
+    data_dir: Path
+    backend: PersonalizeBackend
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The three endpoint variables that point boto3 at this server."""
+        return dict.fromkeys(ENDPOINT_VARIABLES, self.endpoint_url)
+
+
+@contextmanager
+def local_personalize(
+    data_dir: str | Path | None = None,
+    region: str = "us-east-1",
+    account_id: str = "123456789012",
+    *,
+    port: int = 0,
+    step_delay: float = 0.02,
+    max_dataset_groups: int = 5,
+    set_environment: bool = True,
+) -> Iterator[LocalPersonalize]:
+    """Run Personalize Local on 127.0.0.1 (a free port unless ``port`` is given) in a background thread.
+
+    While the block runs, ``AWS_ENDPOINT_URL_PERSONALIZE``, ``..._RUNTIME`` and ``..._EVENTS`` point at it (their
+    previous values are restored on exit). ``data_dir=None`` uses a temporary directory removed on exit; a given
+    directory keeps the state, so a later ``local_personalize`` on it sees the same resources. ``step_delay`` is
+    the pause between two status transitions; ``max_dataset_groups`` the dataset-group quota (AWS default 5).
+    """
+    with tempfile.TemporaryDirectory(prefix="personalize-local-") as scratch:
+        root = data_dir_path(data_dir) if data_dir is not None else Path(scratch)
+        config = BackendConfig(
+            data_dir=root,
+            region=region,
+            account_id=account_id,
+            step_delay=step_delay,
+            max_dataset_groups=max_dataset_groups,
+        )
+        server = PersonalizeServer(config, port=port)
+        saved = {name: os.environ.get(name) for name in ENDPOINT_VARIABLES}
+        server.start()
+        handle = LocalPersonalize(endpoint_url=server.endpoint_url, data_dir=root, backend=server.backend)
+        try:
+            if set_environment:
+                os.environ.update(handle.environment)
+            yield handle
+        finally:
+            if set_environment:
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
+            server.stop()
+
+
+__all__ = ["ENDPOINT_VARIABLES", "LocalPersonalize", "local_personalize"]

@@ -1,0 +1,157 @@
+"""Dataset import: read the CSV files of an ``s3://`` data location through an ordinary boto3 S3 client, check the
+header and every value against the dataset schema, and return one typed DataFrame."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+import boto3
+import numpy as np
+import pandas as pd
+
+from personalize_local.schemas import DatasetSchema, SchemaField
+
+_S3_LOCATION = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
+_ID_FIELDS = {"USER_ID", "ITEM_ID"}
+MAX_ID_LENGTH = 256
+MAX_CATEGORICAL_LENGTH = 1000
+
+
+class DataImportError(ValueError):
+    """Why an import job fails; the message becomes the job's ``failureReason``."""
+
+
+def read_data_location(location: str, schema: DatasetSchema) -> pd.DataFrame:
+    """Every record under ``location`` (one object, or all objects of a ``s3://bucket/prefix/``), typed per schema."""
+    match = _S3_LOCATION.match(location)
+    if not match:
+        raise DataImportError(f"Personalize Local imports only s3:// locations, not {location!r}")
+    bucket, key = match["bucket"], match["key"]
+    s3 = boto3.session.Session().client("s3")
+    try:
+        keys = _list_keys(s3, bucket, key) if key == "" or key.endswith("/") else [key]
+        frames = [_read_object(s3, bucket, object_key, schema) for object_key in keys]
+    except s3.exceptions.NoSuchKey as exc:
+        raise DataImportError(f"Input file s3://{bucket}/{key} does not exist") from exc
+    except s3.exceptions.NoSuchBucket as exc:
+        raise DataImportError(f"Bucket {bucket} does not exist") from exc
+    except s3.exceptions.ClientError as exc:
+        raise DataImportError(f"Cannot read {location}: {exc}") from exc
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys.extend(obj["Key"] for obj in page.get("Contents", []) if not obj["Key"].endswith("/"))
+    if not keys:
+        raise DataImportError(f"No files found under s3://{bucket}/{prefix}")
+    return sorted(keys)
+
+
+def _read_object(s3: Any, bucket: str, key: str, schema: DatasetSchema) -> pd.DataFrame:
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return parse_csv(body, schema, source=f"s3://{bucket}/{key}")
+
+
+def parse_csv(data: bytes, schema: DatasetSchema, source: str) -> pd.DataFrame:
+    """Parse one CSV file (header row of schema field names, ``\\`` escapes) into schema-typed columns."""
+    try:
+        raw = pd.read_csv(
+            io.BytesIO(data),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            escapechar="\\",
+            encoding="utf-8",
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise DataImportError(f"{source}: not a readable CSV file: {exc}") from exc
+    columns = _map_header(_header(data), schema, source)
+    raw.columns = columns
+    out: dict[str, Any] = {}
+    for f in schema.fields:
+        if f.name in raw.columns:
+            out[f.name] = coerce_column(raw[f.name], f, source)
+        else:
+            out[f.name] = _empty_column(f, len(raw))
+    return pd.DataFrame(out)
+
+
+def _header(data: bytes) -> list[str]:
+    """The header row as written (pandas would rename a repeated column to ``NAME.1``)."""
+    first_line = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    return next(csv.reader([first_line], escapechar="\\"), [])
+
+
+def _map_header(header: list[str], schema: DatasetSchema, source: str) -> list[str]:
+    by_upper = {name.upper(): name for name in schema.names}
+    mapped: list[str] = []
+    for column in header:
+        name = by_upper.get(str(column).strip().upper())
+        if name is None:
+            raise DataImportError(
+                f"{source}: header column {column!r} is not a field of the schema ({', '.join(schema.names)})"
+            )
+        if name in mapped:
+            raise DataImportError(f"{source}: header column {column!r} appears twice")
+        mapped.append(name)
+    missing = [f.name for f in schema.fields if not f.nullable and f.name not in mapped]
+    if missing:
+        raise DataImportError(f"{source}: header lacks required column(s) {', '.join(missing)} of the schema")
+    return mapped
+
+
+def _fail(source: str, f: SchemaField, positions: np.ndarray, values: pd.Series, problem: str) -> DataImportError:
+    first = int(positions[0])
+    return DataImportError(
+        f"{source}: line {first + 2}, column {f.name}: {problem} (value {values.iloc[first]!r}); "
+        f"{len(positions)} bad value(s) in this column"
+    )
+
+
+def coerce_column(values: pd.Series, f: SchemaField, source: str) -> pd.Series:
+    """Convert one column of strings to the field's type; DataImportError names the first bad line."""
+    values = values.reset_index(drop=True)
+    empty = (values == "").to_numpy()
+    if empty.any() and not f.nullable and f.base_type != "string":
+        raise _fail(source, f, np.flatnonzero(empty), values, "a value is required")
+    if f.base_type == "string":
+        if f.name in _ID_FIELDS and empty.any():
+            raise _fail(source, f, np.flatnonzero(empty), values, "an id is required")
+        limit = MAX_ID_LENGTH if f.name in _ID_FIELDS else MAX_CATEGORICAL_LENGTH if f.categorical else None
+        if limit is not None:
+            too_long = (values.str.len() > limit).to_numpy()
+            if too_long.any():
+                raise _fail(source, f, np.flatnonzero(too_long), values, f"longer than {limit} characters")
+        result = values.astype("string")
+        return result.mask(pd.Series(empty), pd.NA) if f.nullable else result
+    if f.base_type in ("int", "long"):
+        numbers = pd.to_numeric(values.mask(pd.Series(empty)), errors="coerce")
+        bad = (numbers.isna().to_numpy() & ~empty) | (numbers.notna().to_numpy() & (numbers % 1 != 0).to_numpy())
+        if bad.any():
+            raise _fail(source, f, np.flatnonzero(bad), values, f"not an integer ({f.base_type})")
+        return numbers.astype("Int64") if f.nullable else numbers.astype("int64")
+    if f.base_type in ("float", "double"):
+        numbers = pd.to_numeric(values.mask(pd.Series(empty)), errors="coerce")
+        bad = numbers.isna().to_numpy() & ~empty
+        if bad.any():
+            raise _fail(source, f, np.flatnonzero(bad), values, f"not a number ({f.base_type})")
+        return numbers.astype("float64")
+    if f.base_type == "boolean":
+        lowered = values.str.lower()
+        bad = ~lowered.isin(["true", "false"]).to_numpy() & ~empty
+        if bad.any():
+            raise _fail(source, f, np.flatnonzero(bad), values, "not a boolean (true/false)")
+        return lowered.map({"true": True, "false": False}).astype("boolean")
+    raise DataImportError(f"{source}: column {f.name} has unsupported type {f.base_type}")
+
+
+def _empty_column(f: SchemaField, length: int) -> pd.Series:
+    if f.base_type in ("float", "double"):
+        return pd.Series(np.full(length, np.nan), dtype="float64")
+    dtype = {"string": "string", "int": "Int64", "long": "Int64", "boolean": "boolean"}[f.base_type]
+    return pd.Series([pd.NA] * length, dtype=dtype)

@@ -1,0 +1,182 @@
+"""Solution-version metrics computed the way Amazon Personalize computes them (reference §2).
+
+Protocol (``GetSolutionMetrics``):
+
+1. Users with at least two interactions are eligible for testing; ``round(10%)`` of *all* users (at least one,
+   at most the eligible ones) are drawn with a seeded RNG as test users. Everyone else is a training user.
+2. The recipe trains on the training users' interactions only (plus the Items/Users datasets).
+3. For each test user, interactions are sorted by TIMESTAMP (stable): the newest ``max(1, round(10% of n))``
+   are the truth (their distinct items), the older ones are the input history.
+4. Each test user gets 25 recommendations from the model:
+
+   * USER_PERSONALIZATION: ``model.recommend(input history, 25)`` without filter or exploration;
+   * PERSONALIZED_RANKING: ``model.rank(input history, every item)``, first 25;
+   * RELATED_ITEMS: ``model.related(most recent input item, 25)``.
+
+5. Per user: ``precision_at_K`` = hits in the top K / K; ``mean_reciprocal_rank_at_25`` = 1 / rank of the first
+   hit (0 without one); ``normalized_discounted_cumulative_gain_at_K`` with Personalize's normalisation: the
+   ideal DCG is built from the hits that were found (h hits in the top K → ideal = hits at ranks 1..h), with
+   weight ``1/log(1 + rank)``. Averages over test users, rounded to 4 decimals.
+6. ``coverage`` = distinct items in all test users' top-25 lists / distinct items in Interactions ∪ Items.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from personalize_local.recipes.base import Recipe, TrainedModel, TrainingData
+
+TOP_K = 25
+METRIC_KEYS = (
+    "coverage",
+    "mean_reciprocal_rank_at_25",
+    "normalized_discounted_cumulative_gain_at_5",
+    "normalized_discounted_cumulative_gain_at_10",
+    "normalized_discounted_cumulative_gain_at_25",
+    "precision_at_5",
+    "precision_at_10",
+    "precision_at_25",
+)
+Holdout = Literal["newest_10_percent", "last_item"]
+
+
+@dataclass(frozen=True)
+class TestUser:
+    """One held-out user: the input history (oldest first) and the truth items."""
+
+    user_id: str
+    history: list[str]
+    truth: frozenset[str]
+
+
+@dataclass(frozen=True)
+class EvaluationSplit:
+    """Personalize's split: the training users' interactions and the test users."""
+
+    train: pd.DataFrame
+    test_users: list[TestUser]
+
+
+def _round_half_up(x: float) -> int:
+    return math.floor(x + 0.5)
+
+
+def split_users(interactions: pd.DataFrame, seed: int = 0, holdout: Holdout = "newest_10_percent") -> EvaluationSplit:
+    """Split ``interactions`` into training users and test users (input history / truth), as in the module doc."""
+    frame = interactions.reset_index(drop=True)
+    user_col = frame["USER_ID"].astype(str)
+    sizes = user_col.value_counts()
+    all_users = np.sort(sizes.index.to_numpy().astype(str))
+    eligible = np.sort(sizes[sizes >= 2].index.to_numpy().astype(str))
+    n_test = min(len(eligible), max(1, _round_half_up(0.1 * len(all_users))))
+    rng = np.random.default_rng(seed)
+    test_ids = set(rng.permutation(eligible)[:n_test].tolist())
+    is_test = user_col.isin(test_ids).to_numpy()
+    train = frame.loc[~is_test].reset_index(drop=True)
+    test_rows = frame.loc[is_test, ["USER_ID", "ITEM_ID", "TIMESTAMP"]].copy()
+    test_rows["USER_ID"] = test_rows["USER_ID"].astype(str)
+    test_rows["ITEM_ID"] = test_rows["ITEM_ID"].astype(str)
+    test_rows = test_rows.sort_values(["USER_ID", "TIMESTAMP"], kind="mergesort")
+    test_users: list[TestUser] = []
+    for user_id, group in test_rows.groupby("USER_ID", sort=True):
+        items = group["ITEM_ID"].tolist()
+        n = len(items)
+        n_truth = 1 if holdout == "last_item" else min(n - 1, max(1, _round_half_up(0.1 * n)))
+        test_users.append(TestUser(str(user_id), items[: n - n_truth], frozenset(items[n - n_truth :])))
+    return EvaluationSplit(train, test_users)
+
+
+def ranking_metrics(recommended: Sequence[str], truth: frozenset[str] | set[str]) -> dict[str, float]:
+    """Unrounded per-user metrics of one top-25 list (all keys of :data:`METRIC_KEYS` except coverage)."""
+    rel = np.array([item in truth for item in list(recommended)[:TOP_K]], dtype=bool)
+    out: dict[str, float] = {}
+    hits = np.flatnonzero(rel)
+    out["mean_reciprocal_rank_at_25"] = 1.0 / (int(hits[0]) + 1) if len(hits) else 0.0
+    for k in (5, 10, 25):
+        out[f"normalized_discounted_cumulative_gain_at_{k}"] = ndcg_personalize(rel, k)
+    for k in (5, 10, 25):
+        out[f"precision_at_{k}"] = float(rel[:k].sum()) / k
+    return out
+
+
+def ndcg_personalize(relevance: Sequence[bool] | np.ndarray, k: int) -> float:
+    """NDCG@k with Personalize's normalisation: the ideal DCG places the hits found in the top k at ranks 1..h."""
+    rel = np.asarray(relevance, dtype=float)[:k]
+    weights = 1.0 / np.log(1.0 + np.arange(1, len(rel) + 1))
+    dcg = float((rel * weights).sum())
+    n_hits = int(rel.sum())
+    if n_hits == 0:
+        return 0.0
+    return dcg / float(weights[:n_hits].sum())
+
+
+def ndcg_standard(relevance: Sequence[bool] | np.ndarray, n_relevant: int, k: int) -> float:
+    """Textbook NDCG@k (ideal = min(n_relevant, k) hits at the top), for comparison with the quirk above."""
+    rel = np.asarray(relevance, dtype=float)[:k]
+    weights = 1.0 / np.log(1.0 + np.arange(1, k + 1))
+    ideal = float(weights[: min(n_relevant, k)].sum())
+    return float((rel * weights[: len(rel)]).sum()) / ideal if ideal else 0.0
+
+
+def aggregate(
+    lists: Sequence[Sequence[str]], truths: Sequence[frozenset[str]], n_catalog_items: int
+) -> dict[str, float]:
+    """Personalize's metric map (4 decimals) from per-user top-25 lists, their truths and the catalogue size."""
+    totals = dict.fromkeys(METRIC_KEYS[1:], 0.0)
+    recommended: set[str] = set()
+    for recs, truth in zip(lists, truths, strict=True):
+        recommended.update(list(recs)[:TOP_K])
+        for key, value in ranking_metrics(recs, truth).items():
+            totals[key] += value
+    n = max(1, len(lists))
+    out = {"coverage": round(len(recommended) / n_catalog_items, 4) if n_catalog_items else 0.0}
+    out.update({key: round(value / n, 4) for key, value in totals.items()})
+    return {key: out[key] for key in METRIC_KEYS}
+
+
+def recommendations_for(model: TrainedModel, user: TestUser, k: int = TOP_K) -> list[str]:
+    """The top-``k`` list the protocol asks ``model`` for, by recipe type (see the module doc)."""
+    if model.recipe_type == "RELATED_ITEMS":
+        return [item for item, _ in model.related(user.history[-1], k)] if user.history else []
+    if model.recipe_type == "PERSONALIZED_RANKING":
+        return [item for item, _ in model.rank(user.history, model.item_ids.tolist())[:k]]
+    return [item for item, _ in model.recommend(user.history, k)]
+
+
+def catalog_size(data: TrainingData) -> int:
+    """Distinct items in Interactions ∪ Items (coverage's denominator)."""
+    items = set(data.interactions["ITEM_ID"].astype(str).unique())
+    if data.items is not None and "ITEM_ID" in data.items.columns:
+        items.update(data.items["ITEM_ID"].astype(str).unique())
+    return len(items)
+
+
+def evaluate_model(model: TrainedModel, split: EvaluationSplit, n_catalog_items: int) -> dict[str, float]:
+    """Metrics of an already trained ``model`` on ``split``'s test users."""
+    lists = [recommendations_for(model, user) for user in split.test_users]
+    return aggregate(lists, [user.truth for user in split.test_users], n_catalog_items)
+
+
+def evaluate_solution(
+    recipe: Recipe | type[Recipe],
+    data: TrainingData,
+    hyperparameters: Mapping[str, str],
+    seed: int = 0,
+    holdout: Holdout = "newest_10_percent",
+) -> dict[str, float]:
+    """Personalize's ``GetSolutionMetrics`` map for ``recipe`` trained on 90% of the users of ``data``.
+
+    ``hyperparameters`` are the resolved ones (:func:`~personalize_local.recipes.registry.resolve_hyperparameters`).
+    The same ``seed`` gives the same split. The model trained here is thrown away: the served model is trained by
+    the caller on all users.
+    """
+    instance = recipe() if isinstance(recipe, type) else recipe
+    split = split_users(data.interactions, seed=seed, holdout=holdout)
+    model = instance.train(TrainingData(split.train, data.items, data.users), hyperparameters, seed=seed)
+    return evaluate_model(model, split, catalog_size(data))

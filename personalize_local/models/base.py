@@ -1,0 +1,322 @@
+"""The backend's core: configuration, ARNs, the resource lifecycle (asynchronous create/delete through a background
+worker), name uniqueness, pagination and tags. Resource families build on it (see the sibling modules)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from personalize_local.datafiles import DataFiles
+from personalize_local.exceptions import (
+    InvalidInputException,
+    InvalidNextTokenException,
+    ResourceAlreadyExistsException,
+    ResourceInUseException,
+    TooManyTagsException,
+    resource_not_found,
+)
+from personalize_local.store import MetadataStore, Resource
+
+logger = logging.getLogger("personalize_local")
+
+ACTIVE = "ACTIVE"
+CREATE_PENDING = "CREATE PENDING"
+CREATE_IN_PROGRESS = "CREATE IN_PROGRESS"
+CREATE_FAILED = "CREATE FAILED"
+DELETE_PENDING = "DELETE PENDING"
+DELETE_IN_PROGRESS = "DELETE IN_PROGRESS"
+CREATE_STOPPING = "CREATE STOPPING"
+CREATE_STOPPED = "CREATE STOPPED"
+CREATING = (CREATE_PENDING, CREATE_IN_PROGRESS)
+TRAINING = (CREATE_PENDING, CREATE_IN_PROGRESS, CREATE_STOPPING)  # solution versions can also be stopping
+DELETING = (DELETE_PENDING, DELETE_IN_PROGRESS)
+
+_ARN = re.compile(r"^arn:([a-z\d-]+):personalize:.*:.*:.+$")
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]*$")
+MAX_TAGS = 200
+
+# Human-readable names of the resource kinds, for error messages.
+LABELS = {
+    "dataset-group": "dataset group",
+    "schema": "schema",
+    "dataset": "dataset",
+    "dataset-import-job": "dataset import job",
+    "solution": "solution",
+    "solution-version": "solution version",
+    "campaign": "campaign",
+    "event-tracker": "event tracker",
+    "filter": "filter",
+}
+
+
+class CreateFailed(Exception):
+    """Raised by a create job: the resource ends in CREATE FAILED with this message as ``failureReason``."""
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Where state lives and which region/account the ARNs name."""
+
+    data_dir: Path
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    step_delay: float = 0.02  # seconds between status transitions, so callers must poll as on AWS
+    workers: int = 4
+    seed: int = 0  # the seed of every evaluation split and training run
+    max_dataset_groups: int = 5  # AWS's default (adjustable) quota of dataset groups per region
+
+
+def now() -> float:
+    """Epoch seconds, the wire format of Personalize timestamps."""
+    return round(time.time(), 3)
+
+
+class BackendCore:
+    """State shared by every resource family, and the lifecycle machinery."""
+
+    def __init__(self, config: BackendConfig) -> None:
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = MetadataStore(config.data_dir / "metadata.sqlite3")
+        self.files = DataFiles(config.data_dir)
+        self.lock = threading.RLock()
+        self._executor = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="personalize-local-worker")
+        self._stopping = threading.Event()
+        # kind -> job run while the resource is CREATE IN_PROGRESS; kind -> cleanup run before it is removed.
+        self.create_jobs: dict[str, Callable[[Resource], None]] = {}
+        self.delete_jobs: dict[str, Callable[[Resource], None]] = {}
+
+    # ------------------------------------------------------------------ ARNs and lookups
+    def arn(self, path: str) -> str:
+        """``arn:aws:personalize:<region>:<account>:<path>``."""
+        return f"arn:aws:personalize:{self.config.region}:{self.config.account_id}:{path}"
+
+    @staticmethod
+    def new_id() -> str:
+        """A short random resource id, as in solution-version and event-tracker ARNs."""
+        return uuid.uuid4().hex[:8]
+
+    @staticmethod
+    def check_name(name: str, what: str = "name") -> None:
+        """Personalize's resource-name rule."""
+        if not (1 <= len(name) <= 63) or not _NAME.match(name):
+            raise InvalidInputException(
+                f"Invalid {what} {name!r}: 1-63 characters, letters, digits, - and _, starting with a letter or digit"
+            )
+
+    def get(self, kind: str, arn: str) -> Resource:
+        """The resource of ``kind`` with ``arn``; InvalidInput for a malformed ARN, ResourceNotFound if absent."""
+        if not isinstance(arn, str) or not _ARN.match(arn):
+            raise InvalidInputException(f"Invalid ARN {arn!r} for a {LABELS[kind]}")
+        resource = self.store.get(arn)
+        if resource is None or resource.kind != kind:
+            raise resource_not_found(LABELS[kind], arn)
+        return resource
+
+    def get_active(self, kind: str, arn: str) -> Resource:
+        """Like :meth:`get`, but the resource must be ACTIVE (ResourceInUseException otherwise)."""
+        resource = self.get(kind, arn)
+        if resource.status != ACTIVE:
+            raise ResourceInUseException(
+                f"The {LABELS[kind]} {arn} is not ACTIVE (status {resource.status}); wait until it is"
+            )
+        return resource
+
+    def ensure_unique_name(self, kind: str, name: str, parent: str | None = None) -> None:
+        """ResourceAlreadyExistsException when a resource of ``kind`` (under ``parent``) already has ``name``."""
+        if self.store.find(kind, name=name, parent=parent):
+            raise ResourceAlreadyExistsException(f"A {LABELS[kind]} with the name {name} already exists")
+
+    # ------------------------------------------------------------------ lifecycle
+    def create(self, resource: Resource, tags: list[dict[str, str]] | None = None) -> Resource:
+        """Store a new resource in CREATE PENDING and let the worker take it to ACTIVE or CREATE FAILED."""
+        stamp = now()
+        resource.body.setdefault("status", CREATE_PENDING)
+        resource.body["creationDateTime"] = stamp
+        resource.body["lastUpdatedDateTime"] = stamp
+        tag_map = self.check_tags(tags)
+        self.store.insert(resource)
+        if tag_map:
+            self.store.set_tags(resource.arn, tag_map)
+        self.submit(self.run_create, resource.arn)
+        return resource
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> None:
+        """Run ``fn(*args)`` on the background worker."""
+        if self._stopping.is_set():
+            return
+        future = self._executor.submit(fn, *args)
+        future.add_done_callback(_log_failure)
+
+    def pause(self) -> None:
+        """The artificial delay between two status transitions."""
+        if self.config.step_delay > 0:
+            self._stopping.wait(self.config.step_delay)
+
+    def set_status(self, arn: str, status: str, failure_reason: str | None = None, **fields: Any) -> Resource | None:
+        """Move a resource to ``status`` (and set extra body fields); None when it no longer exists."""
+        with self.lock:
+            resource = self.store.get(arn)
+            if resource is None:
+                return None
+            resource.body["status"] = status
+            resource.body["lastUpdatedDateTime"] = now()
+            if failure_reason is not None:
+                resource.body["failureReason"] = failure_reason
+            resource.body.update(fields)
+            self.store.save(resource)
+            return resource
+
+    def run_create(self, arn: str) -> None:
+        """Worker: CREATE PENDING -> CREATE IN_PROGRESS -> (job) -> ACTIVE or CREATE FAILED.
+
+        A solution version stopped meanwhile (CREATE STOPPING) ends CREATE STOPPED instead.
+        """
+        self.pause()
+        if self._stopped_instead(arn):
+            return
+        resource = self.set_status(arn, CREATE_IN_PROGRESS)
+        if resource is None or self._stopping.is_set():
+            return
+        self.pause()
+        job = self.create_jobs.get(resource.kind)
+        try:
+            if job is not None:
+                job(resource)
+        except CreateFailed as exc:
+            if not self._stopped_instead(arn):
+                self.set_status(arn, CREATE_FAILED, failure_reason=str(exc))
+            return
+        except Exception as exc:  # a bug or an unexpected library error: the resource fails, the server lives
+            logger.exception("creating %s failed", arn)
+            self.set_status(arn, CREATE_FAILED, failure_reason=f"Internal error: {type(exc).__name__}: {exc}")
+            return
+        if self._stopping.is_set() or self._stopped_instead(arn):
+            return
+        self.set_status(arn, ACTIVE)
+
+    def _stopped_instead(self, arn: str) -> bool:
+        """CREATE STOPPING -> CREATE STOPPED (True), or False when the resource was not being stopped."""
+        with self.lock:
+            resource = self.store.get(arn)
+            if resource is None:
+                return True
+            if resource.status != CREATE_STOPPING:
+                return False
+            self.set_status(arn, CREATE_STOPPED)
+            return True
+
+    def delete(self, resource: Resource) -> None:
+        """Start deleting: DELETE PENDING now, DELETE IN_PROGRESS and removal on the worker."""
+        if resource.status in DELETING:
+            raise ResourceInUseException(f"The {LABELS[resource.kind]} {resource.arn} is already being deleted")
+        self.set_status(resource.arn, DELETE_PENDING)
+        self.submit(self.run_delete, resource.arn)
+
+    def run_delete(self, arn: str) -> None:
+        """Worker: DELETE PENDING -> DELETE IN_PROGRESS -> gone (Describe then raises ResourceNotFound)."""
+        self.pause()
+        resource = self.set_status(arn, DELETE_IN_PROGRESS)
+        if resource is None or self._stopping.is_set():
+            return
+        self.pause()
+        cleanup = self.delete_jobs.get(resource.kind)
+        if cleanup is not None:
+            cleanup(resource)
+        self.store.delete(arn)
+
+    def resume(self) -> None:
+        """After a restart: continue every create and delete that was under way when the server stopped."""
+        for kind in LABELS:
+            for resource in self.store.find(kind):
+                if resource.status in TRAINING:
+                    self.submit(self.run_create, resource.arn)
+                elif resource.status in DELETING:
+                    self.submit(self.run_delete, resource.arn)
+
+    def shutdown(self) -> None:
+        """Stop the worker (running jobs finish their current step) and close the store."""
+        self._stopping.set()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self.store.close()
+
+    # ------------------------------------------------------------------ lists and tags
+    @staticmethod
+    def paginate(items: list[Any], next_token: str | None, max_results: int | None) -> tuple[list[Any], str | None]:
+        """One page of ``items`` and the token of the next page (None on the last page)."""
+        size = 100 if max_results is None else max_results
+        if not 1 <= size <= 100:
+            raise InvalidInputException(f"maxResults must be between 1 and 100, got {size}")
+        start = 0
+        if next_token:
+            try:
+                start = int(base64.urlsafe_b64decode(next_token.encode()).decode().removeprefix("offset:"))
+            except ValueError as exc:
+                raise InvalidNextTokenException(f"Invalid nextToken {next_token!r}") from exc
+            if not 0 <= start <= len(items):
+                raise InvalidNextTokenException(f"Invalid nextToken {next_token!r}")
+        end = start + size
+        token = base64.urlsafe_b64encode(f"offset:{end}".encode()).decode() if end < len(items) else None
+        return items[start:end], token
+
+    @staticmethod
+    def check_tags(tags: list[dict[str, str]] | None) -> dict[str, str]:
+        """The tag list of a request as a dict (at most 200 tags)."""
+        tag_map = {tag["tagKey"]: tag["tagValue"] for tag in tags or []}
+        if len(tag_map) > MAX_TAGS:
+            raise TooManyTagsException(f"At most {MAX_TAGS} tags per resource, got {len(tag_map)}")
+        return tag_map
+
+    def tagged_resource(self, arn: str) -> Resource:
+        """Any taggable resource by ARN."""
+        if not isinstance(arn, str) or not _ARN.match(arn):
+            raise InvalidInputException(f"Invalid resource ARN {arn!r}")
+        resource = self.store.get(arn)
+        if resource is None:
+            raise resource_not_found("resource", arn)
+        return resource
+
+    def tag_resource(self, resourceArn: str, tags: list[dict[str, str]]) -> dict[str, Any]:
+        """TagResource."""
+        self.tagged_resource(resourceArn)
+        merged = {**self.store.tags(resourceArn), **self.check_tags(tags)}
+        self.check_tags([{"tagKey": k, "tagValue": v} for k, v in merged.items()])
+        self.store.set_tags(resourceArn, merged)
+        return {}
+
+    def untag_resource(self, resourceArn: str, tagKeys: list[str]) -> dict[str, Any]:
+        """UntagResource."""
+        self.tagged_resource(resourceArn)
+        self.store.remove_tags(resourceArn, tagKeys)
+        return {}
+
+    def list_tags_for_resource(self, resourceArn: str) -> dict[str, Any]:
+        """ListTagsForResource."""
+        self.tagged_resource(resourceArn)
+        return {"tags": [{"tagKey": k, "tagValue": v} for k, v in self.store.tags(resourceArn).items()]}
+
+
+def pick(body: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The members of a Describe document that a List summary shape has."""
+    return {key: body[key] for key in keys if key in body}
+
+
+def with_token(response: dict[str, Any], token: str | None) -> dict[str, Any]:
+    """Add ``nextToken`` to a List response when there is another page."""
+    if token:
+        response["nextToken"] = token
+    return response
+
+
+def _log_failure(future: Any) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.error("background job failed", exc_info=future.exception())

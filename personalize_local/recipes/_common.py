@@ -1,0 +1,161 @@
+"""Building blocks shared by the recipes: the item universe, interaction matrices, top-k, persistence."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from personalize_local.recipes.base import Scored, TrainingData
+
+MODEL_JSON = "model.json"
+ARRAYS_NPZ = "arrays.npz"
+
+
+def item_universe(data: TrainingData) -> np.ndarray:
+    """Every item a model may return: items with interactions plus items of the Items dataset, sorted (str)."""
+    ids = pd.unique(data.interactions["ITEM_ID"].astype(str))
+    if data.items is not None and "ITEM_ID" in data.items.columns:
+        ids = np.union1d(ids, data.items["ITEM_ID"].astype(str).to_numpy())
+    return np.sort(np.asarray(ids, dtype=object))
+
+
+@dataclass(frozen=True)
+class InteractionMatrix:
+    """Interactions as a binary user × item CSR matrix (duplicates collapsed) over a fixed item universe."""
+
+    user_ids: np.ndarray  # object array of str, row order
+    item_ids: np.ndarray  # object array of str, column order
+    matrix: sp.csr_matrix  # float32, 1.0 where the user interacted with the item
+
+    @classmethod
+    def build(cls, interactions: pd.DataFrame, item_ids: np.ndarray) -> InteractionMatrix:
+        """Binary matrix of ``interactions`` (USER_ID, ITEM_ID) over ``item_ids`` (items outside are dropped)."""
+        users = interactions["USER_ID"].astype(str).to_numpy()
+        items = interactions["ITEM_ID"].astype(str).to_numpy()
+        cols = item_index(item_ids, items)
+        keep = cols >= 0
+        user_codes, user_ids = pd.factorize(users[keep], sort=True)
+        matrix = sp.csr_matrix(
+            (np.ones(int(keep.sum()), dtype=np.float32), (user_codes, cols[keep])),
+            shape=(len(user_ids), len(item_ids)),
+        )
+        matrix.sum_duplicates()
+        matrix.data[:] = 1.0
+        return cls(np.asarray(user_ids, dtype=object), item_ids, matrix)
+
+    def item_user_counts(self) -> np.ndarray:
+        """Number of unique users per item (int64)."""
+        return np.asarray(self.matrix.getnnz(axis=0), dtype=np.int64)
+
+
+def item_index(item_ids: np.ndarray, wanted: Sequence[str] | np.ndarray) -> np.ndarray:
+    """Positions of ``wanted`` in the sorted ``item_ids`` (-1 where absent)."""
+    wanted_arr = np.asarray(wanted, dtype=object).astype(str)
+    if len(item_ids) == 0 or len(wanted_arr) == 0:
+        return np.full(len(wanted_arr), -1, dtype=np.int64)
+    pos = np.searchsorted(item_ids.astype(str), wanted_arr)
+    pos = np.clip(pos, 0, len(item_ids) - 1)
+    found = item_ids[pos] == wanted_arr
+    return np.where(found, pos, -1).astype(np.int64)
+
+
+class ItemLookup:
+    """Fast item-id → column lookups for serving (a dict built once per model)."""
+
+    def __init__(self, item_ids: np.ndarray) -> None:
+        self._index = {item: i for i, item in enumerate(item_ids.tolist())}
+
+    def get(self, item_id: str) -> int:
+        """Column of ``item_id`` or -1."""
+        return self._index.get(str(item_id), -1)
+
+    def codes(self, items: Sequence[str]) -> np.ndarray:
+        """Columns of the known ``items``, in order, unknown ones dropped."""
+        idx = self._index
+        return np.fromiter((idx[i] for i in map(str, items) if i in idx), dtype=np.int64)
+
+
+def popularity_order(counts: np.ndarray, item_ids: np.ndarray) -> np.ndarray:
+    """Item positions by descending count, ties broken by item id (item_ids is sorted, so by position)."""
+    return np.lexsort((np.arange(len(counts)), -counts.astype(np.float64))).astype(np.int64)
+
+
+def take_allowed(
+    order: np.ndarray, allowed: np.ndarray | None, k: int, exclude: np.ndarray | None = None
+) -> np.ndarray:
+    """The first ``k`` positions of ``order`` that ``allowed`` permits and that are not in ``exclude``."""
+    if k <= 0:
+        return order[:0]
+    keep = np.ones(len(order), dtype=bool) if allowed is None else allowed[order]
+    if exclude is not None and len(exclude):
+        keep &= ~np.isin(order, exclude)
+    return order[keep][:k]
+
+
+def top_k(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the ``k`` highest ``scores`` among ``allowed`` ones, best first (ties: lower position first)."""
+    if allowed is not None:
+        scores = np.where(allowed, scores, -np.inf)
+    k = min(k, int(np.isfinite(scores).sum()))
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    order = np.lexsort((part, -scores[part]))
+    return part[order].astype(np.int64)
+
+
+def unscored(item_ids: np.ndarray, positions: np.ndarray) -> list[Scored]:
+    """``positions`` as (item id, None) pairs."""
+    return [(item_ids[p], None) for p in positions.tolist()]
+
+
+def save_model(directory: Path, meta: Mapping[str, object], arrays: Mapping[str, np.ndarray]) -> None:
+    """Write ``meta`` as JSON and ``arrays`` as one npz (string arrays stored as unicode, no pickle)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MODEL_JSON).write_text(json.dumps(meta, indent=1, sort_keys=True))
+    stored = {name: (arr.astype(str) if arr.dtype == object else arr) for name, arr in arrays.items()}
+    np.savez(directory / ARRAYS_NPZ, **stored)
+
+
+def load_model(directory: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """Read back :func:`save_model`; unicode arrays come back as object arrays of str."""
+    meta = json.loads((directory / MODEL_JSON).read_text())
+    with np.load(directory / ARRAYS_NPZ, allow_pickle=False) as npz:
+        arrays = {name: (npz[name].astype(object) if npz[name].dtype.kind == "U" else npz[name]) for name in npz.files}
+    return meta, arrays
+
+
+def save_sparse(directory: Path, name: str, matrix: sp.csr_matrix) -> None:
+    """Write a CSR matrix as ``<name>.npz`` (scipy's format, no pickle)."""
+    sp.save_npz(directory / f"{name}.npz", matrix.tocsr())
+
+
+def load_sparse(directory: Path, name: str) -> sp.csr_matrix:
+    """Read a matrix written by :func:`save_sparse`."""
+    return sp.load_npz(directory / f"{name}.npz").tocsr()
+
+
+def gram(matrix: sp.csr_matrix, rows_per_chunk: int = 20000) -> np.ndarray:
+    """Dense item × item co-occurrence ``XᵀX`` (float32), accumulated over user chunks to bound peak memory."""
+    n_items = matrix.shape[1]
+    out = np.zeros((n_items, n_items), dtype=np.float32)
+    csr = matrix.tocsr().astype(np.float32)
+    for start in range(0, csr.shape[0], rows_per_chunk):
+        block = csr[start : start + rows_per_chunk]
+        out += (block.T @ block).toarray()
+    return out
+
+
+def trim_users(matrix: InteractionMatrix, low_pct: float, high_pct: float) -> np.ndarray:
+    """Boolean row mask keeping users whose history length lies within the [low, high] percentiles."""
+    lengths = matrix.matrix.getnnz(axis=1)
+    if len(lengths) == 0:
+        return np.zeros(0, dtype=bool)
+    low, high = np.quantile(lengths, [low_pct, high_pct])
+    return (lengths >= low) & (lengths <= high)

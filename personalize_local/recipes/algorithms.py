@@ -1,0 +1,206 @@
+"""The collaborative-filtering building blocks behind User-Personalization: EASE (closed form) and iALS.
+
+Both score a user from their history alone (a weighted item vector), so new users and live events need no
+retraining: EASE multiplies the history by its item-item weight matrix, iALS folds the user in with
+``implicit``'s ``recalculate_user`` (one least-squares solve against the fixed item factors).
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from personalize_local.recipes._common import gram
+
+# EASE inverts a dense n×n matrix (O(n³): ~15 s at 5k items, minutes beyond 10k on 2 cores): use it only below this.
+EASE_MAX_ITEMS = 12_000
+# Below this size a single BLAS thread inverts faster than several (thread start-up dominates).
+SMALL_MATRIX = 2500
+
+
+def physical_memory_bytes() -> int:
+    """Total RAM of this machine (0 when unknown)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def ease_feasible(n_items: int) -> bool:
+    """Whether EASE fits: at most :data:`EASE_MAX_ITEMS` items and its matrices within a third of RAM."""
+    memory = physical_memory_bytes()
+    return n_items <= EASE_MAX_ITEMS and (memory == 0 or 3 * 8 * n_items**2 < memory / 3)
+
+
+class ScoringCore(ABC):
+    """Raw (pre-softmax) item scores from weighted user histories."""
+
+    kind: str
+
+    @abstractmethod
+    def score_batch(self, histories: sp.csr_matrix) -> np.ndarray:
+        """Dense (users × items) raw scores for the rows of ``histories`` (weights over items)."""
+
+    def score_one(self, positions: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Raw scores (items,) for one history given as item positions and weights."""
+        n_items = self.n_items
+        row = sp.csr_matrix(
+            (weights.astype(np.float32), positions.astype(np.int32), np.array([0, len(positions)])),
+            shape=(1, n_items),
+        )
+        return self.score_batch(row)[0]
+
+    @property
+    @abstractmethod
+    def n_items(self) -> int:
+        """Catalogue size."""
+
+    @abstractmethod
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What to persist."""
+
+
+class EaseCore(ScoringCore):
+    """Steck's EASE: ``B = I - P / diag(P)`` with ``P = (XᵀX + λI)⁻¹``, zero diagonal; scores = history · B.
+
+    Only items with training interactions take part (the others would have all-zero rows and columns), so the
+    dense matrices are (active × active) even when the Items dataset lists many more items.
+    """
+
+    kind = "ease"
+
+    def __init__(self, active: np.ndarray, weights: np.ndarray, n_items: int) -> None:
+        self.active = active.astype(np.int64)
+        self.weights = weights
+        self._n_items = n_items
+
+    @classmethod
+    def fit(cls, cooccurrence: np.ndarray, lambda_factor: float, degree_exponent: float = 0.0) -> EaseCore:
+        """Closed-form fit from the item co-occurrence (Gram) matrix.
+
+        ``degree_exponent`` γ fits EASE on the column-normalised matrix ``X·D^-γ`` (D = item interaction counts),
+        which predicts popular items less eagerly and raises coverage; γ = 0 is plain EASE. λ is
+        ``lambda_factor`` times the mean diagonal of the (normalised) Gram matrix.
+        """
+        active = np.flatnonzero(np.diag(cooccurrence) > 0)
+        g = cooccurrence[np.ix_(active, active)].astype(np.float64)
+        if degree_exponent:
+            scale = np.power(np.diag(g), -degree_exponent)
+            g *= scale[:, None]
+            g *= scale[None, :]
+        g[np.diag_indices_from(g)] += lambda_factor * float(np.mean(np.diag(g))) if len(active) else 0.0
+        with threadpool_limits(limits=1 if len(active) < SMALL_MATRIX else None, user_api="blas"):
+            p = np.linalg.inv(g)
+        del g
+        b = p / (-np.diag(p))
+        b[np.diag_indices_from(b)] = 0.0
+        return cls(active, b.astype(np.float32), cooccurrence.shape[0])
+
+    @property
+    def n_items(self) -> int:
+        """Catalogue size."""
+        return self._n_items
+
+    def score_batch(self, histories: sp.csr_matrix) -> np.ndarray:
+        """``histories @ B`` (zero for inactive items)."""
+        out = np.zeros((histories.shape[0], self._n_items), dtype=np.float32)
+        out[:, self.active] = np.asarray(histories.tocsc()[:, self.active] @ self.weights, dtype=np.float32)
+        return out
+
+    def score_one(self, positions: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Weighted sum of the history items' rows of B."""
+        out = np.zeros(self._n_items, dtype=np.float32)
+        rows = np.searchsorted(self.active, positions)
+        rows = np.clip(rows, 0, max(len(self.active) - 1, 0))
+        known = (len(self.active) > 0) & (self.active[rows] == positions) if len(positions) else np.zeros(0, bool)
+        if np.any(known):
+            out[self.active] = weights[known].astype(np.float32) @ self.weights[rows[known]]
+        return out
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The active items and their weight matrix."""
+        return {
+            "ease_active": self.active,
+            "ease_weights": self.weights,
+            "ease_n_items": np.array([self._n_items]),
+        }
+
+
+@contextmanager
+def _single_threaded_blas() -> Iterator[None]:
+    """implicit parallelises itself and warns when BLAS is multi-threaded too: limit BLAS for the call only."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+class IalsCore(ScoringCore):
+    """Hu–Koren–Volinsky implicit ALS from the ``implicit`` library; users folded in with ``recalculate_user``."""
+
+    kind = "ials"
+
+    def __init__(self, item_factors: np.ndarray, factors: int, regularization: float, alpha: float) -> None:
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        self.model = AlternatingLeastSquares(factors=factors, regularization=regularization, alpha=alpha, num_threads=1)
+        self.model.item_factors = np.ascontiguousarray(item_factors, dtype=np.float32)
+        self.model.user_factors = np.zeros((0, item_factors.shape[1]), dtype=np.float32)
+        _ = self.model.YtY  # computed once here, so serving threads only read it
+        self.factors, self.regularization, self.alpha = factors, regularization, alpha
+
+    @classmethod
+    def fit(
+        cls, matrix: sp.csr_matrix, factors: int, regularization: float, alpha: float, iterations: int, seed: int
+    ) -> IalsCore:
+        """Fit on a (users × items) confidence matrix."""
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        with _single_threaded_blas():
+            model = AlternatingLeastSquares(
+                factors=factors,
+                regularization=regularization,
+                alpha=alpha,
+                iterations=iterations,
+                random_state=seed,
+                num_threads=0,
+            )
+            model.fit(matrix.tocsr().astype(np.float32), show_progress=False)
+        return cls(np.asarray(model.item_factors), factors, regularization, alpha)
+
+    @property
+    def n_items(self) -> int:
+        """Catalogue size."""
+        return self.model.item_factors.shape[0]
+
+    def score_batch(self, histories: sp.csr_matrix) -> np.ndarray:
+        """Fold every row in, then dot with the item factors."""
+        n = histories.shape[0]
+        if n == 0:
+            return np.zeros((0, self.n_items), dtype=np.float32)
+        users = self.model.recalculate_user(np.arange(n), histories.tocsr().astype(np.float32))
+        return np.asarray(users @ self.model.item_factors.T, dtype=np.float32)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Item factors and the parameters fold-in needs."""
+        return {
+            "ials_item_factors": self.model.item_factors,
+            "ials_params": np.array([self.factors, self.regularization, self.alpha], dtype=np.float64),
+        }
+
+
+def load_core(kind: str, arrays: dict[str, np.ndarray]) -> ScoringCore:
+    """Rebuild a core saved with :meth:`ScoringCore.arrays`."""
+    if kind == "ease":
+        return EaseCore(arrays["ease_active"], arrays["ease_weights"], int(arrays["ease_n_items"][0]))
+    factors, regularization, alpha = arrays["ials_params"].tolist()
+    return IalsCore(arrays["ials_item_factors"], int(factors), regularization, alpha)
+
+
+def co_occurrence(matrix: sp.csr_matrix) -> np.ndarray:
+    """The Gram matrix EASE is fitted from (binary user × item input)."""
+    return gram(matrix)

@@ -1,0 +1,105 @@
+"""Item exploration for User-Personalization (``campaignConfig.itemExplorationConfig``).
+
+AWS does not publish its mechanics; the emulation here is explicit and deterministic:
+
+* An item is *explorable* when its age is at most ``explorationItemAgeCutOff`` days, counted back from the latest
+  interaction in the training data. Age comes from ``CREATION_TIMESTAMP`` of the Items dataset; without one, from
+  the item's first interaction; an item with neither counts as brand new (reference §1.4).
+* ``explorationWeight`` is the share of the returned list given to explorable items: position ``p`` (0-based)
+  holds an exploration item when ``floor((p + 1) * w) > floor(p * w)``, so w = 0.3 puts them at positions 3, 6,
+  9, … and w = 0 turns exploration off. Explorable items the model already ranks in the list stay where they are.
+* Explorable items are ordered by how well their categorical metadata matches the user's history (cosine
+  similarity of the items' one-hot metadata), then by the model's own score, then by recency.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+DAY_SECONDS = 86400.0
+_TEXTUAL_MEAN_LENGTH = 200  # longer string columns are textual (e.g. SYNOPSIS), not categorical
+_SKIP_COLUMNS = {"ITEM_ID", "CREATION_TIMESTAMP"}
+
+
+def item_creation_times(
+    item_ids: np.ndarray, interactions: pd.DataFrame, items: pd.DataFrame | None
+) -> tuple[np.ndarray, float]:
+    """Creation time (epoch seconds, float64) per item, and the latest interaction time."""
+    latest = float(interactions["TIMESTAMP"].max()) if len(interactions) else 0.0
+    first = interactions.groupby(interactions["ITEM_ID"].astype(str))["TIMESTAMP"].min()
+    created = pd.Series(np.nan, index=pd.Index(item_ids.astype(str)))
+    if items is not None and "CREATION_TIMESTAMP" in items.columns:
+        declared = pd.to_numeric(items["CREATION_TIMESTAMP"], errors="coerce")
+        declared.index = items["ITEM_ID"].astype(str)
+        declared = declared[~declared.index.duplicated(keep="last")]
+        created = declared.reindex(created.index)
+    created = created.fillna(first.reindex(created.index)).fillna(latest)
+    return created.to_numpy(dtype=np.float64), latest
+
+
+def item_features(item_ids: np.ndarray, items: pd.DataFrame | None) -> sp.csr_matrix | None:
+    """Row-normalised one-hot matrix (items × ``COLUMN=value`` tokens) of the categorical string columns."""
+    if items is None or "ITEM_ID" not in items.columns:
+        return None
+    table = items.drop_duplicates("ITEM_ID", keep="last")
+    table.index = pd.Index(table["ITEM_ID"].astype(str).to_numpy(dtype=object))
+    table = table.reindex(item_ids.astype(str))
+    blocks = []
+    for column in table.columns:
+        if column in _SKIP_COLUMNS or pd.api.types.is_numeric_dtype(table[column]):
+            continue
+        text = table[column].astype("string")
+        if text.str.len().mean(skipna=True) > _TEXTUAL_MEAN_LENGTH:
+            continue
+        dummies = text.str.get_dummies(sep="|")
+        if dummies.shape[1]:
+            blocks.append(sp.csr_matrix(dummies.to_numpy(dtype=np.float32)))
+    if not blocks:
+        return None
+    matrix = sp.hstack(blocks).tocsr()
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.diags(1.0 / norms).dot(matrix).tocsr().astype(np.float32)
+
+
+def exploration_positions(num_results: int, weight: float) -> list[int]:
+    """Positions (0-based) of a ``num_results`` list reserved for exploration items at ``weight``."""
+    return [p for p in range(num_results) if np.floor((p + 1) * weight) > np.floor(p * weight)]
+
+
+def rank_explorable(
+    candidates: np.ndarray,
+    features: sp.csr_matrix | None,
+    history: np.ndarray,
+    logits: np.ndarray,
+    created: np.ndarray,
+) -> np.ndarray:
+    """``candidates`` (positions) ordered by metadata match with ``history``, then model score, then recency."""
+    if len(candidates) == 0:
+        return candidates
+    match = np.zeros(len(candidates), dtype=np.float64)
+    if features is not None and len(history):
+        profile = np.asarray(features[history].sum(axis=0)).ravel()
+        norm = np.linalg.norm(profile)
+        if norm > 0:
+            match = np.asarray(features[candidates] @ (profile / norm)).ravel()
+    order = np.lexsort((-created[candidates], -logits[candidates], -np.round(match, 6)))
+    return candidates[order]
+
+
+def merge(exploit: list[int], explore: list[int], num_results: int, weight: float) -> list[int]:
+    """Interleave exploration items into the exploitation list at :func:`exploration_positions`."""
+    slots = set(exploration_positions(num_results, weight))
+    out: list[int] = []
+    exploit_iter, explore_iter = iter(exploit), iter(explore)
+    for p in range(num_results):
+        source = explore_iter if p in slots else exploit_iter
+        item = next(source, None)
+        if item is None:
+            item = next(exploit_iter if p in slots else explore_iter, None)
+        if item is None:
+            break
+        out.append(item)
+    return out

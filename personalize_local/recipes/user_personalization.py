@@ -1,0 +1,554 @@
+"""``aws-user-personalization`` and ``aws-personalized-ranking``: a personalised model with softmax scores.
+
+Training ("choosing the algorithm", as Personalize does internally):
+
+1. Users outside the [min, max]_user_history_length_percentile band are left out.
+2. The training users are split once more with Personalize's protocol (90% fit / 10% validation, newest 10% of a
+   validation user's interactions as truth) — the evaluation's test users are never seen here.
+3. Candidates are fitted on the fit users: EASE at two regularisation strengths when the catalogue is small
+   enough (≤ 20k items and memory allows), and iALS (``implicit``) with ``hidden_dimension`` factors. Each is
+   scored on the validation users with and without two inference options: recency weighting of the history
+   (only when ``recency_mask`` is true; half-life ``bptt`` events) and demotion of items the user already has
+   (by the repeat rate observed in the data). The best NDCG@10 wins.
+4. The softmax temperature is fitted on the validation users (maximum likelihood of their truth items), and the
+   winner is refitted on all training users. Everything chosen is recorded in ``hyperparameters`` (``local_*``).
+
+Serving: scores are a softmax over the full catalogue (they sum to 1). Users are always scored from their history
+(bulk + live events, folded in without retraining); a user without known history gets the popularity
+distribution. Items without training interactions rank after every known item unless exploration surfaces them.
+Recommendations do not remove items the user already has (Personalize does not either; use a filter) — the
+learned repeat demotion only lowers them when the data says users rarely repeat.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from personalize_local.metrics import TestUser, aggregate, split_users
+from personalize_local.recipes import hyperparameters as hp
+from personalize_local.recipes._common import (
+    InteractionMatrix,
+    ItemLookup,
+    item_universe,
+    load_model,
+    save_model,
+    top_k,
+    trim_users,
+)
+from personalize_local.recipes.algorithms import (
+    EaseCore,
+    IalsCore,
+    ScoringCore,
+    co_occurrence,
+    ease_feasible,
+    load_core,
+)
+from personalize_local.recipes.base import (
+    ExplorationConfig,
+    HyperParameter,
+    Recipe,
+    RecipeType,
+    Scored,
+    TrainedModel,
+    TrainingData,
+)
+from personalize_local.recipes.exploration import (
+    DAY_SECONDS,
+    exploration_positions,
+    item_creation_times,
+    item_features,
+    merge,
+    rank_explorable,
+)
+
+HRNN_HYPERPARAMETERS: tuple[HyperParameter, ...] = (
+    HyperParameter("hidden_dimension", "int", "149", 32, 256),
+    HyperParameter("bptt", "int", "32", 2, 32),
+    HyperParameter("recency_mask", "bool", "True"),
+    HyperParameter("min_user_history_length_percentile", "float", "0.0", 0.0, 1.0, tunable=False),
+    HyperParameter("max_user_history_length_percentile", "float", "0.99", 0.0, 1.0, tunable=False),
+)
+
+#: EASE (λ as a multiple of the mean Gram diagonal, degree-normalisation exponent γ); iALS (regularization, alpha,
+#: iterations) with ``hidden_dimension`` factors. Larger catalogues try fewer EASE settings (each is an inversion).
+EASE_SETTINGS = ((1.0, 0.5), (4.0, 0.5), (4.0, 0.25), (4.0, 0.0))
+EASE_SETTINGS_LARGE = ((1.0, 0.5), (4.0, 0.25))
+EASE_LARGE_ITEMS = 4000
+IALS_SETTINGS = ((1.0, 16.0, 15),)
+IALS_SETTINGS_LARGE = ((1.0, 16.0, 15), (1.0, 4.0, 15))
+#: Among candidates whose validation NDCG@10 is within this share of the best, the widest coverage wins.
+NDCG_TOLERANCE = 0.02
+MAX_VALIDATION_USERS = 2000
+RECENCY_FLOOR = 0.2
+TEMPERATURE_GRID = np.logspace(-2.5, 1.0, 22)
+
+
+@dataclass(frozen=True)
+class InferenceOptions:
+    """How a history becomes scores.
+
+    ``recency_half_life``: history weights halve every that many events back (0 = all events weigh the same).
+    ``repeat_share``: None = one softmax over every item; a number r = a mixture in which the user's own items
+    share probability r and all other items share 1 - r (each group keeps the model's softmax inside it). With r
+    at the data's repeat rate, a catalogue nobody re-rates ranks a user's own items after everything else.
+    """
+
+    recency_half_life: float = 0.0
+    repeat_share: float | None = None
+
+
+def history_weights(n: int, half_life: float) -> np.ndarray:
+    """Weights of a history of ``n`` events, oldest first (1 for the newest)."""
+    if half_life <= 0:
+        return np.ones(n, dtype=np.float32)
+    age = np.arange(n - 1, -1, -1, dtype=np.float64)
+    return np.maximum(RECENCY_FLOOR, 0.5 ** (age / half_life)).astype(np.float32)
+
+
+def collapse(positions: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique positions with the weight of their most recent occurrence."""
+    rev_pos, rev_w = positions[::-1], weights[::-1]
+    unique, first = np.unique(rev_pos, return_index=True)
+    return unique, rev_w[first]
+
+
+def histories_matrix(lookup: ItemLookup, histories: Sequence[Sequence[str]], n_items: int, half_life: float):
+    """CSR (users × items) of weighted histories plus each row's known positions."""
+    indptr, indices, data, rows = [0], [], [], []
+    for history in histories:
+        codes = lookup.codes(history)
+        pos, w = collapse(codes, history_weights(len(codes), half_life))
+        indices.append(pos)
+        data.append(w)
+        rows.append(pos)
+        indptr.append(indptr[-1] + len(pos))
+    matrix = sp.csr_matrix(
+        (
+            np.concatenate(data) if data else np.empty(0, np.float32),
+            np.concatenate(indices) if indices else np.empty(0, np.int64),
+            np.array(indptr),
+        ),
+        shape=(len(histories), n_items),
+    )
+    return matrix, rows
+
+
+def fix_cold(raw: np.ndarray, cold: np.ndarray) -> np.ndarray:
+    """Items without training interactions get the row minimum of the known items (rank last)."""
+    if cold.any() and (~cold).any():
+        raw = raw.copy()
+        floor = raw[..., ~cold].min(axis=-1, keepdims=True)
+        raw[..., cold] = np.broadcast_to(floor, raw[..., cold].shape)
+    return raw
+
+
+MIN_REPEAT_SHARE = 1e-6
+
+
+def _log_softmax_over(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    sub = z[mask]
+    if len(sub) == 0:
+        return sub
+    top = sub.max()
+    return sub - (top + np.log(np.exp(sub - top).sum()))
+
+
+def log_probabilities(logits: np.ndarray, seen: np.ndarray, repeat_share: float | None) -> np.ndarray:
+    """Log-probabilities over the catalogue: a plain log-softmax, or the repeat mixture (see InferenceOptions)."""
+    z = logits.astype(np.float64)
+    mask = np.zeros(len(z), dtype=bool)
+    mask[seen] = True
+    if repeat_share is None or not mask.any() or mask.all():
+        return _log_softmax_over(z, np.ones(len(z), dtype=bool))
+    r = min(max(repeat_share, MIN_REPEAT_SHARE), 1 - MIN_REPEAT_SHARE)
+    out = np.empty_like(z)
+    out[mask] = np.log(r) + _log_softmax_over(z, mask)
+    out[~mask] = np.log1p(-r) + _log_softmax_over(z, ~mask)
+    return out
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Numerically stable softmax along the last axis (float64)."""
+    z = logits.astype(np.float64) - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class UserPersonalizationModel(TrainedModel):
+    """A scoring core (EASE or iALS) plus temperature, inference options and exploration data."""
+
+    recipe_type: ClassVar[RecipeType] = "USER_PERSONALIZATION"
+
+    def __init__(
+        self,
+        item_ids: np.ndarray,
+        core: ScoringCore,
+        temperature: float,
+        options: InferenceOptions,
+        train_counts: np.ndarray,
+        created: np.ndarray,
+        latest: float,
+        features: sp.csr_matrix | None,
+        hyperparameters: Mapping[str, str],
+    ) -> None:
+        self._item_ids = item_ids
+        self.core = core
+        self.temperature = temperature
+        self.options = options
+        self.train_counts = train_counts
+        self.cold = train_counts == 0
+        self.created = created
+        self.latest = latest
+        self.features = features
+        self.hyperparameters = dict(hyperparameters)
+        self._lookup = ItemLookup(item_ids)
+        self._prior = np.log(train_counts.astype(np.float64) + 1.0)
+
+    @property
+    def item_ids(self) -> np.ndarray:
+        """Every item (sorted ids), in mask order."""
+        return self._item_ids
+
+    def logits(self, history: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Log-probabilities over the catalogue for ``history`` (oldest first) and the known history positions."""
+        codes = self._lookup.codes(history)
+        if len(codes) == 0:
+            return log_probabilities(self._prior, codes, None), codes
+        positions, weights = collapse(codes, history_weights(len(codes), self.options.recency_half_life))
+        raw = fix_cold(self.core.score_one(positions, weights), self.cold).astype(np.float64)
+        return log_probabilities(raw / self.temperature, positions, self.options.repeat_share), positions
+
+    def recommend(
+        self,
+        history: Sequence[str],
+        num_results: int,
+        allowed: np.ndarray | None = None,
+        exploration: ExplorationConfig | None = None,
+    ) -> list[Scored]:
+        """Top items by softmax score among ``allowed``, with exploration items interleaved when configured."""
+        logits, positions = self.logits(history)
+        probs = np.exp(logits)
+        picked = top_k(logits, num_results, allowed).tolist()
+        if exploration is not None and exploration.weight > 0 and num_results > 0:
+            picked = self._explore(picked, logits, positions, num_results, allowed, exploration)
+        return [(self._item_ids[p], float(probs[p])) for p in picked]
+
+    def _explore(
+        self,
+        exploit: list[int],
+        logits: np.ndarray,
+        history: np.ndarray,
+        num_results: int,
+        allowed: np.ndarray | None,
+        exploration: ExplorationConfig,
+    ) -> list[int]:
+        cutoff = self.latest - exploration.item_age_cutoff_days * DAY_SECONDS
+        eligible = self.created >= cutoff
+        if allowed is not None:
+            eligible &= allowed
+        eligible[history] = False
+        eligible[exploit] = False
+        candidates = rank_explorable(np.flatnonzero(eligible), self.features, history, logits, self.created)
+        n_slots = len(exploration_positions(num_results, exploration.weight))
+        return merge(exploit, candidates[:n_slots].tolist(), num_results, exploration.weight)
+
+    def rank(self, history: Sequence[str], input_list: Sequence[str]) -> list[Scored]:
+        """``input_list`` by softmax score restricted to its known items (sums to 1); unknown items last, no score."""
+        seen: set[str] = set()
+        unique = [i for i in map(str, input_list) if not (i in seen or seen.add(i))]
+        positions = np.array([self._lookup.get(i) for i in unique], dtype=np.int64)
+        known = positions >= 0
+        logits, _ = self.logits(history)
+        known_logits = logits[positions[known]]
+        probs = softmax(known_logits) if len(known_logits) else known_logits
+        order = np.argsort(-known_logits, kind="stable")
+        known_items = [u for u, k in zip(unique, known, strict=True) if k]
+        ranked: list[Scored] = [(known_items[j], float(probs[j])) for j in order]
+        ranked += [(u, None) for u, k in zip(unique, known, strict=True) if not k]
+        return ranked
+
+    def save(self, directory: Path) -> None:
+        """Write the core, the calibration and the exploration data."""
+        arrays = {
+            "item_ids": self._item_ids,
+            "train_counts": self.train_counts,
+            "created": self.created,
+            **self.core.arrays(),
+        }
+        if self.features is not None:
+            arrays.update(
+                features_data=self.features.data,
+                features_indices=self.features.indices,
+                features_indptr=self.features.indptr,
+                features_shape=np.array(self.features.shape),
+            )
+        meta = {
+            "kind": self.core.kind,
+            "temperature": self.temperature,
+            "recency_half_life": self.options.recency_half_life,
+            "repeat_share": self.options.repeat_share,
+            "latest": self.latest,
+            "hyperparameters": self.hyperparameters,
+        }
+        save_model(directory, meta, arrays)
+
+    @classmethod
+    def load(cls, directory: Path) -> UserPersonalizationModel:
+        """Read back :meth:`save`."""
+        meta, a = load_model(directory)
+        features = None
+        if "features_data" in a:
+            features = sp.csr_matrix(
+                (a["features_data"], a["features_indices"], a["features_indptr"]), shape=tuple(a["features_shape"])
+            )
+        return cls(
+            a["item_ids"],
+            load_core(meta["kind"], a),
+            float(meta["temperature"]),
+            InferenceOptions(float(meta["recency_half_life"]), meta["repeat_share"]),
+            a["train_counts"],
+            a["created"],
+            float(meta["latest"]),
+            features,
+            meta["hyperparameters"],
+        )
+
+
+class PersonalizedRankingModel(UserPersonalizationModel):
+    """The same model, served through GetPersonalizedRanking."""
+
+    recipe_type: ClassVar[RecipeType] = "PERSONALIZED_RANKING"
+
+
+# -- training --------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Candidate:
+    """One algorithm configuration tried during training."""
+
+    kind: str  # "ease" | "ials"
+    ease_lambda: float = 0.0
+    ease_degree_exponent: float = 0.0
+    factors: int = 0
+    regularization: float = 0.0
+    alpha: float = 0.0
+    iterations: int = 0
+
+    def fit(self, matrix: sp.csr_matrix, seed: int, gram: np.ndarray | None = None) -> ScoringCore:
+        """Train this configuration on a binary (users × items) matrix (``gram``: its XᵀX, if already known)."""
+        if self.kind == "ease":
+            gram = co_occurrence(matrix) if gram is None else gram
+            return EaseCore.fit(gram, self.ease_lambda, self.ease_degree_exponent)
+        return IalsCore.fit(matrix, self.factors, self.regularization, self.alpha, self.iterations, seed)
+
+    def describe(self) -> dict[str, str]:
+        """The ``local_*`` hyperparameters recording this candidate."""
+        if self.kind == "ease":
+            return {
+                "local_algorithm": "ease",
+                "local_ease_lambda_factor": f"{self.ease_lambda:g}",
+                "local_ease_degree_exponent": f"{self.ease_degree_exponent:g}",
+            }
+        return {
+            "local_algorithm": "ials",
+            "local_ials_factors": str(self.factors),
+            "local_ials_regularization": f"{self.regularization:g}",
+            "local_ials_alpha": f"{self.alpha:g}",
+            "local_ials_iterations": str(self.iterations),
+        }
+
+    @property
+    def label(self) -> str:
+        """Short name, e.g. ``ease(λ=52)``."""
+        if self.kind == "ease":
+            return f"ease(lambda={self.ease_lambda:g},gamma={self.ease_degree_exponent:g})"
+        return f"ials(f={self.factors},reg={self.regularization:g},alpha={self.alpha:g})"
+
+
+def candidates_for(n_active_items: int, factors: int) -> list[Candidate]:
+    """The configurations to try when ``n_active_items`` items have training interactions."""
+    if ease_feasible(n_active_items):
+        settings = EASE_SETTINGS if n_active_items <= EASE_LARGE_ITEMS else EASE_SETTINGS_LARGE
+        out = [Candidate("ease", ease_lambda=lam, ease_degree_exponent=gamma) for lam, gamma in settings]
+        out += [
+            Candidate("ials", factors=factors, regularization=r, alpha=a, iterations=i) for r, a, i in IALS_SETTINGS
+        ]
+        return out
+    return [
+        Candidate("ials", factors=factors, regularization=r, alpha=a, iterations=i) for r, a, i in IALS_SETTINGS_LARGE
+    ]
+
+
+def repeat_rate(interactions: pd.DataFrame) -> float:
+    """Share of interactions that repeat an item the user already had."""
+    if len(interactions) == 0:
+        return 0.0
+    unique = len(interactions[["USER_ID", "ITEM_ID"]].drop_duplicates())
+    return 1.0 - unique / len(interactions)
+
+
+def option_grid(params: Mapping[str, object], repeats: float) -> list[InferenceOptions]:
+    """Inference options worth validating (see the module doc)."""
+    half_lives = [0.0] + ([float(params["bptt"])] if params["recency_mask"] else [])
+    return [InferenceOptions(h, s) for h in half_lives for s in (None, repeats)]
+
+
+def _validation_logits(
+    core: ScoringCore,
+    lookup: ItemLookup,
+    users: list[TestUser],
+    cold: np.ndarray,
+    options: InferenceOptions,
+    temperature: float = 1.0,
+) -> np.ndarray:
+    matrix, rows = histories_matrix(lookup, [u.history for u in users], core.n_items, options.recency_half_life)
+    logits = fix_cold(core.score_batch(matrix), cold).astype(np.float64) / temperature
+    return np.stack(
+        [log_probabilities(row, seen, options.repeat_share) for row, seen in zip(logits, rows, strict=True)]
+    )
+
+
+def _ndcg10_coverage(logits: np.ndarray, item_ids: np.ndarray, users: list[TestUser]) -> tuple[float, float]:
+    lists = [item_ids[top_k(row, 25)].tolist() for row in logits]
+    metrics = aggregate(lists, [u.truth for u in users], len(item_ids))
+    return metrics["normalized_discounted_cumulative_gain_at_10"], metrics["coverage"]
+
+
+def choose(scores: dict[tuple[int, int], tuple[float, float]]) -> tuple[int, int]:
+    """The (candidate, option) with the widest coverage among those within NDCG_TOLERANCE of the best NDCG@10."""
+    best = max(ndcg for ndcg, _ in scores.values())
+    close = [key for key, (ndcg, _) in scores.items() if ndcg >= best * (1 - NDCG_TOLERANCE)]
+    return max(close, key=lambda key: (scores[key][1], scores[key][0]))
+
+
+def fit_temperature(
+    raw: np.ndarray, truth_positions: list[np.ndarray], seen_rows: list[np.ndarray], repeat_share: float | None
+) -> float:
+    """Temperature maximising the mean log-softmax probability of the truth items (scale-relative grid)."""
+    scale = float(np.std(raw)) or 1.0
+    best, best_ll = scale, -np.inf
+    for factor in TEMPERATURE_GRID:
+        t = scale * factor
+        ll = np.mean(
+            [
+                np.mean(log_probabilities(raw[r] / t, seen_rows[r], repeat_share)[pos])
+                for r, pos in enumerate(truth_positions)
+                if len(pos)
+            ]
+        )
+        if ll > best_ll:
+            best, best_ll = t, ll
+    return best
+
+
+def _histories(interactions: pd.DataFrame, limit: int) -> list[list[str]]:
+    ordered = interactions.sort_values("TIMESTAMP", kind="mergesort")
+    groups = ordered.groupby(ordered["USER_ID"].astype(str), sort=True)["ITEM_ID"]
+    return [items.astype(str).tolist() for _, items in list(groups)[:limit]]
+
+
+class UserPersonalizationRecipe(Recipe):
+    """Personalised recommendations for a user, with exploration of new items."""
+
+    name: ClassVar[str] = "aws-user-personalization"
+    recipe_type: ClassVar[RecipeType] = "USER_PERSONALIZATION"
+    description: ClassVar[str] = "Predicts items a user will interact with and performs exploration on cold items."
+    hyperparameters: ClassVar[tuple[HyperParameter, ...]] = HRNN_HYPERPARAMETERS
+
+    def train(self, data: TrainingData, hyperparameters: Mapping[str, str], seed: int = 0) -> UserPersonalizationModel:
+        """Validate candidates on held-out training users, keep the best, refit it on all training users."""
+        params = hp.typed(UserPersonalizationRecipe, hyperparameters)
+        item_ids = item_universe(data)
+        lookup = ItemLookup(item_ids)
+        full = InteractionMatrix.build(data.interactions, item_ids)
+        keep = trim_users(
+            full,
+            float(params["min_user_history_length_percentile"]),
+            float(params["max_user_history_length_percentile"]),
+        )
+        kept_users = set(full.user_ids[keep].tolist())
+        interactions = data.interactions[data.interactions["USER_ID"].astype(str).isin(kept_users)]
+        matrix = full.matrix[keep]
+        counts = np.asarray(matrix.getnnz(axis=0), dtype=np.int64)
+        cold = counts == 0
+        candidates = candidates_for(int((~cold).sum()), int(params["hidden_dimension"]))
+        options = option_grid(params, repeat_rate(interactions))
+
+        split = split_users(interactions, seed=seed)
+        val_users = split.test_users
+        if len(val_users) > MAX_VALIDATION_USERS:
+            rng = np.random.default_rng(seed)
+            val_users = [val_users[i] for i in sorted(rng.choice(len(val_users), MAX_VALIDATION_USERS, replace=False))]
+        report: dict[str, list[float]] = {}
+        chosen, temperature, chosen_score = (0, 0), 1.0, (0.0, 0.0)
+        if len(val_users) >= 5:
+            fit_matrix = InteractionMatrix.build(split.train, item_ids).matrix
+            scores: dict[tuple[int, int], tuple[float, float]] = {}
+            cores: dict[int, ScoringCore] = {}
+            fit_gram = co_occurrence(fit_matrix) if any(c.kind == "ease" for c in candidates) else None
+            for ci, candidate in enumerate(candidates):
+                cores[ci] = candidate.fit(fit_matrix, seed, fit_gram)
+                for oi, option in enumerate(options):
+                    logits = _validation_logits(cores[ci], lookup, val_users, cold, option)
+                    scores[(ci, oi)] = _ndcg10_coverage(logits, item_ids, val_users)
+                    label = f"{candidate.label}|recency={option.recency_half_life:g}|repeat_share={option.repeat_share}"
+                    report[label] = [round(v, 4) for v in scores[(ci, oi)]]
+                best_key = choose(scores)
+                cores = {best_key[0]: cores[best_key[0]]} if best_key[0] in cores else cores
+            chosen = choose(scores)
+            chosen_score = scores[chosen]
+            if chosen[0] not in cores:  # a later, better NDCG made an earlier (pruned) candidate the widest close one
+                cores[chosen[0]] = candidates[chosen[0]].fit(fit_matrix, seed, fit_gram)
+            del fit_gram
+            option = options[chosen[1]]
+            raw = _validation_logits(
+                cores[chosen[0]], lookup, val_users, cold, InferenceOptions(option.recency_half_life)
+            )
+            truth = [lookup.codes(sorted(u.truth)) for u in val_users]
+            seen_rows = [lookup.codes(u.history) for u in val_users]
+            temperature = fit_temperature(raw, truth, seen_rows, option.repeat_share)
+        winner, option = candidates[chosen[0]], options[chosen[1]]
+        core = winner.fit(matrix, seed)
+        if not report:  # too few users to validate: defaults, and a temperature from the training users' scores
+            sample, _ = histories_matrix(lookup, _histories(interactions, 200), len(item_ids), 0.0)
+            temperature = max(1e-6, float(np.std(core.score_batch(sample)))) if sample.shape[0] else 1.0
+        created, latest = item_creation_times(item_ids, data.interactions, data.items)
+        recorded = {
+            **hyperparameters,
+            **winner.describe(),
+            "local_temperature": f"{temperature:.6g}",
+            "local_recency_half_life": f"{option.recency_half_life:g}",
+            "local_repeat_share": "off" if option.repeat_share is None else f"{option.repeat_share:.4g}",
+            "local_validation_ndcg_at_10": f"{chosen_score[0]:.4f}",
+            "local_validation_coverage": f"{chosen_score[1]:.4f}",
+            "local_validation_candidates": json.dumps(report, sort_keys=True),
+        }
+        return self.model_class()(
+            item_ids, core, temperature, option, counts, created, latest, item_features(item_ids, data.items), recorded
+        )
+
+    @classmethod
+    def model_class(cls) -> type[UserPersonalizationModel]:
+        """:class:`UserPersonalizationModel`."""
+        return UserPersonalizationModel
+
+
+class PersonalizedRankingRecipe(UserPersonalizationRecipe):
+    """Reorders a list of items for a user."""
+
+    name: ClassVar[str] = "aws-personalized-ranking"
+    recipe_type: ClassVar[RecipeType] = "PERSONALIZED_RANKING"
+    description: ClassVar[str] = "Reranks an input list of items for a given user."
+    hyperparameters: ClassVar[tuple[HyperParameter, ...]] = HRNN_HYPERPARAMETERS
+
+    @classmethod
+    def model_class(cls) -> type[PersonalizedRankingModel]:
+        """:class:`PersonalizedRankingModel`."""
+        return PersonalizedRankingModel

@@ -1,0 +1,79 @@
+"""Small helpers of the contract suite: polling with a timeout, schemas, error codes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+ROLE = "arn:aws:iam::123456789012:role/PersonalizeLocal"
+CREATE_ORDER = ["CREATE PENDING", "CREATE IN_PROGRESS", "ACTIVE"]
+
+
+def poll_statuses(describe: Callable[[], Mapping[str, Any]], timeout: float = 60.0) -> list[str]:
+    """Poll until ACTIVE or CREATE FAILED; return the distinct statuses seen, in order."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = describe()["status"]
+        if not seen or seen[-1] != status:
+            seen.append(status)
+        if status in ("ACTIVE", "CREATE FAILED"):
+            return seen
+        time.sleep(0.01)  # polling interval
+    raise AssertionError(f"no final status after {timeout} s; seen {seen}")
+
+
+def assert_create_order(seen: list[str]) -> None:
+    """The statuses seen follow CREATE PENDING -> CREATE IN_PROGRESS -> ACTIVE (some may be skipped by polling)."""
+    positions = [CREATE_ORDER.index(s) for s in seen]
+    assert positions == sorted(positions) and seen[-1] == "ACTIVE", seen
+
+
+def wait_gone(describe: Callable[[], Any], timeout: float = 30.0) -> list[str]:
+    """Poll a deleted resource until Describe raises ResourceNotFoundException; return the statuses seen."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            status = describe()["status"]
+        except ClientError as exc:
+            assert exc.response["Error"]["Code"] == "ResourceNotFoundException", exc
+            return seen
+        if not seen or seen[-1] != status:
+            seen.append(status)
+        time.sleep(0.01)  # polling interval
+    raise AssertionError(f"still there after {timeout} s; seen {seen}")
+
+
+def code_of(exc: ClientError) -> str:
+    """The error code botocore parsed."""
+    return exc.response["Error"]["Code"]
+
+
+def schema_json(record: str, fields: list[dict[str, Any]]) -> str:
+    """An Avro record schema string."""
+    return json.dumps({"type": "record", "name": record, "namespace": "com.amazonaws.personalize.schema",
+                       "fields": fields, "version": "1.0"})  # fmt: skip
+
+
+INTERACTIONS_FIELDS = [
+    {"name": "USER_ID", "type": "string"},
+    {"name": "ITEM_ID", "type": "string"},
+    {"name": "TIMESTAMP", "type": "long"},
+    {"name": "EVENT_TYPE", "type": "string"},
+    {"name": "EVENT_VALUE", "type": ["null", "float"]},
+]
+ITEMS_FIELDS = [
+    {"name": "ITEM_ID", "type": "string"},
+    {"name": "GENRES", "type": ["null", "string"], "categorical": True},
+    {"name": "YEAR", "type": ["null", "long"]},
+    {"name": "CREATION_TIMESTAMP", "type": ["null", "long"]},
+]
+USERS_FIELDS = [
+    {"name": "USER_ID", "type": "string"},
+    {"name": "AGE_GROUP", "type": ["null", "string"], "categorical": True},
+]

@@ -1,0 +1,71 @@
+"""Personalize Local: CSV import checks (header against schema, typed values, where a bad value is)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from personalize_local.importer import DataImportError, parse_csv
+from personalize_local.schemas import parse_schema
+
+SCHEMA = parse_schema(
+    json.dumps(
+        {
+            "type": "record",
+            "name": "Items",
+            "fields": [
+                {"name": "ITEM_ID", "type": "string"},
+                {"name": "GENRES", "type": ["null", "string"], "categorical": True},
+                {"name": "YEAR", "type": ["null", "int"]},
+                {"name": "SCORE", "type": ["null", "double"]},
+                {"name": "ADULT", "type": ["null", "boolean"]},
+                {"name": "SYNOPSIS", "type": ["null", "string"], "textual": True},
+            ],
+        }
+    )
+)
+
+
+def test_values_are_typed_and_empty_nullable_values_become_missing() -> None:
+    csv = (
+        b'item_id,GENRES,YEAR,SCORE,ADULT,SYNOPSIS\ni1,Action|Drama,2001,8.5,false,"He said \\"hi\\", twice"\ni2,,,,,\n'
+    )
+    frame = parse_csv(csv, SCHEMA, "s3://b/items.csv")
+    assert list(frame.columns) == ["ITEM_ID", "GENRES", "YEAR", "SCORE", "ADULT", "SYNOPSIS"]
+    assert frame.loc[0, "GENRES"] == "Action|Drama" and frame.loc[0, "YEAR"] == 2001
+    assert frame.loc[0, "SCORE"] == 8.5 and bool(frame.loc[0, "ADULT"]) is False
+    assert frame.loc[0, "SYNOPSIS"] == 'He said "hi", twice'
+    assert pd.isna(frame.loc[1, "GENRES"]) and pd.isna(frame.loc[1, "YEAR"]) and pd.isna(frame.loc[1, "SCORE"])
+
+
+def test_missing_nullable_columns_are_filled() -> None:
+    frame = parse_csv(b"ITEM_ID,GENRES\ni1,Comedy\n", SCHEMA, "src")
+    assert frame["YEAR"].isna().all() and frame["SYNOPSIS"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("csv", "message"),
+    [
+        (b"ITEM_ID,COLOUR\ni1,red\n", "header column 'COLOUR' is not a field"),
+        (b"GENRES\nAction\n", "lacks required column(s) ITEM_ID"),
+        (b"ITEM_ID,ITEM_ID\ni1,i1\n", "appears twice"),
+        (b"ITEM_ID,YEAR\ni1,2001\ni2,two thousand\ni3,x\n", "line 3, column YEAR: not an integer (int)"),
+        (b"ITEM_ID,YEAR\ni1,2001.5\n", "not an integer"),
+        (b"ITEM_ID,SCORE\ni1,high\n", "line 2, column SCORE: not a number"),
+        (b"ITEM_ID,ADULT\ni1,maybe\n", "not a boolean"),
+        (b"ITEM_ID,GENRES\n,Action\n", "an id is required"),
+        (b"ITEM_ID,GENRES\ni1," + b"x" * 1001 + b"\n", "longer than 1000 characters"),
+        (b"ITEM_ID\n" + b"i" * 257 + b"\n", "longer than 256"),
+    ],
+)
+def test_bad_files_fail_with_file_line_and_column(csv: bytes, message: str) -> None:
+    with pytest.raises(DataImportError) as info:
+        parse_csv(csv, SCHEMA, "s3://bucket/items.csv")
+    assert message in str(info.value) and "s3://bucket/items.csv" in str(info.value)
+
+
+def test_error_counts_every_bad_value_of_the_column() -> None:
+    with pytest.raises(DataImportError, match="2 bad value"):
+        parse_csv(b"ITEM_ID,YEAR\ni1,a\ni2,b\ni3,3\n", SCHEMA, "src")
