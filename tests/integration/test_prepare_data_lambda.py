@@ -1,0 +1,128 @@
+"""The prepare_data Lambda against moto S3: a drop in a mocked bucket → outputs + report; a broken drop →
+DataValidationError and a report saying why."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from anime_recommender.kaggle import DataValidationError
+from anime_recommender.kaggle.schemas import interactions_schema, items_schema
+from tests.unit.prepare_data.drops import FIXTURES, animelist_lines, make_drop, rating_lines
+
+ROOT = Path(__file__).resolve().parents[2]
+BUCKET = "anime-recs-data-test"
+
+
+@dataclass
+class FakeContext:
+    """The LambdaContext attributes Powertools reads."""
+
+    function_name: str = "prepare-data"
+    memory_limit_in_mb: int = 3008
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:prepare-data"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000001"
+
+
+def _load_handler():
+    spec = importlib.util.spec_from_file_location("prepare_data_app", ROOT / "functions/prepare_data/app.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.lambda_handler
+
+
+@pytest.fixture
+def s3():
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+def _upload_drop(s3, drop: Path, prefix: str) -> None:
+    for path in drop.iterdir():
+        s3.upload_file(str(path), BUCKET, prefix + path.name)
+
+
+def _event(drop_id: str, **options: object) -> dict:
+    event = {
+        "bucket": BUCKET,
+        "dropPrefix": f"incoming/{drop_id}/",
+        "dropId": drop_id,
+        "outputPrefix": f"prepared/{drop_id}/",
+    }
+    return event | ({"options": options} if options else {})
+
+
+def _keys(s3, prefix: str) -> list[str]:
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", []))
+
+
+def test_drop_in_s3_is_prepared_and_the_contract_holds(s3, tmp_path: Path) -> None:
+    drop = make_drop(tmp_path / "drop", rating=rating_lines(), animelist=animelist_lines()[:600])
+    (drop / "anime_with_synopsis.csv").write_bytes((FIXTURES / "anime_with_synopsis.csv").read_bytes())
+    (drop / "watching_status.csv").write_bytes(b"status, description\n1,Currently Watching")
+    _upload_drop(s3, drop, "incoming/drop-1/")
+
+    response = _load_handler()(_event("drop-1"), FakeContext())
+
+    prefix = f"s3://{BUCKET}/prepared/drop-1/"
+    assert response == {
+        "bucket": BUCKET,
+        "outputPrefix": "prepared/drop-1/",
+        "interactionsUri": prefix + "interactions.csv",
+        "itemsUri": prefix + "items.csv",
+        "catalogUri": prefix + "catalog.json",
+        "reportUri": prefix + "report.json",
+        "schemas": {"interactions": json.dumps(interactions_schema()), "items": json.dumps(items_schema(True))},
+        "eventTypes": ["COMPLETED", "DROPPED", "ON_HOLD", "PLAN_TO_WATCH", "RATING", "WATCHING"],
+        "counts": {"interactions": 1080, "users": 90, "items": 12, "rejectedRows": 0},
+    }
+    assert _keys(s3, "prepared/drop-1/") == [
+        f"prepared/drop-1/{name}"
+        for name in ("catalog.json", "interactions.csv", "items.csv", "rejected.csv", "report.json")
+    ]
+    body = s3.get_object(Bucket=BUCKET, Key="prepared/drop-1/interactions.csv")["Body"].read().decode()
+    assert body.startswith("USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n")
+    assert len(body.splitlines()) == 1081
+    report = json.loads(s3.get_object(Bucket=BUCKET, Key="prepared/drop-1/report.json")["Body"].read())
+    assert report["status"] == "succeeded" and report["dropId"] == "drop-1"
+    assert report["rules"]["merged_overlap"]["count"] == 600
+    catalog = json.loads(s3.get_object(Bucket=BUCKET, Key="prepared/drop-1/catalog.json")["Body"].read())
+    assert catalog["1"]["title"] == "Star Courier Bebop"
+
+
+def test_keep_unknown_anime_option_reaches_the_transform(s3, tmp_path: Path) -> None:
+    drop = make_drop(tmp_path / "drop", rating=[*rating_lines(), "3,999,8"])
+    _upload_drop(s3, drop, "incoming/drop-2/")
+    response = _load_handler()(_event("drop-2", keepUnknownAnime=True), FakeContext())
+    assert response["counts"]["interactions"] == 1081
+    assert response["schemas"]["items"] == json.dumps(items_schema(False))
+
+
+def test_broken_drop_raises_data_validation_error_and_writes_the_report(s3, tmp_path: Path) -> None:
+    drop = make_drop(tmp_path / "drop")
+    (drop / "rating_complete.csv").write_text("user;anime;rating\n1;1;7\n")
+    _upload_drop(s3, drop, "incoming/drop-3/")
+
+    with pytest.raises(DataValidationError) as raised:
+        _load_handler()(_event("drop-3"), FakeContext())
+
+    assert type(raised.value).__name__ == "DataValidationError"  # the Step Functions error name
+    assert "rating_complete.csv" in str(raised.value) and "semicolon-separated" in str(raised.value)
+    assert _keys(s3, "prepared/drop-3/") == ["prepared/drop-3/rejected.csv", "prepared/drop-3/report.json"]
+    report = json.loads(s3.get_object(Bucket=BUCKET, Key="prepared/drop-3/report.json")["Body"].read())
+    assert report["status"] == "failed" and report["error"]["message"] == str(raised.value)
+
+
+def test_missing_drop_is_a_data_validation_error(s3) -> None:
+    with pytest.raises(DataValidationError, match=r"anime\.csv: the file is missing"):
+        _load_handler()(_event("nothing-here"), FakeContext())
