@@ -11,6 +11,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -81,15 +82,15 @@ class EaseCore(ScoringCore):
         self._n_items = n_items
 
     @classmethod
-    def fit(cls, cooccurrence: np.ndarray, lambda_factor: float, degree_exponent: float = 0.0) -> EaseCore:
+    def fit(cls, cooccurrence: CoOccurrence, lambda_factor: float, degree_exponent: float = 0.0) -> EaseCore:
         """Closed-form fit from the item co-occurrence (Gram) matrix.
 
         ``degree_exponent`` γ fits EASE on the column-normalised matrix ``X·D^-γ`` (D = item interaction counts),
         which predicts popular items less eagerly and raises coverage; γ = 0 is plain EASE. λ is
         ``lambda_factor`` times the mean diagonal of the (normalised) Gram matrix.
         """
-        active = np.flatnonzero(np.diag(cooccurrence) > 0)
-        g = cooccurrence[np.ix_(active, active)].astype(np.float64)
+        active = cooccurrence.active
+        g = cooccurrence.matrix.astype(np.float64)
         if degree_exponent:
             scale = np.power(np.diag(g), -degree_exponent)
             g *= scale[:, None]
@@ -100,7 +101,7 @@ class EaseCore(ScoringCore):
         del g
         b = p / (-np.diag(p))
         b[np.diag_indices_from(b)] = 0.0
-        return cls(active, b.astype(np.float32), cooccurrence.shape[0])
+        return cls(active, b.astype(np.float32), cooccurrence.n_items)
 
     @property
     def n_items(self) -> int:
@@ -201,6 +202,16 @@ def load_core(kind: str, arrays: dict[str, np.ndarray]) -> ScoringCore:
     return IalsCore(arrays["ials_item_factors"], int(factors), regularization, alpha)
 
 
-def co_occurrence(matrix: sp.csr_matrix) -> np.ndarray:
-    """The Gram matrix EASE is fitted from (binary user × item input)."""
-    return gram(matrix)
+@dataclass(frozen=True)
+class CoOccurrence:
+    """``XᵀX`` restricted to the items with interactions (``active``: their positions in the catalogue)."""
+
+    active: np.ndarray
+    matrix: np.ndarray
+    n_items: int
+
+
+def co_occurrence(matrix: sp.csr_matrix) -> CoOccurrence:
+    """The Gram matrix EASE is fitted from (binary user × item input), over the active items only."""
+    active = np.flatnonzero(matrix.getnnz(axis=0) > 0)
+    return CoOccurrence(active, gram(matrix.tocsc()[:, active].tocsr()), matrix.shape[1])

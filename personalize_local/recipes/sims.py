@@ -177,15 +177,19 @@ class SimsRecipe(Recipe):
         seen = counts > 0
         low = np.quantile(counts[seen], float(params["min_item_interaction_count_percentile"])) if seen.any() else 0
         query_ok = seen & (counts >= low)
-        candidate_ok = query_ok
-        indptr, neighbours = neighbour_lists(
-            gram(matrix),
-            query_ok,
-            candidate_ok,
-            counts,
+        active = np.flatnonzero(query_ok)  # only these take part: the Gram matrix is (active × active)
+        local_indptr, local_neighbours = neighbour_lists(
+            gram(matrix.tocsc()[:, active].tocsr()),
+            np.ones(len(active), dtype=bool),
+            np.ones(len(active), dtype=bool),
+            counts[active],
             float(params["popularity_discount_factor"]),
             int(params["min_cointeraction_count"]),
         )
+        lengths = np.zeros(len(item_ids), dtype=np.int64)
+        lengths[active] = np.diff(local_indptr)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        neighbours = active[local_neighbours].astype(np.int32)
         return SimsModel(item_ids, indptr, neighbours, popularity, hyperparameters)
 
     @classmethod

@@ -44,6 +44,7 @@ from personalize_local.recipes._common import (
     trim_users,
 )
 from personalize_local.recipes.algorithms import (
+    CoOccurrence,
     EaseCore,
     IalsCore,
     ScoringCore,
@@ -341,7 +342,7 @@ class Candidate:
     alpha: float = 0.0
     iterations: int = 0
 
-    def fit(self, matrix: sp.csr_matrix, seed: int, gram: np.ndarray | None = None) -> ScoringCore:
+    def fit(self, matrix: sp.csr_matrix, seed: int, gram: CoOccurrence | None = None) -> ScoringCore:
         """Train this configuration on a binary (users × items) matrix (``gram``: its XᵀX, if already known)."""
         if self.kind == "ease":
             gram = co_occurrence(matrix) if gram is None else gram
