@@ -82,7 +82,7 @@ build: sam-venv
 	PATH="$$PY312_DIR:$$PATH" $(SAM) build --template template.yaml
 
 serve: venv
-	@$(PY) -m offline.serve_api
+	@$(PY) -m offline.serve_api $(SERVE_ARGS)
 
 bench: venv
 	@$(PY) -m bench
