@@ -1,0 +1,24 @@
+"""Cleanup state machine step: delete one stage of the pipeline's Personalize resources (safe to repeat)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from anime_recommender.pipeline.cleanup import Cleaner
+from anime_recommender.pipeline.clients import client, resource_names
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Input: ``{"stage": <stage>, "attempt": n}``; output: what was deleted and whether the stage is done."""
+    result = Cleaner(client("personalize"), resource_names()).run_stage(event["stage"])
+    result["attempt"] = int(event.get("attempt", 0)) + 1
+    logger.info("cleanup stage polled", extra=result)
+    return result

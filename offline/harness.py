@@ -1,0 +1,115 @@
+"""One context manager that runs the SAM app on this machine: moto (S3, SNS, SQS, SSM, EventBridge, Lambda, Step
+Functions executing the real ASL), Personalize Local for Personalize, and the real handlers in-process.
+
+Patches (all on moto 5.2.5, pinned):
+- ``LambdaFunction._invoke_lambda`` -> the real handler (``offline.lambdas``);
+- Wait states wait ``poll_interval`` seconds of real time instead of their ``Seconds`` (enough for Personalize
+  Local's background jobs to progress between polls);
+- Retry back-off sleeps are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from unittest import mock
+
+from moto import mock_aws
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+from offline.lambdas import HandlerRegistry, in_process_lambdas
+from offline.stack import OfflineStack
+
+#: Never reach real AWS from the offline runner.
+OFFLINE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "offline",
+    "AWS_SECRET_ACCESS_KEY": "offline",
+    "AWS_SESSION_TOKEN": "offline",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def _without(names: list[str]) -> Iterator[None]:
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def _short_waits(poll_interval: float) -> Any:
+    def wait(self: WaitFunction, env: Any, wait_seconds: int) -> None:
+        if wait_seconds > 0:
+            env.program_state_event.wait(min(float(wait_seconds), poll_interval))
+
+    return mock.patch.object(WaitFunction, "_wait_interval", wait)
+
+
+def _no_retry_sleeps() -> Any:
+    return mock.patch(
+        "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl.time",
+        SimpleNamespace(sleep=lambda seconds: None, time=time.time),
+    )
+
+
+@contextmanager
+def offline_pipeline(
+    personalize_dir: Path,
+    poll_interval: float = 0.05,
+    region: str = "us-east-1",
+    environment: dict[str, str] | None = None,
+    parameters: dict[str, str] | None = None,
+) -> Iterator[OfflineStack]:
+    """Deploy the app into moto + Personalize Local (state under ``personalize_dir``) and yield the stack."""
+    from personalize_local import local_personalize
+
+    base_env = {**OFFLINE_ENVIRONMENT, "AWS_DEFAULT_REGION": region, "AWS_REGION": region, **(environment or {})}
+    with ExitStack() as stack:
+        stack.enter_context(_environment(base_env))
+        stack.enter_context(_without([name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")]))
+        stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        stack.enter_context(_short_waits(poll_interval))
+        stack.enter_context(_no_retry_sleeps())
+        registry = stack.enter_context(in_process_lambdas(HandlerRegistry()))
+        stack.enter_context(local_personalize(data_dir=personalize_dir))
+        offline = OfflineStack(registry=registry, region=region, parameters=dict(parameters or {}))
+        # Handlers are imported while deploying: their module-level Powertools objects read the environment.
+        functions_env = _preview_function_environment(offline)
+        stack.enter_context(_environment({**functions_env, **(environment or {})}))
+        offline.deploy()
+        stack.enter_context(_environment(offline.environment | (environment or {})))
+        yield offline
+
+
+def _preview_function_environment(offline: OfflineStack) -> dict[str, str]:
+    """Environment variables every function shares that need no deployed resource (Powertools settings)."""
+    globals_env = (
+        offline.template.raw.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    )
+    values = {}
+    for name, value in globals_env.items():
+        if isinstance(value, str):
+            values[name] = value
+        elif isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in offline.pseudo:
+            values[name] = offline.pseudo[value["Ref"]]
+    return values

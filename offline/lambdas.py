@@ -1,0 +1,107 @@
+"""Run the real Lambda handlers in-process when moto invokes a function (instead of Docker).
+
+moto calls ``LambdaFunction._invoke_lambda(event) -> (payload, errored, logs)`` for ``lambda.invoke``, Step
+Functions Lambda tasks and event source mappings; :func:`in_process_lambdas` patches that single method. It is a
+private moto method, so moto is pinned (pyproject) and ``tests/unit/test_pipeline_offline_harness.py`` fails
+loudly if the patch target disappears.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+from moto.awslambda.models import LambdaFunction
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+class LocalContext:
+    """The parts of the Lambda context object handlers and Powertools read."""
+
+    def __init__(self, function_name: str, function_arn: str, memory_mb: int, timeout_s: int) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = function_arn
+        self.memory_limit_in_mb = memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "offline"
+        self._timeout_ms = timeout_s * 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Lambda's remaining time; offline it is always the full timeout."""
+        return self._timeout_ms
+
+
+def load_handler(code_dir: Path, handler: str, unique_name: str) -> Handler:
+    """Import ``<code_dir>/<module>.py`` under a unique module name and return its handler function."""
+    module_name, function_name = handler.rsplit(".", 1)
+    path = code_dir / f"{module_name.replace('.', '/')}.py"
+    spec = importlib.util.spec_from_file_location(unique_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load handler module {path}")
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    sys.modules[unique_name] = module  # pydantic resolves postponed annotations through sys.modules
+    spec.loader.exec_module(module)
+    return getattr(module, function_name)
+
+
+class HandlerRegistry:
+    """Function name -> in-process handler, plus a short record of every invocation (function, error if any)."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, tuple[Handler, int, int]] = {}
+        self._lock = threading.Lock()
+        self.invocations: list[dict[str, Any]] = []
+
+    def register(self, function_name: str, handler: Handler, memory_mb: int = 128, timeout_s: int = 60) -> None:
+        """Run ``handler`` whenever moto invokes ``function_name``."""
+        self._handlers[function_name] = (handler, memory_mb, timeout_s)
+
+    def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
+        """What moto's ``_invoke_lambda`` returns: (payload JSON, errored, logs)."""
+        try:
+            handler, memory_mb, timeout_s = self._handlers[function.function_name]
+        except KeyError:
+            message = f"no offline handler registered for Lambda function {function.function_name}"
+            return json.dumps({"errorMessage": message, "errorType": "ResourceNotFoundException"}), True, message
+        payload = json.loads(event) if isinstance(event, str | bytes) else event  # moto passes parsed JSON
+        context = LocalContext(function.function_name, function.function_arn, memory_mb, timeout_s)
+        record: dict[str, Any] = {"function": function.function_name}
+        try:
+            result = handler(payload, context)
+        except Exception as error:
+            record["error"] = f"{type(error).__name__}: {error}"
+            with self._lock:
+                self.invocations.append(record)
+            body = {
+                "errorMessage": str(error),
+                "errorType": type(error).__name__,
+                "stackTrace": traceback.format_exc().splitlines(),
+            }
+            return json.dumps(body), True, traceback.format_exc()
+        with self._lock:
+            self.invocations.append(record)
+        return json.dumps(result, default=str), False, ""
+
+
+@contextmanager
+def in_process_lambdas(registry: HandlerRegistry) -> Iterator[HandlerRegistry]:
+    """Patch moto so every Lambda invocation runs the registered in-process handler."""
+
+    def _invoke(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+        return registry.invoke(self, event)
+
+    with mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke):
+        yield registry
