@@ -12,7 +12,7 @@ LAMBDA_PYTHON := python3.12
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo test lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools
+.PHONY: help demo test lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed
 
 help:
 	@echo "make demo   - run the retraining pipeline end to end offline (Personalize Local + moto), show results"
@@ -20,6 +20,8 @@ help:
 	@echo "make build  - sam build (needs $(LAMBDA_PYTHON) on the machine)"
 	@echo "make serve  - the recommendations REST API on http://127.0.0.1:8080 (Swagger UI at /swagger)"
 	@echo "make bench  - benchmarks (prepare step, training, serving, forwarder); bench-quick for CI-size"
+	@echo "make local-cloud  - deploy template.yaml onto ministack + Personalize Local on 127.0.0.1 (local-cloud-down stops it)"
+	@echo "make test-deployed - local-cloud, tests/deployed, local-cloud-down"
 	@echo "make clean  - remove build output and local state (keeps the virtualenvs)"
 
 # ---------------------------------------------------------------- environments
@@ -75,8 +77,8 @@ validate: venv sam-venv node-tools
 	@for f in statemachine/*.asl.json; do [ -e $$f ] || continue; node_modules/.bin/asl-validator --json-path $$f || exit 1; done
 
 # ---------------------------------------------------------------- build, serve, bench
-build: sam-venv
-	@PY312_DIR=$$($(LAMBDA_PYTHON) -c 'import os, sys; print(os.path.dirname(os.path.realpath(sys.executable)))' 2>/dev/null); \
+build: venv sam-venv
+	@PY312_DIR=$$($(PY) -c 'from local_cloud.sam import lambda_python_dir; print(lambda_python_dir())' 2>/dev/null); \
 	if [ -z "$$PY312_DIR" ]; then echo "make build: $(LAMBDA_PYTHON) not found - the Lambda runtime is python3.12; install it (e.g. pyenv install 3.12) and retry"; exit 1; fi; \
 	echo "==> sam build (Lambda runtime python3.12 from $$PY312_DIR)"; \
 	PATH="$$PY312_DIR:$$PATH" $(SAM) build --template template.yaml
@@ -91,4 +93,17 @@ bench-quick: venv
 	@$(PY) -m bench --quick
 
 clean:
+	@test ! -f .local-cloud/state.json || $(PY) -m local_cloud down
 	rm -rf .aws-sam .personalize-local demo-output .bench-data .pytest_cache .ruff_cache
+
+# ---------------------------------------------------------------- deployment tier (docs/local-cloud.md)
+LOCAL_CLOUD_ARGS ?=
+
+local-cloud: venv sam-venv
+	@$(PY) -m local_cloud up $(LOCAL_CLOUD_ARGS)
+
+local-cloud-down: venv
+	@$(PY) -m local_cloud down
+
+test-deployed: venv sam-venv
+	@$(PY) -m local_cloud test $(LOCAL_CLOUD_ARGS)

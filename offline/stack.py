@@ -61,6 +61,11 @@ class OfflineStack:
         }
 
     @property
+    def conditions(self) -> dict[str, bool]:
+        """The template's conditions for this stack's parameters."""
+        return self.template.conditions(self.pseudo)
+
+    @property
     def project(self) -> str:
         """The ProjectName parameter."""
         return self.pseudo["ProjectName"]
@@ -97,7 +102,9 @@ class OfflineStack:
         ]
 
         for logical_id in self.template.resources_of_type("AWS::SSM::Parameter"):
-            props = resolve(self.template.resources[logical_id]["Properties"], self.physical, self.pseudo)
+            props = resolve(
+                self.template.resources[logical_id]["Properties"], self.physical, self.pseudo, self.conditions
+            )
             ssm.put_parameter(Name=props["Name"], Value=props["Value"], Type=props.get("Type", "String"))
             self.physical[logical_id] = {"Ref": props["Name"]}
 
@@ -109,9 +116,9 @@ class OfflineStack:
         sfn = self._client("stepfunctions")
         for machine in PIPELINE_STATE_MACHINES:
             spec = self.template.state_machine(machine)
-            substitutions = resolve(spec.substitutions, self.physical, self.pseudo)
+            substitutions = resolve(spec.substitutions, self.physical, self.pseudo, self.conditions)
             definition = substitute_definition(spec.definition_path.read_text("utf-8"), substitutions)
-            name = resolve(spec.name, self.physical, self.pseudo)
+            name = resolve(spec.name, self.physical, self.pseudo, self.conditions)
             arn = sfn.create_state_machine(name=name, definition=definition, roleArn=execution_role, type="STANDARD")[
                 "stateMachineArn"
             ]
@@ -134,7 +141,7 @@ class OfflineStack:
             Timeout=spec.timeout,
         )["FunctionArn"]
         self.physical[logical_id] = {"Ref": logical_id, "Arn": arn}
-        for name, value in resolve(spec.environment, self.physical, self.pseudo).items():
+        for name, value in resolve(spec.environment, self.physical, self.pseudo, self.conditions).items():
             if name in self.environment and self.environment[name] != str(value):
                 raise ValueError(
                     f"{logical_id} sets {name}={value!r} but another function sets {self.environment[name]!r}; "
@@ -148,7 +155,7 @@ class OfflineStack:
         events, sqs = self._client("events"), self._client("sqs")
         spec = self.template.state_machine("RetrainStateMachine")
         rule = next(e for e in spec.events.values() if e.get("Type") == "EventBridgeRule")
-        pattern = resolve(rule["Properties"]["Pattern"], self.physical, self.pseudo)
+        pattern = resolve(rule["Properties"]["Pattern"], self.physical, self.pseudo, self.conditions)
         self._trigger_url = sqs.create_queue(QueueName="retrain-trigger")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=self._trigger_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"

@@ -47,14 +47,51 @@ class UnresolvableError(ValueError):
     """An intrinsic the offline stack has no value for."""
 
 
-def resolve(value: Any, physical: dict[str, dict[str, str]], pseudo: dict[str, str]) -> Any:
-    """Evaluate intrinsics in ``value``. ``physical``: logical id -> {"Ref": ..., "<Attr>": ...}."""
+NO_VALUE = object()  # what ``!Ref AWS::NoValue`` resolves to; dropped from the enclosing list or mapping
+
+
+def evaluate_condition(expression: Any, pseudo: dict[str, str], conditions: dict[str, Any]) -> bool:
+    """Evaluate a CloudFormation condition (Fn::Equals / Not / And / Or / Condition) against parameter values."""
+    if isinstance(expression, dict) and len(expression) == 1:
+        ((function, argument),) = expression.items()
+        if function == "Fn::Equals":
+            left, right = (resolve(item, {}, pseudo) for item in argument)
+            return str(left) == str(right)
+        if function == "Fn::Not":
+            return not evaluate_condition(argument[0], pseudo, conditions)
+        if function == "Fn::And":
+            return all(evaluate_condition(item, pseudo, conditions) for item in argument)
+        if function == "Fn::Or":
+            return any(evaluate_condition(item, pseudo, conditions) for item in argument)
+        if function == "Condition":
+            return evaluate_condition(conditions[argument], pseudo, conditions)
+    raise UnresolvableError(f"unsupported condition {expression!r}")
+
+
+def resolve(
+    value: Any,
+    physical: dict[str, dict[str, str]],
+    pseudo: dict[str, str],
+    conditions: dict[str, bool] | None = None,
+) -> Any:
+    """Evaluate intrinsics in ``value``. ``physical``: logical id -> {"Ref": ..., "<Attr>": ...}.
+
+    ``conditions`` (name -> evaluated value) serves ``Fn::If``; ``AWS::NoValue`` removes the enclosing entry.
+    """
     if isinstance(value, list):
-        return [resolve(item, physical, pseudo) for item in value]
+        items = (resolve(item, physical, pseudo, conditions) for item in value)
+        return [item for item in items if item is not NO_VALUE]
     if not isinstance(value, dict):
         return value
+    if set(value) == {"Fn::If"}:
+        name, when_true, when_false = value["Fn::If"]
+        if conditions is None or name not in conditions:
+            raise UnresolvableError(f"no offline value for condition {name}")
+        return resolve(when_true if conditions[name] else when_false, physical, pseudo, conditions)
     if set(value) == {"Ref"}:
         name = value["Ref"]
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in pseudo:
             return pseudo[name]
         try:
@@ -80,7 +117,8 @@ def resolve(value: Any, physical: dict[str, dict[str, str]], pseudo: dict[str, s
             return str(resolve({"Ref": name}, physical, pseudo))
 
         return re.sub(r"\$\{([^}!]+)\}", substitute, text)
-    return {key: resolve(item, physical, pseudo) for key, item in value.items()}
+    resolved = {key: resolve(item, physical, pseudo, conditions) for key, item in value.items()}
+    return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
 
 @dataclass(frozen=True)
@@ -116,6 +154,11 @@ class TemplateModel:
     def resources(self) -> dict[str, Any]:
         """Every resource."""
         return self.raw["Resources"]
+
+    def conditions(self, pseudo: dict[str, str]) -> dict[str, bool]:
+        """Every template condition evaluated against ``pseudo`` (pseudo parameters + parameter values)."""
+        raw = self.raw.get("Conditions", {})
+        return {name: evaluate_condition(expression, pseudo, raw) for name, expression in raw.items()}
 
     def parameter_defaults(self) -> dict[str, str]:
         """Parameter name -> default value."""
