@@ -163,9 +163,12 @@ def show_titles(title: str, items: list[dict[str, Any]], catalog: dict[str, Any]
     say(f"  {title}")
     for rank, item in enumerate(items, start=1):
         anime = catalog.get(item["itemId"], {})
-        year = anime.get("year") or "?"
+        name = anime.get("title", item["itemId"])
+        year = f" ({anime.get('year') or '?'})"
+        if name.endswith(year):  # titles such as "Hunter x Hunter (2011)" already carry their year
+            year = ""
         genres = ", ".join(anime.get("genres", [])[:4])
-        say(f"    {rank:>2}. {anime.get('title', item['itemId'])} ({year}) - {genres}")
+        say(f"    {rank:>2}. {name}{year} - {genres}")
     say("")
 
 
