@@ -5,32 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation short-form tags as their long form: ``!Ref X`` -> ``{"Ref": "X"}``."""
-
-
-def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    key = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {key: value}
-
-
-_CfnLoader.add_multi_constructor("!", _construct_tag)
+from offline.template import load_template as _load_cfn_yaml
 
 
 def load_template(path: Path) -> dict[str, Any]:
-    """The template as plain data, intrinsic functions in long form."""
-    return yaml.load(path.read_text(), Loader=_CfnLoader) or {}
+    """The template as plain data, intrinsic functions in long form (the offline runner's reader)."""
+    return _load_cfn_yaml(path) or {}
 
 
 def template_parameters(path: Path) -> set[str]:
