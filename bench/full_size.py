@@ -1,0 +1,645 @@
+"""The project at the real dataset's full size: generate, prepare, train, evaluate and serve 57.6M ratings.
+
+    python -m bench.full_size                 # the full drop (17,562 anime, ~326k users, ~58M ratings), cached
+    python -m bench.full_size --users 32000   # a slice of the full drop (same catalogue, fewer users)
+    python -m bench.full_size --quick         # the tiny drop in a temporary directory: every step and ratio, CI size
+
+Steps (each measured in its own child process: wall time, CPU time, peak RSS of that child alone):
+
+1. ``generate`` — the full Kaggle-format drop, streamed to ``.bench-data/<label>/kaggle`` once and reused (the
+   generator's own time and memory are kept in ``generate.json`` and printed on every run).
+2. ``prepare`` — the pipeline's prepare step on the whole drop (rating_complete.csv + animelist.csv): rows/s next
+   to pyarrow's raw read of the same files (``bench/prepare.py``'s children), total time against Lambda's 15 min.
+   The training data is the drop prepared with ratings only (as ``bench/quality.py`` does), cached as Parquet.
+3. ``train`` — ``implicit``'s ALS alone on the same user x item matrix, then every recipe's ``Recipe.train`` (the
+   model a solution version serves). Targets: all recipes together <= 10 min and <= 2x ALS alone.
+4. ``metrics`` — Personalize's offline metrics (``evaluate_solution``: 90% of users train, newest 10% of the test
+   users' interactions are the truth) for every recipe and the iALS / EASE baselines of ``bench/quality.py``.
+   Personalized-ranking is scored with the user-personalization model trained in the same child (the recipes share
+   one training procedure), so that training runs once.
+5. ``serve`` — Personalize Local serving the trained user-personalization model (``bench/_full_serving.py``):
+   GetRecommendations p50/p99 in-process and over HTTP (1 and 8 clients), with the pipeline's genre filter, and
+   after 10,000 PutEvents.
+
+``--resume`` reuses the step results of an interrupted run (``results.json``); the data is always reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench._measure import (  # noqa: E402
+    ChildRun,
+    describe_machine,
+    emit_result,
+    load_average,
+    machine,
+    proc_status_mb,
+    python_command,
+    run_measured,
+)
+
+DEFAULT_DATA_DIR = ROOT / ".bench-data"
+RECIPES = ("aws-popularity-count", "aws-sims", "aws-user-personalization", "aws-personalized-ranking")
+TRAIN_TARGET_SECONDS = 600.0
+TRAIN_TARGET_RATIO = 2.0
+LAMBDA_TIMEOUT_SECONDS = 900.0
+IALS_BASELINE = (100, 0.01, 1.0)  # factors, regularization, alpha: implicit's own defaults (in bench/quality.py's grid)
+SEED = 0
+
+
+# ---------------------------------------------------------------------------------------------------- data (child)
+def training_data(prepared: Path):
+    """The cached ratings-only prepared drop as Personalize Local's TrainingData (string ids, int timestamps)."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from personalize_local.recipes.base import TrainingData
+
+    interactions = pq.read_table(prepared / "interactions.parquet").to_pandas()
+    items = pd.read_csv(prepared / "items.csv", dtype={"ITEM_ID": str})
+    return TrainingData(interactions, items)
+
+
+def _child_generate(spec: dict[str, Any]) -> dict[str, Any]:
+    from sample_data.generate import generate_dataset
+
+    result = generate_dataset(spec["size"], spec["out"], n_users=spec.get("users"))
+    return {
+        "n_anime": result.n_anime,
+        "n_users": result.n_users,
+        "n_rating_users": result.n_rating_users,
+        "rating_complete_rows": result.n_ratings,
+        "animelist_rows": result.n_animelist_rows,
+        "bytes": sum(p.stat().st_size for p in result.files.values()),
+    }
+
+
+def _child_prepare_ratings(spec: dict[str, Any]) -> dict[str, Any]:
+    """The drop with ratings only through the pipeline's prepare step, then interactions.csv as Parquet."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from anime_recommender.kaggle import LocalStorage, PrepareOptions, prepare_drop
+    from bench._data import KAGGLE_FILES
+
+    kaggle, out = Path(spec["kaggle"]), Path(spec["out"])
+    drop = out / "drop"
+    drop.mkdir(parents=True, exist_ok=True)
+    for name in KAGGLE_FILES:
+        if (kaggle / name).is_file() and not (drop / name).exists():
+            os.symlink((kaggle / name).resolve(), drop / name)
+    started = time.perf_counter()
+    result = prepare_drop(LocalStorage(drop), LocalStorage(out), PrepareOptions(work_dir=str(out)), drop_id="bench")
+    prepare_seconds = time.perf_counter() - started
+    types = {"USER_ID": pa.string(), "ITEM_ID": pa.string(), "EVENT_TYPE": pa.string()}
+    table = pacsv.read_csv(out / "interactions.csv", convert_options=pacsv.ConvertOptions(column_types=types))
+    pq.write_table(table, out / "interactions.parquet")
+    return {"prepare_seconds": prepare_seconds, "interactions": table.num_rows, "counts": result.counts}
+
+
+# ---------------------------------------------------------------------------------------------------- train (child)
+def _ials_settings() -> tuple[int, float, float, int]:
+    """User-personalization's first large-catalogue iALS candidate with its default factors."""
+    from personalize_local.recipes.user_personalization import HRNN_HYPERPARAMETERS, IALS_SETTINGS_LARGE
+
+    factors = int(next(h.default for h in HRNN_HYPERPARAMETERS if h.name == "hidden_dimension"))
+    regularization, alpha, iterations = IALS_SETTINGS_LARGE[0]
+    return factors, regularization, alpha, iterations
+
+
+def _child_als(spec: dict[str, Any]) -> dict[str, Any]:
+    """``implicit``'s AlternatingLeastSquares alone on the recipes' user x item matrix."""
+    import numpy as np
+    from implicit.cpu.als import AlternatingLeastSquares
+    from threadpoolctl import threadpool_limits
+
+    from personalize_local.recipes._common import InteractionMatrix, item_universe
+
+    started = time.perf_counter()
+    data = training_data(Path(spec["prepared"]))
+    load_seconds = time.perf_counter() - started
+    rss_loaded = proc_status_mb("VmRSS")
+    started, cpu = time.perf_counter(), time.process_time()
+    matrix = InteractionMatrix.build(data.interactions, item_universe(data)).matrix.astype(np.float32)
+    matrix_seconds = time.perf_counter() - started
+    del data
+    factors, regularization, alpha, iterations = _ials_settings()
+    started, cpu = time.perf_counter(), time.process_time()
+    with threadpool_limits(limits=1, user_api="blas"):
+        model = AlternatingLeastSquares(
+            factors=factors,
+            regularization=regularization,
+            alpha=alpha,
+            iterations=iterations,
+            random_state=SEED,
+            num_threads=0,
+        )
+        model.fit(matrix, show_progress=False)
+    return {
+        "load_seconds": load_seconds,
+        "matrix_seconds": matrix_seconds,
+        "fit_seconds": time.perf_counter() - started,
+        "fit_cpu_seconds": time.process_time() - cpu,
+        "rss_after_load_mb": rss_loaded,
+        "peak_rss_mb": proc_status_mb("VmHWM"),
+        "shape": list(matrix.shape),
+        "nnz": int(matrix.nnz),
+        "setting": f"factors={factors}, regularization={regularization:g}, alpha={alpha:g}, iterations={iterations}",
+    }
+
+
+def _child_train(spec: dict[str, Any]) -> dict[str, Any]:
+    """One recipe's served model (``Recipe.train`` on all users), saved for the serving step."""
+    from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
+
+    started = time.perf_counter()
+    data = training_data(Path(spec["prepared"]))
+    load_seconds = time.perf_counter() - started
+    rss_loaded = proc_status_mb("VmRSS")
+    cls = get_recipe(spec["recipe"])
+    started, cpu = time.perf_counter(), time.process_time()
+    model = cls().train(data, resolve_hyperparameters(cls, None), seed=SEED)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    target = Path(spec["models"]) / spec["recipe"]
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    model.save(target)
+    used = getattr(model, "hyperparameters", {})
+    return {
+        "load_seconds": load_seconds,
+        "train_seconds": seconds,
+        "train_cpu_seconds": cpu_seconds,
+        "rss_after_load_mb": rss_loaded,
+        "peak_rss_mb": proc_status_mb("VmHWM"),
+        "chosen": {k: v for k, v in used.items() if k.startswith("local_") and k != "local_validation_candidates"},
+    }
+
+
+# ---------------------------------------------------------------------------------------------------- metrics (child)
+def _child_metrics(spec: dict[str, Any]) -> dict[str, Any]:
+    """Personalize's offline metrics for one method (two for user-personalization: it also scores ranking)."""
+    from personalize_local.metrics import catalog_size, evaluate_model, evaluate_solution, split_users
+    from personalize_local.recipes.base import TrainingData
+    from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
+
+    data = training_data(Path(spec["prepared"]))
+    method = spec["method"]
+    rows: dict[str, dict[str, Any]] = {}
+    if method == "aws-user-personalization":
+        from personalize_local.recipes.user_personalization import PersonalizedRankingModel
+
+        cls = get_recipe(method)
+        started = time.perf_counter()
+        split = split_users(data.interactions, seed=SEED)
+        catalogue = catalog_size(data)
+        model = cls().train(TrainingData(split.train, data.items, data.users), resolve_hyperparameters(cls, None), SEED)
+        trained = time.perf_counter()
+        rows[method] = {"metrics": evaluate_model(model, split, catalogue)}
+        evaluated = time.perf_counter()
+        rows[method]["seconds"] = evaluated - started
+        with tempfile.TemporaryDirectory() as tmp:
+            model.save(Path(tmp))
+            ranking = PersonalizedRankingModel.load(Path(tmp))
+        del model
+        ranked_started = time.perf_counter()
+        rows["aws-personalized-ranking"] = {
+            "metrics": evaluate_model(ranking, split, catalogue),
+            "seconds": (trained - started) + (time.perf_counter() - ranked_started),
+        }
+        rows[method]["train_seconds"] = trained - started
+    elif method in RECIPES:
+        cls = get_recipe(method)
+        started = time.perf_counter()
+        rows[method] = {
+            "metrics": evaluate_solution(cls(), data, resolve_hyperparameters(cls, None), seed=SEED),
+            "seconds": 0.0,
+        }
+        rows[method]["seconds"] = time.perf_counter() - started
+    else:
+        from bench.quality import EaseBaseline, IalsBaseline
+        from personalize_local.recipes._common import InteractionMatrix, item_universe
+        from personalize_local.recipes.algorithms import ease_feasible
+
+        if method == "ease-baseline":
+            active = int((InteractionMatrix.build(data.interactions, item_universe(data)).item_user_counts() > 0).sum())
+            if not ease_feasible(active):
+                return {"rows": {}, "skipped": f"EASE baseline: {active:,} items with ratings (dense inverse)"}
+            baseline = EaseBaseline(1.0)
+        else:
+            baseline = IalsBaseline(*IALS_BASELINE)
+        started = time.perf_counter()
+        metrics = evaluate_solution(baseline, data, {}, seed=SEED)
+        label = f"{baseline.name} ({baseline.setting})"
+        rows[label] = {"metrics": metrics, "seconds": time.perf_counter() - started}
+    return {"rows": rows, "peak_rss_mb": proc_status_mb("VmHWM")}
+
+
+CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "generate": _child_generate,
+    "prepare-ratings": _child_prepare_ratings,
+    "als": _child_als,
+    "train": _child_train,
+    "metrics": _child_metrics,
+}
+
+
+# ---------------------------------------------------------------------------------------------------- parent
+class Bench:
+    """One run: where the data lives, what was measured so far (``results.json``), and how to run a child."""
+
+    def __init__(self, root: Path, size: str, users: int | None, resume: bool) -> None:
+        self.root, self.size, self.users = root, size, users
+        self.kaggle, self.prepared, self.models = root / "kaggle", root / "prepared", root / "models"
+        self.results_path = root / "results.json"
+        self.results: dict[str, Any] = {}
+        if resume and self.results_path.exists():
+            self.results = json.loads(self.results_path.read_text())
+
+    def save(self) -> None:
+        """Persist the results so far."""
+        self.results_path.write_text(json.dumps(self.results, indent=1, default=float))
+
+    def child(self, kind: str, spec: dict[str, Any]) -> ChildRun:
+        """Run one measured child; raises with its stderr when it fails."""
+        log(f"{kind} {spec.get('recipe') or spec.get('method') or ''} ... (load average {load_average():.1f})")
+        run = run_measured(python_command("bench.full_size", "--child", kind, "--spec", json.dumps(spec)), cwd=ROOT)
+        if run.returncode != 0 or not run.result:
+            raise RuntimeError(f"child {kind} {spec} failed (exit {run.returncode}):\n{run.tail()}")
+        log(f"  done in {run.seconds:.1f} s, peak RSS {run.peak_rss_mb:,.0f} MB")
+        return run
+
+    def step(self, key: str, measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """``measure()`` unless ``key`` is already in the (resumed) results; records load average and time."""
+        if key not in self.results:
+            before = load_average()
+            result = measure()
+            result["load_average"] = round(max(before, load_average()), 1)
+            self.results[key] = result
+            self.save()
+        return self.results[key]
+
+
+def log(message: str) -> None:
+    """A progress line on stderr with the time."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def ensure_drop(bench: Bench) -> dict[str, Any]:
+    """Generate the drop once (kept with its generation figures in generate.json)."""
+    marker = bench.root / "generate.json"
+    if marker.exists() and (bench.kaggle / "rating_complete.csv").exists():
+        return json.loads(marker.read_text())
+    shutil.rmtree(bench.kaggle, ignore_errors=True)
+    bench.root.mkdir(parents=True, exist_ok=True)
+    before = load_average()
+    run = bench.child("generate", {"size": bench.size, "out": str(bench.kaggle), "users": bench.users})
+    info = {
+        **run.result,
+        "seconds": run.seconds,
+        "cpu_seconds": run.cpu_seconds,
+        "peak_rss_mb": run.peak_rss_mb,
+        "load_average": round(max(before, load_average()), 1),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    marker.write_text(json.dumps(info, indent=1))
+    return info
+
+
+def ensure_prepared(bench: Bench) -> dict[str, Any]:
+    """The ratings-only prepared drop as Parquet (the training data of every later step), made once."""
+    marker = bench.root / "prepared.json"
+    if marker.exists() and (bench.prepared / "interactions.parquet").exists():
+        return json.loads(marker.read_text())
+    shutil.rmtree(bench.prepared, ignore_errors=True)
+    run = bench.child("prepare-ratings", {"kaggle": str(bench.kaggle), "out": str(bench.prepared)})
+    info = {**run.result, "seconds": run.seconds, "peak_rss_mb": run.peak_rss_mb}
+    marker.write_text(json.dumps(info, indent=1))
+    return info
+
+
+class SpillWatcher:
+    """Samples the size of the prepare step's spill directories under ``root`` (what Lambda's /tmp must hold)."""
+
+    def __init__(self, root: Path, interval: float = 0.5) -> None:
+        self.root, self.interval = root, interval
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _size(self) -> int:
+        total = 0
+        for spill in self.root.glob("prepare-spill-*"):
+            for path in spill.rglob("*"):
+                with contextlib.suppress(OSError):
+                    total += path.stat().st_size
+        return total
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak_bytes = max(self.peak_bytes, self._size())
+
+    def __enter__(self) -> SpillWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def measure_prepare(bench: Bench) -> dict[str, Any]:
+    """The whole drop through the prepare step, beside pyarrow's raw read of the same files (bench/prepare.py)."""
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-full-prepare-", dir=bench.root) as tmp:
+        for kind in ("raw", "transform"):
+            target = Path(tmp) / kind
+            target.mkdir()
+            log(f"prepare ({kind}) of the whole drop ... (load average {load_average():.1f})")
+            command = [sys.executable, str(ROOT / "bench" / "prepare.py"), "--child", kind]
+            with SpillWatcher(target) as spill:
+                run = run_measured([*command, "--drop", str(bench.kaggle), "--out", str(target)], cwd=ROOT)
+            if run.returncode != 0:
+                raise RuntimeError(f"bench/prepare.py --child {kind} failed:\n{run.tail()}")
+            result = json.loads(run.stdout.strip().splitlines()[-1])
+            out[kind] = {**result, "peak_rss_mb": run.peak_rss_mb, "peak_spill_mb": spill.peak_bytes / 1e6}
+            log(f"  {result['rows']:,} rows in {result['seconds']:.1f} s, peak RSS {run.peak_rss_mb:,.0f} MB")
+    sizes = {n: (bench.kaggle / n).stat().st_size for n in ("rating_complete.csv", "animelist.csv")}
+    out["csv_mb"] = sum(sizes.values()) / 1e6
+    return out
+
+
+def ranking_trains_like_user_personalization() -> bool:
+    """Whether aws-personalized-ranking trains with exactly user-personalization's code (it then costs the same)."""
+    from personalize_local.recipes.user_personalization import PersonalizedRankingRecipe, UserPersonalizationRecipe
+
+    return PersonalizedRankingRecipe.train is UserPersonalizationRecipe.train
+
+
+def measure_training(bench: Bench, separate_ranking: bool) -> dict[str, Any]:
+    """ALS alone, then each recipe's training, each in its own child.
+
+    Unless ``separate_ranking``, personalized-ranking is not trained a second time when its ``train`` is
+    user-personalization's own function on the same data: its row repeats that measurement (and counts again).
+    """
+    spec = {"prepared": str(bench.prepared), "models": str(bench.models)}
+    out: dict[str, Any] = {}
+    run = bench.child("als", spec)
+    out["als"] = {**run.result, "child_peak_rss_mb": run.peak_rss_mb}
+    for recipe in RECIPES:
+        if recipe == "aws-personalized-ranking" and not separate_ranking and ranking_trains_like_user_personalization():
+            out[recipe] = {**out["aws-user-personalization"], "same_as": "aws-user-personalization"}
+            log(f"train {recipe}: the same training code and data as aws-user-personalization, counted again")
+            continue
+        run = bench.child("train", {**spec, "recipe": recipe})
+        out[recipe] = {**run.result, "child_peak_rss_mb": run.peak_rss_mb, "child_seconds": run.seconds}
+    return out
+
+
+def measure_metrics(bench: Bench) -> dict[str, Any]:
+    """Offline metrics of every recipe and baseline (ranking comes with user-personalization)."""
+    rows: dict[str, Any] = {}
+    skipped: list[str] = []
+    for method in ("aws-popularity-count", "aws-sims", "aws-user-personalization", "ials-baseline", "ease-baseline"):
+        run = bench.child("metrics", {"prepared": str(bench.prepared), "method": method})
+        for name, row in run.result["rows"].items():
+            rows[name] = {**row, "child_peak_rss_mb": run.peak_rss_mb}
+        if run.result.get("skipped"):
+            skipped.append(run.result["skipped"])
+    return {"rows": rows, "skipped": skipped}
+
+
+def measure_serving(bench: Bench, requests: int, events: int, train_in_server: bool) -> dict[str, Any]:
+    """The serving step (bench/_full_serving.py)."""
+    from bench._full_serving import run_serving
+
+    log(f"serving: import + deploy + {requests} requests per measurement ... (load average {load_average():.1f})")
+    return run_serving(bench.prepared, bench.models, requests=requests, events=events, train_in_server=train_in_server)
+
+
+# ---------------------------------------------------------------------------------------------------- report
+def _mb(value: float) -> str:
+    return f"{value / 1024:.1f} GB" if value >= 1024 else f"{value:.0f} MB"
+
+
+def report_data(gen: dict[str, Any], prepared: dict[str, Any]) -> list[str]:
+    """Generator and prepared-data lines."""
+    rows = gen["rating_complete_rows"] + gen["animelist_rows"]
+    return [
+        "## Data",
+        "",
+        f"- generated drop: {gen['n_anime']:,} anime, {gen['n_users']:,} users ({gen['n_rating_users']:,} with "
+        f"ratings), {gen['rating_complete_rows']:,} rating_complete rows, {gen['animelist_rows']:,} animelist rows, "
+        f"{gen['bytes'] / 1e9:.2f} GB",
+        f"- generator: {gen['seconds']:.0f} s wall ({gen['cpu_seconds']:.0f} s CPU), {rows / gen['seconds']:,.0f} "
+        f"rows/s, peak RSS {_mb(gen['peak_rss_mb'])} (streamed; measured {gen['date']}, load average "
+        f"{gen['load_average']})",
+        f"- training data (pipeline prepare step, ratings only): {prepared['interactions']:,} interactions, "
+        f"prepared in {prepared['prepare_seconds']:.0f} s",
+        "",
+    ]
+
+
+def report_prepare(result: dict[str, Any]) -> list[str]:
+    """Prepare-step table and its ratios."""
+    raw, tr = result["raw"], result["transform"]
+    raw_speed, speed = raw["rows"] / raw["seconds"], tr["rows"] / tr["seconds"]
+    cpu_ratio = (tr["rows"] / tr["cpu_seconds"]) / (raw["rows"] / raw["cpu_seconds"])
+    margin = LAMBDA_TIMEOUT_SECONDS / tr["seconds"]
+    return [
+        "## Prepare step on the whole drop (rating_complete.csv + animelist.csv)",
+        "",
+        "| measure | rows | seconds | rows/s | peak RSS |",
+        "|---|---|---|---|---|",
+        f"| pyarrow raw read (baseline) | {raw['rows']:,} | {raw['seconds']:.1f} | {raw_speed:,.0f} | "
+        f"{_mb(raw['peak_rss_mb'])} |",
+        f"| prepare step (validate, dedupe, timestamps, write) | {tr['rows']:,} | {tr['seconds']:.1f} | "
+        f"{speed:,.0f} | {_mb(tr['peak_rss_mb'])} |",
+        "",
+        f"- transform / raw read: {speed / raw_speed:.2f}x wall-clock, {cpu_ratio:.2f}x per CPU-second (goal >= 0.5x)",
+        f"- spill files on local disk (Lambda /tmp) at peak: {tr['peak_spill_mb']:,.0f} MB",
+        f"- total {tr['seconds']:.0f} s = {tr['seconds'] / LAMBDA_TIMEOUT_SECONDS:.0%} of Lambda's 900 s "
+        f"({margin:.1f}x margin) on {os.cpu_count()} cores, {result['csv_mb']:,.0f} MB of CSV; "
+        f"load average {result['load_average']}",
+        "",
+    ]
+
+
+def report_training(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, bool]]]:
+    """Training table, ratios and verdicts."""
+    als = result["als"]
+    lines = [
+        "## Training (Recipe.train on all users = the model a solution version serves)",
+        "",
+        f"`implicit` ALS alone: {als['setting']}, matrix {als['shape'][0]:,} users x {als['shape'][1]:,} items, "
+        f"{als['nnz']:,} non-zeros (load average {result['load_average']})",
+        "",
+        "| what | train s | CPU s | x ALS alone | peak RSS (child) | RSS after data load | chosen |",
+        "|---|---|---|---|---|---|---|",
+        f"| implicit ALS alone (fit) | {als['fit_seconds']:.1f} | {als['fit_cpu_seconds']:.1f} | 1.00 | "
+        f"{_mb(als['child_peak_rss_mb'])} | {_mb(als['rss_after_load_mb'])} | "
+        f"matrix build {als['matrix_seconds']:.1f} s |",
+    ]
+    total = 0.0
+    for recipe in RECIPES:
+        row = result[recipe]
+        total += row["train_seconds"]
+        chosen = ", ".join(f"{k[6:]}={v}" for k, v in row.get("chosen", {}).items() if "validation" not in k)
+        if row.get("same_as"):
+            chosen = f"same code and data as {row['same_as']}: measured once, counted again"
+        lines.append(
+            f"| {recipe} | {row['train_seconds']:.1f} | {row['train_cpu_seconds']:.1f} | "
+            f"{row['train_seconds'] / als['fit_seconds']:.2f} | {_mb(row['child_peak_rss_mb'])} | "
+            f"{_mb(row['rss_after_load_mb'])} | {chosen} |"
+        )
+    ratio = total / als["fit_seconds"]
+    lines += [
+        f"| **all four recipes** | **{total:.1f}** | | **{ratio:.2f}** | | | |",
+        "",
+        f"(data load per child: {result['aws-popularity-count']['load_seconds']:.1f} s, not counted)",
+        "",
+    ]
+    checks = [
+        (f"all recipes train in {total / 60:.1f} min (target <= {TRAIN_TARGET_SECONDS / 60:.0f} min)",
+         total <= TRAIN_TARGET_SECONDS),
+        (f"all recipes / implicit ALS alone = {ratio:.2f}x (target <= {TRAIN_TARGET_RATIO:g}x)",
+         ratio <= TRAIN_TARGET_RATIO),
+    ]  # fmt: skip
+    return lines, checks
+
+
+def report_metrics(result: dict[str, Any], training: dict[str, Any] | None) -> list[str]:
+    """Metrics table (bench/quality.py's format and verdict) plus solution-version time per recipe."""
+    from bench.quality import table, verdict
+
+    rows = {name: (row["metrics"], row["seconds"]) for name, row in result["rows"].items()}
+    lines = ["## Offline metrics (Personalize's protocol, split seed 0)", "", table(rows), ""]
+    if all(r in rows for r in ("aws-user-personalization", "aws-popularity-count", "aws-sims")) and any(
+        "baseline" in n for n in rows
+    ):
+        lines += [verdict(rows), ""]
+    for reason in result.get("skipped", []):
+        lines.append(f"- not run: {reason}")
+    lines.append(
+        "- aws-personalized-ranking is scored with the user-personalization model of the same split (one training; "
+        "its train+eval time counts that training)"
+    )
+    if training:
+        lines += ["", "Solution version (evaluation + served model, as CreateSolutionVersion runs them):", ""]
+        total = 0.0
+        for recipe in RECIPES:
+            seconds = result["rows"][recipe]["seconds"] + training[recipe]["train_seconds"]
+            total += seconds
+            lines.append(f"- {recipe}: {seconds / 60:.1f} min")
+        lines.append(f"- all four: {total / 60:.1f} min")
+    lines += ["", f"load average {result['load_average']}", ""]
+    return lines
+
+
+def render(bench: Bench, info: dict[str, Any]) -> str:
+    """The whole report (markdown)."""
+    results = bench.results
+    lines = [f"# Full-size benchmark ({bench.root.name})", "", f"Machine: {describe_machine(info)}", ""]
+    lines += report_data(results["generate"], results["prepared"])
+    checks: list[tuple[str, bool]] = []
+    if "prepare" in results:
+        lines += report_prepare(results["prepare"])
+        seconds = results["prepare"]["transform"]["seconds"]
+        checks.append(
+            (f"prepare step {seconds:.0f} s <= half of Lambda's 900 s", seconds <= LAMBDA_TIMEOUT_SECONDS / 2)
+        )
+    if "train" in results:
+        train_lines, train_checks = report_training(results["train"])
+        lines += train_lines
+        checks += train_checks
+    if "metrics" in results:
+        lines += report_metrics(results["metrics"], results.get("train"))
+    if "serve" in results:
+        from bench._full_serving import report_serving
+
+        serve_lines, serve_checks = report_serving(results["serve"])
+        lines += serve_lines
+        checks += serve_checks
+    lines += ["## Targets", ""] + [f"- {'PASS' if ok else 'MISS'}: {text}" for text, ok in checks]
+    return "\n".join(lines)
+
+
+STEPS = ("prepare", "train", "metrics", "serve")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the steps (or one child) and print the report."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny drop in a temporary directory (CI)")
+    parser.add_argument("--users", type=int, default=None, help="a slice of the full drop with this many users")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="cache (default .bench-data)")
+    parser.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated subset of {','.join(STEPS)}")
+    parser.add_argument("--requests", type=int, default=None, help="requests per latency measurement")
+    parser.add_argument("--events", type=int, default=10_000, help="live PutEvents events before re-measuring")
+    parser.add_argument("--resume", action="store_true", help="reuse step results of an interrupted run")
+    parser.add_argument(
+        "--train-in-server",
+        action="store_true",
+        help="let the server train its solution version (default: only in --quick; else serve the model of 'train')",
+    )
+    parser.add_argument(
+        "--separate-ranking",
+        action="store_true",
+        help="train personalized-ranking in its own child even though it runs user-personalization's training "
+        "(default: only in --quick)",
+    )
+    parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
+    parser.add_argument("--spec", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        emit_result(CHILDREN[args.child](json.loads(args.spec)))
+        return 0
+    steps = [s for s in args.steps.split(",") if s]
+    unknown = set(steps) - set(STEPS)
+    if unknown:
+        parser.error(f"unknown step(s) {', '.join(sorted(unknown))}: choose from {', '.join(STEPS)}")
+    info = machine()
+    with tempfile.TemporaryDirectory(prefix="bench-full-size-quick-") as scratch:
+        if args.quick:
+            bench = Bench(Path(scratch) / "tiny", "tiny", None, resume=False)
+        else:
+            label = "full" if args.users is None else f"full-u{args.users}"
+            bench = Bench(args.data_dir.resolve() / label, "full", args.users, resume=args.resume)
+        log(f"full-size benchmark in {bench.root}; {describe_machine(info)}")
+        bench.results["generate"] = ensure_drop(bench)
+        bench.results["prepared"] = ensure_prepared(bench)
+        if "prepare" in steps:
+            bench.step("prepare", lambda: measure_prepare(bench))
+        if "train" in steps or "serve" in steps:
+            bench.step("train", lambda: measure_training(bench, args.separate_ranking or args.quick))
+        if "metrics" in steps:
+            bench.step("metrics", lambda: measure_metrics(bench))
+        if "serve" in steps:
+            requests = args.requests or (100 if args.quick else 1000)
+            events = min(args.events, 1000) if args.quick else args.events
+            bench.step("serve", lambda: measure_serving(bench, requests, events, args.train_in_server or args.quick))
+        info["load_average_end"] = round(load_average(), 1)
+        print(render(bench, info))
+        if not args.quick:
+            (bench.root / "report.md").write_text(render(bench, info) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
