@@ -6,6 +6,7 @@ The files are small (17,562 and 16,214 rows), so they are read whole with exact 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -144,13 +145,24 @@ def _structural(log: RuleLog, file: str, line: int, bad: list[str]) -> None:
         log.record("blank_row", file, None, [line], [""])
 
 
-def load_anime(storage: Storage, header: CsvHeader, log: RuleLog) -> tuple[AnimeTable, int]:
-    """Read anime.csv; returns the table and the number of data rows read."""
+@dataclass
+class _RowCount:
+    """Data rows read from one file, good or bad."""
+
+    rows: int = 0
+
+
+def _unique_id_rows(
+    storage: Storage, header: CsvHeader, log: RuleLog, count: _RowCount
+) -> Iterator[tuple[int, dict[str, str], int]]:
+    """(line, needed fields, MAL_ID) of every well-formed row with a valid, first-seen MAL_ID.
+
+    Ragged rows, invalid ids and repeated ids are recorded in ``log`` and skipped; ``count`` counts every row.
+    """
     file = header.file.name
-    records: dict[int, AnimeRecord] = {}
-    rows_read = 0
+    seen: set[int] = set()
     for line, fields, bad in read_exact_table(storage, header):
-        rows_read += 1
+        count.rows += 1
         if fields is None:
             _structural(log, file, line, bad)
             continue
@@ -159,9 +171,19 @@ def load_anime(storage: Storage, header: CsvHeader, log: RuleLog) -> tuple[Anime
         if anime_id is None:
             log.record("invalid_anime_id", file, "MAL_ID", [line], [row["MAL_ID"]])
             continue
-        if anime_id in records:
+        if anime_id in seen:
             log.record("duplicate_anime", file, "MAL_ID", [line], [row["MAL_ID"]])
             continue
+        seen.add(anime_id)
+        yield line, row, anime_id
+
+
+def load_anime(storage: Storage, header: CsvHeader, log: RuleLog) -> tuple[AnimeTable, int]:
+    """Read anime.csv; returns the table and the number of data rows read."""
+    file = header.file.name
+    records: dict[int, AnimeRecord] = {}
+    count = _RowCount()
+    for line, row, anime_id in _unique_id_rows(storage, header, log, count):
         score, score_ok = _parse_score(row["Score"])
         if not score_ok:
             log.record("invalid_score", file, "Score", [line], [row["Score"]])
@@ -182,29 +204,15 @@ def load_anime(storage: Storage, header: CsvHeader, log: RuleLog) -> tuple[Anime
             first_airing=_first_airing(row["Aired"], row["Premiered"], file, line, log),
             line=line,
         )
-    return AnimeTable(list(records.values())), rows_read
+    return AnimeTable(list(records.values())), count.rows
 
 
 def attach_synopses(table: AnimeTable, storage: Storage, header: CsvHeader, log: RuleLog) -> int:
     """Read anime_with_synopsis.csv into ``table``; returns the number of data rows read."""
     file = header.file.name
     by_id = {record.anime_id: record for record in table.records}
-    seen: set[int] = set()
-    rows_read = 0
-    for line, fields, bad in read_exact_table(storage, header):
-        rows_read += 1
-        if fields is None:
-            _structural(log, file, line, bad)
-            continue
-        row = needed_fields(fields, header)
-        anime_id = _parse_id(row["MAL_ID"])
-        if anime_id is None:
-            log.record("invalid_anime_id", file, "MAL_ID", [line], [row["MAL_ID"]])
-            continue
-        if anime_id in seen:
-            log.record("duplicate_anime", file, "MAL_ID", [line], [row["MAL_ID"]])
-            continue
-        seen.add(anime_id)
+    count = _RowCount()
+    for line, row, anime_id in _unique_id_rows(storage, header, log, count):
         record = by_id.get(anime_id)
         if record is None:
             log.record("orphan_synopsis", file, "MAL_ID", [line], [row["MAL_ID"]])
@@ -212,4 +220,4 @@ def attach_synopses(table: AnimeTable, storage: Storage, header: CsvHeader, log:
         text = row["synopsis"].strip()
         record.synopsis = None if not text or text.startswith(SYNOPSIS_PLACEHOLDER_PREFIX) else text
     table.with_synopsis = True
-    return rows_read
+    return count.rows

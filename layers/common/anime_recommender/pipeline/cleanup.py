@@ -56,6 +56,22 @@ class Cleaner:
                 return
             raise
 
+    def _delete_listed(
+        self,
+        kind: str,
+        resources: list[dict[str, Any]],
+        delete: Callable[[str], Any],
+        arn_key: str,
+        deleted: list[str],
+        waiting: list[str],
+    ) -> int:
+        """Delete every listed resource not already being deleted; return how many were listed (still there)."""
+        for resource in resources:
+            if not str(resource.get("status", "")).startswith("DELETE"):
+                arn = resource[arn_key]
+                self._delete(f"{kind} {resource['name']}", lambda a=arn: delete(a), deleted, waiting)
+        return len(resources)
+
     def run_stage(self, stage: str) -> dict[str, Any]:
         """Delete this stage's resources; ``complete`` once none is left."""
         if stage not in STAGES:
@@ -80,37 +96,30 @@ class Cleaner:
             remaining = 0
         elif stage == "campaigns":
             for solution in _paginate(self.client, "list_solutions", "solutions", datasetGroupArn=group_arn):
-                for campaign in _paginate(
-                    self.client, "list_campaigns", "campaigns", solutionArn=solution["solutionArn"]
-                ):
-                    remaining += 1
-                    if not str(campaign.get("status", "")).startswith("DELETE"):
-                        arn = campaign["campaignArn"]
-                        self._delete(
-                            f"campaign {campaign['name']}",
-                            lambda a=arn: self.client.delete_campaign(campaignArn=a),
-                            deleted,
-                            waiting,
-                        )
+                campaigns = _paginate(self.client, "list_campaigns", "campaigns", solutionArn=solution["solutionArn"])
+                remaining += self._delete_listed(
+                    "campaign",
+                    campaigns,
+                    lambda a: self.client.delete_campaign(campaignArn=a),
+                    "campaignArn",
+                    deleted,
+                    waiting,
+                )
         elif stage == "event-tracker":
-            for tracker in _paginate(self.client, "list_event_trackers", "eventTrackers", datasetGroupArn=group_arn):
-                remaining += 1
-                if not str(tracker.get("status", "")).startswith("DELETE"):
-                    arn = tracker["eventTrackerArn"]
-                    self._delete(
-                        f"event tracker {tracker['name']}",
-                        lambda a=arn: self.client.delete_event_tracker(eventTrackerArn=a),
-                        deleted,
-                        waiting,
-                    )
+            trackers = _paginate(self.client, "list_event_trackers", "eventTrackers", datasetGroupArn=group_arn)
+            remaining = self._delete_listed(
+                "event tracker",
+                trackers,
+                lambda a: self.client.delete_event_tracker(eventTrackerArn=a),
+                "eventTrackerArn",
+                deleted,
+                waiting,
+            )
         elif stage == "filters":
-            for item in _paginate(self.client, "list_filters", "Filters", datasetGroupArn=group_arn):
-                remaining += 1
-                if not str(item.get("status", "")).startswith("DELETE"):
-                    arn = item["filterArn"]
-                    self._delete(
-                        f"filter {item['name']}", lambda a=arn: self.client.delete_filter(filterArn=a), deleted, waiting
-                    )
+            filters = _paginate(self.client, "list_filters", "Filters", datasetGroupArn=group_arn)
+            remaining = self._delete_listed(
+                "filter", filters, lambda a: self.client.delete_filter(filterArn=a), "filterArn", deleted, waiting
+            )
         elif stage == "solutions":
             for solution in _paginate(self.client, "list_solutions", "solutions", datasetGroupArn=group_arn):
                 remaining += 1
@@ -132,16 +141,10 @@ class Cleaner:
                         waiting,
                     )
         elif stage == "datasets":
-            for dataset in _paginate(self.client, "list_datasets", "datasets", datasetGroupArn=group_arn):
-                remaining += 1
-                if not str(dataset.get("status", "")).startswith("DELETE"):
-                    arn = dataset["datasetArn"]
-                    self._delete(
-                        f"dataset {dataset['name']}",
-                        lambda a=arn: self.client.delete_dataset(datasetArn=a),
-                        deleted,
-                        waiting,
-                    )
+            datasets = _paginate(self.client, "list_datasets", "datasets", datasetGroupArn=group_arn)
+            remaining = self._delete_listed(
+                "dataset", datasets, lambda a: self.client.delete_dataset(datasetArn=a), "datasetArn", deleted, waiting
+            )
         elif stage == "dataset-group":
             remaining = 1
             self._delete(
