@@ -13,6 +13,10 @@ Two processes, so the clients' Python does not share a GIL with the server's:
 * the **parent** sends the HTTP requests with boto3 (1 client, then 8 threads with a client each), 10,000 PutEvents
   (10 events per call, 8 threads), and measures again for the users who just sent events.
 
+The server runs BLAS single-threaded (``personalize_local.server.SERVING_BLAS_THREADS``); to show what that limit
+buys, the in-process and the 8-client measurements are repeated in the same run with BLAS at one thread per core
+(the process default, as served before the limit) and compared as ratios.
+
 Commands go to the child as JSON lines on stdin; answers come back as ``REPLY <json>`` lines on stdout.
 """
 
@@ -38,6 +42,7 @@ if str(ROOT) not in sys.path:
 
 from bench._measure import load_average, proc_status_mb  # noqa: E402
 from bench.serving import FILTER_VALUES, GENRE_FILTER  # noqa: E402
+from personalize_local.server import SERVING_BLAS_THREADS  # noqa: E402
 
 REPLY = "REPLY "
 RECIPE = "aws-user-personalization"
@@ -167,6 +172,7 @@ def server_child(prepared: Path, models: Path, train_in_server: bool) -> None:
     """Deploy, then answer commands on stdin until ``stop``."""
     import boto3
     from moto import mock_aws
+    from threadpoolctl import threadpool_limits
 
     from personalize_local import local_personalize
 
@@ -208,6 +214,9 @@ def server_child(prepared: Path, models: Path, train_in_server: bool) -> None:
                 started = time.perf_counter()
                 pl.backend.get_recommendations(campaignArn=campaign, userId=command["user"], numResults=25)
                 _reply({"first_request_seconds": time.perf_counter() - started, "rss_mb": proc_status_mb("VmRSS")})
+            elif command["cmd"] == "blas":  # process-wide, between measurements only (never per request)
+                threadpool_limits(limits=command["threads"], user_api="blas")
+                _reply({"blas_threads": command["threads"]})
             elif command["cmd"] == "inprocess":
                 result = _in_process(pl.backend, campaign, filter_arn, command["users"])
                 _reply({**result, "rss_mb": proc_status_mb("VmRSS"), "peak_rss_mb": proc_status_mb("VmHWM")})
@@ -353,6 +362,10 @@ def run_serving(prepared: Path, models: Path, requests: int, events: int, train_
         out["http_1_filter"] = over_http(endpoint, campaign, filter_arn, users, 1)
         out["http_8"] = over_http(endpoint, campaign, None, users, CLIENTS)
         out["http_8_filter"] = over_http(endpoint, campaign, filter_arn, users, CLIENTS)
+        out["blas_default_threads"] = child.ask({"cmd": "blas", "threads": os.cpu_count() or 1})["blas_threads"]
+        out["in_process_blas_default"] = child.ask({"cmd": "inprocess", "users": users})
+        out["http_8_blas_default"] = over_http(endpoint, campaign, None, users, CLIENTS)
+        child.ask({"cmd": "blas", "threads": SERVING_BLAS_THREADS})
         out["put_events"] = put_events(endpoint, out["deploy"]["tracking_id"], live_users, items, events)
         after = [live_users[i % len(live_users)] for i in range(requests)]
         out["after_events_in_process"] = child.ask({"cmd": "inprocess", "users": after})
@@ -400,6 +413,16 @@ def report_serving(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, b
         ("http_8_filter", f"HTTP, {CLIENTS} concurrent clients, genre filter"),
     ):
         lines.append(_row(label, result[key], f"{result[key]['requests_per_s']:.0f} req/s"))
+    blas = result.get("blas_default_threads")
+    if blas:
+        lines += [
+            _row(f"in-process, BLAS at {blas} threads (no serving limit)", result["in_process_blas_default"]["plain"]),
+            _row(
+                f"HTTP, {CLIENTS} concurrent clients, BLAS at {blas} threads (no serving limit)",
+                result["http_8_blas_default"],
+                f"{result['http_8_blas_default']['requests_per_s']:.0f} req/s",
+            ),
+        ]
     pe = result["put_events"]
     lines += [
         _row(
@@ -414,7 +437,17 @@ def report_serving(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, b
         "",
         f"load average during serving {result.get('load_average_during')}",
         "",
+        f"Throughput of {CLIENTS} concurrent clients / 1 client: "
+        f"{result['http_8']['requests_per_s'] / result['http_1']['requests_per_s']:.2f}x (target >= 1).",
     ]
+    if blas:
+        lines.append(
+            f"BLAS at {SERVING_BLAS_THREADS} thread vs {blas} (same run): in-process p50 "
+            f"{result['in_process_blas_default']['plain']['p50'] / result['in_process']['plain']['p50']:.1f}x faster, "
+            f"{CLIENTS}-client throughput "
+            f"{result['http_8']['requests_per_s'] / result['http_8_blas_default']['requests_per_s']:.1f}x higher."
+        )
+    lines.append("")
     p50 = result["in_process"]["plain"]["p50"]
     p99 = max(result[k]["p99"] for k in ("http_1", "http_1_filter"))
     checks = [

@@ -166,8 +166,14 @@ def _child_als(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _child_train(spec: dict[str, Any]) -> dict[str, Any]:
-    """One recipe's served model (``Recipe.train`` on all users), saved for the serving step."""
+    """One recipe's served model (``Recipe.train`` on all users), saved for the serving step.
+
+    With ``spec["cache"]``, training goes through Personalize Local's training cache as a solution version's does
+    (``train_or_reuse``): aws-personalized-ranking then reuses the aws-user-personalization model of the child
+    before it (the time of fingerprinting the data and loading the model is what is measured).
+    """
     from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
+    from personalize_local.training_cache import TrainingCache, train_or_reuse
 
     started = time.perf_counter()
     data = training_data(Path(spec["prepared"]))
@@ -175,7 +181,8 @@ def _child_train(spec: dict[str, Any]) -> dict[str, Any]:
     rss_loaded = proc_status_mb("VmRSS")
     cls = get_recipe(spec["recipe"])
     started, cpu = time.perf_counter(), time.process_time()
-    model = cls().train(data, resolve_hyperparameters(cls, None), seed=SEED)
+    cache = TrainingCache(Path(spec["cache"])) if spec.get("cache") else None
+    model, _, reused = train_or_reuse(cache, cls, data, resolve_hyperparameters(cls, None), SEED, None)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     target = Path(spec["models"]) / spec["recipe"]
     shutil.rmtree(target, ignore_errors=True)
@@ -189,6 +196,7 @@ def _child_train(spec: dict[str, Any]) -> dict[str, Any]:
         "rss_after_load_mb": rss_loaded,
         "peak_rss_mb": proc_status_mb("VmHWM"),
         "chosen": {k: v for k, v in used.items() if k.startswith("local_") and k != "local_validation_candidates"},
+        "reused": reused,
     }
 
 
@@ -397,30 +405,26 @@ def measure_prepare(bench: Bench) -> dict[str, Any]:
     return out
 
 
-def ranking_trains_like_user_personalization() -> bool:
-    """Whether aws-personalized-ranking trains with exactly user-personalization's code (it then costs the same)."""
-    from personalize_local.recipes.user_personalization import PersonalizedRankingRecipe, UserPersonalizationRecipe
-
-    return PersonalizedRankingRecipe.train is UserPersonalizationRecipe.train
-
-
 def measure_training(bench: Bench, separate_ranking: bool) -> dict[str, Any]:
     """ALS alone, then each recipe's training, each in its own child.
 
-    Unless ``separate_ranking``, personalized-ranking is not trained a second time when its ``train`` is
-    user-personalization's own function on the same data: its row repeats that measurement (and counts again).
+    Unless ``separate_ranking``, the recipes train through one fresh training cache as Personalize Local's
+    solution versions do, so aws-personalized-ranking reuses aws-user-personalization's model.
     """
-    spec = {"prepared": str(bench.prepared), "models": str(bench.models)}
+    cache = bench.root / "training-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    spec = {
+        "prepared": str(bench.prepared),
+        "models": str(bench.models),
+        "cache": "" if separate_ranking else str(cache),
+    }
     out: dict[str, Any] = {}
     run = bench.child("als", spec)
     out["als"] = {**run.result, "child_peak_rss_mb": run.peak_rss_mb}
     for recipe in RECIPES:
-        if recipe == "aws-personalized-ranking" and not separate_ranking and ranking_trains_like_user_personalization():
-            out[recipe] = {**out["aws-user-personalization"], "same_as": "aws-user-personalization"}
-            log(f"train {recipe}: the same training code and data as aws-user-personalization, counted again")
-            continue
         run = bench.child("train", {**spec, "recipe": recipe})
         out[recipe] = {**run.result, "child_peak_rss_mb": run.peak_rss_mb, "child_seconds": run.seconds}
+    shutil.rmtree(cache, ignore_errors=True)
     return out
 
 
@@ -517,8 +521,8 @@ def report_training(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, 
         row = result[recipe]
         total += row["train_seconds"]
         chosen = ", ".join(f"{k[6:]}={v}" for k, v in row.get("chosen", {}).items() if "validation" not in k)
-        if row.get("same_as"):
-            chosen = f"same code and data as {row['same_as']}: measured once, counted again"
+        if row.get("reused"):
+            chosen = "the aws-user-personalization model, reused (training cache: data fingerprint + load)"
         lines.append(
             f"| {recipe} | {row['train_seconds']:.1f} | {row['train_cpu_seconds']:.1f} | "
             f"{row['train_seconds'] / als['fit_seconds']:.2f} | {_mb(row['child_peak_rss_mb'])} | "
@@ -617,8 +621,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--separate-ranking",
         action="store_true",
-        help="train personalized-ranking in its own child even though it runs user-personalization's training "
-        "(default: only in --quick)",
+        help="train every recipe itself, without Personalize Local's training cache (personalized-ranking then "
+        "repeats user-personalization's training)",
     )
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
@@ -645,7 +649,7 @@ def main(argv: list[str] | None = None) -> int:
         if "prepare" in steps:
             bench.step("prepare", lambda: measure_prepare(bench))
         if "train" in steps or "serve" in steps:
-            bench.step("train", lambda: measure_training(bench, args.separate_ranking or args.quick))
+            bench.step("train", lambda: measure_training(bench, args.separate_ranking))
         if "metrics" in steps:
             bench.step("metrics", lambda: measure_metrics(bench))
         if "serve" in steps:

@@ -2,7 +2,8 @@
 
 * Training time per recipe (``Recipe.train`` on all users, as a solution version's served model).
 * In-process latency per request: the pipeline's ``genre`` filter evaluated into a mask + the model call
-  (``recommend`` / ``related`` / ``rank`` of 50 items), p50 / p99 over many requests with real user histories.
+  (``recommend`` / ``related`` / ``rank`` of 50 items), p50 / p99 over many requests with real user histories,
+  with BLAS limited as the server limits it (``SERVING_BLAS_THREADS``); user-personalization also without the limit.
 * Over HTTP (``--http``, default on): GetRecommendations through plain boto3 against Personalize Local started
   in-process (``personalize_local.local_personalize``) with S3 from moto, p50 / p99. A dict-lookup baseline
   measured in the same run is printed next to the numbers so they can be compared across machines.
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -26,6 +28,7 @@ from bench._data import demo_data, describe
 from personalize_local.filters import FilterContext, UserEvent, parse_filter
 from personalize_local.recipes.base import ExplorationConfig, TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
+from personalize_local.server import SERVING_BLAS_THREADS
 
 BASE = (
     "EXCLUDE ItemID WHERE Items.YEAR < $YEAR_FROM | EXCLUDE ItemID WHERE Items.YEAR > $YEAR_TO | "
@@ -155,9 +158,18 @@ def main(argv: list[str] | None = None) -> int:
     for name, (_, wall, cpu) in models.items():
         print(f"  {name:28s} {wall:6.2f} s wall, {cpu:6.2f} s CPU")
     print(f"  {'all four':28s} {total:6.2f} s wall, {total_cpu:6.2f} s CPU (target <= 30 s on 2 cores)\n")
-    print(f"in-process latency, genre filter + model ({args.requests} requests, real histories):")
-    for name, samples in in_process(data, models, args.requests).items():
+    print(
+        f"in-process latency, genre filter + model ({args.requests} requests, real histories, "
+        f"BLAS at {SERVING_BLAS_THREADS} thread as in the server):"
+    )
+    with threadpool_limits(limits=SERVING_BLAS_THREADS, user_api="blas"):
+        timings = in_process(data, models, args.requests)
+    for name, samples in timings.items():
         print(f"  {name:28s} {percentiles(samples)}")
+    up = {"aws-user-personalization": models["aws-user-personalization"]}
+    unlimited = in_process(data, up, args.requests)["aws-user-personalization"]
+    ratio = np.percentile(unlimited, 50) / np.percentile(timings["aws-user-personalization"], 50)
+    print(f"  {'same, BLAS not limited':28s} {percentiles(unlimited)} (p50 {ratio:.1f}x the limited one)")
     print(f"  {'baseline: argsort 2k floats':28s} {percentiles(dict_baseline(args.requests))}\n")
     if not args.no_http:
         try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from personalize_local.models import BackendConfig, PersonalizeBackend
-from personalize_local.server import PersonalizeServer, data_dir_path
+from personalize_local.server import SERVING_BLAS_THREADS, PersonalizeServer, data_dir_path
 
 ENDPOINT_VARIABLES = (
     "AWS_ENDPOINT_URL_PERSONALIZE",
@@ -49,6 +49,8 @@ def local_personalize(
     step_delay: float = 0.02,
     max_dataset_groups: int = 5,
     set_environment: bool = True,
+    blas_threads: int | None = SERVING_BLAS_THREADS,
+    share_training: bool = True,
 ) -> Iterator[LocalPersonalize]:
     """Run Personalize Local on 127.0.0.1 (a free port unless ``port`` is given) in a background thread.
 
@@ -56,6 +58,9 @@ def local_personalize(
     previous values are restored on exit). ``data_dir=None`` uses a temporary directory removed on exit; a given
     directory keeps the state, so a later ``local_personalize`` on it sees the same resources. ``step_delay`` is
     the pause between two status transitions; ``max_dataset_groups`` the dataset-group quota (AWS default 5).
+    While it runs, BLAS uses ``blas_threads`` thread(s) in this whole process (concurrent requests each run a small
+    BLAS product; a multi-threaded BLAS per request oversubscribes the cores); ``None`` leaves BLAS as it is.
+    ``share_training=False`` trains every solution version itself (see ``personalize_local.training_cache``).
     """
     with tempfile.TemporaryDirectory(prefix="personalize-local-") as scratch:
         root = data_dir_path(data_dir) if data_dir is not None else Path(scratch)
@@ -65,8 +70,9 @@ def local_personalize(
             account_id=account_id,
             step_delay=step_delay,
             max_dataset_groups=max_dataset_groups,
+            share_training=share_training,
         )
-        server = PersonalizeServer(config, port=port)
+        server = PersonalizeServer(config, port=port, blas_threads=blas_threads)
         saved = {name: os.environ.get(name) for name in ENDPOINT_VARIABLES}
         server.start()
         handle = LocalPersonalize(endpoint_url=server.endpoint_url, data_dir=root, backend=server.backend)

@@ -10,7 +10,7 @@ import sys
 
 from personalize_local import ENDPOINT_VARIABLES
 from personalize_local.models import BackendConfig
-from personalize_local.server import PersonalizeServer, data_dir_path
+from personalize_local.server import SERVING_BLAS_THREADS, PersonalizeServer, data_dir_path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +24,19 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--account-id", default="123456789012", help="account named in ARNs")
     serve.add_argument("--step-delay", type=float, default=0.02, help="seconds between status transitions")
     serve.add_argument("--max-dataset-groups", type=int, default=5, help="dataset-group quota (AWS default 5)")
+    serve.add_argument(
+        "--blas-threads",
+        type=int,
+        default=SERVING_BLAS_THREADS,
+        help=f"BLAS threads of the server process (default {SERVING_BLAS_THREADS}: concurrent requests scale; "
+        "0 = leave BLAS as it is)",
+    )
+    serve.add_argument(
+        "--no-shared-training",
+        action="store_true",
+        help="train every solution version itself, even when an identical training's result is stored "
+        "(e.g. aws-personalized-ranking after aws-user-personalization on the same data)",
+    )
     serve.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
@@ -35,8 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         account_id=args.account_id,
         step_delay=args.step_delay,
         max_dataset_groups=args.max_dataset_groups,
+        share_training=not args.no_shared_training,
     )
-    server = PersonalizeServer(config, port=args.port)
+    server = PersonalizeServer(config, port=args.port, blas_threads=args.blas_threads or None)
     print(f"# Personalize Local on {server.endpoint_url} (data in {config.data_dir}); point boto3 at it with:")
     for name in ENDPOINT_VARIABLES:
         print(f"export {name}={server.endpoint_url}")

@@ -42,6 +42,10 @@ class DataFiles:
         """Where a solution version's trained model lives."""
         return self.root / "models" / version_id
 
+    def training_cache_dir(self) -> Path:
+        """Where results shared between solution versions live (see ``personalize_local.training_cache``)."""
+        return self.root / "training-cache"
+
     def delete_model(self, version_id: str) -> None:
         """Remove a deleted solution version's model."""
         shutil.rmtree(self.model_dir(version_id), ignore_errors=True)

@@ -67,29 +67,47 @@ def _round_half_up(x: float) -> int:
     return math.floor(x + 0.5)
 
 
+def choose_test_users(user_column: pd.Series, seed: int = 0) -> np.ndarray:
+    """Boolean mask over the rows of ``user_column``: the rows of the test users (steps 1 of the module doc)."""
+    codes, uniques = pd.factorize(user_column)
+    ids = np.asarray(pd.Index(uniques).astype(str), dtype=object)
+    sizes = np.bincount(codes[codes >= 0], minlength=len(ids))
+    eligible = np.sort(ids[sizes >= 2])
+    n_test = min(len(eligible), max(1, _round_half_up(0.1 * len(ids))))
+    rng = np.random.default_rng(seed)
+    test_ids = rng.permutation(eligible)[:n_test]
+    is_test_user = np.isin(ids, test_ids)
+    return (codes >= 0) & is_test_user[np.maximum(codes, 0)] if len(ids) else np.zeros(len(codes), dtype=bool)
+
+
+def test_users_of(rows: pd.DataFrame, holdout: Holdout = "newest_10_percent") -> list[TestUser]:
+    """The test users (input history, truth) of ``rows`` (all interactions of the test users), by user id."""
+    codes, uniques = pd.factorize(rows["USER_ID"])
+    ids = np.asarray(pd.Index(uniques).astype(str), dtype=object)
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+    order = np.lexsort((rows["TIMESTAMP"].to_numpy(dtype=np.int64), rank[codes]))  # stable: ties keep input order
+    items = np.asarray(rows["ITEM_ID"].astype(str).to_numpy(), dtype=object)[order]
+    user_rank = rank[codes][order]
+    bounds = np.flatnonzero(np.diff(user_rank)) + 1
+    test_users: list[TestUser] = []
+    for start, end in zip(np.r_[0, bounds], np.r_[bounds, len(order)], strict=True):
+        if end <= start:
+            continue
+        history = items[start:end].tolist()
+        n = len(history)
+        n_truth = 1 if holdout == "last_item" else min(n - 1, max(1, _round_half_up(0.1 * n)))
+        user_id = ids[codes[order[start]]]
+        test_users.append(TestUser(user_id, history[: n - n_truth], frozenset(history[n - n_truth :])))
+    return test_users
+
+
 def split_users(interactions: pd.DataFrame, seed: int = 0, holdout: Holdout = "newest_10_percent") -> EvaluationSplit:
     """Split ``interactions`` into training users and test users (input history / truth), as in the module doc."""
     frame = interactions.reset_index(drop=True)
-    user_col = frame["USER_ID"].astype(str)
-    sizes = user_col.value_counts()
-    all_users = np.sort(sizes.index.to_numpy().astype(str))
-    eligible = np.sort(sizes[sizes >= 2].index.to_numpy().astype(str))
-    n_test = min(len(eligible), max(1, _round_half_up(0.1 * len(all_users))))
-    rng = np.random.default_rng(seed)
-    test_ids = set(rng.permutation(eligible)[:n_test].tolist())
-    is_test = user_col.isin(test_ids).to_numpy()
+    is_test = choose_test_users(frame["USER_ID"], seed)
     train = frame.loc[~is_test].reset_index(drop=True)
-    test_rows = frame.loc[is_test, ["USER_ID", "ITEM_ID", "TIMESTAMP"]].copy()
-    test_rows["USER_ID"] = test_rows["USER_ID"].astype(str)
-    test_rows["ITEM_ID"] = test_rows["ITEM_ID"].astype(str)
-    test_rows = test_rows.sort_values(["USER_ID", "TIMESTAMP"], kind="mergesort")
-    test_users: list[TestUser] = []
-    for user_id, group in test_rows.groupby("USER_ID", sort=True):
-        items = group["ITEM_ID"].tolist()
-        n = len(items)
-        n_truth = 1 if holdout == "last_item" else min(n - 1, max(1, _round_half_up(0.1 * n)))
-        test_users.append(TestUser(str(user_id), items[: n - n_truth], frozenset(items[n - n_truth :])))
-    return EvaluationSplit(train, test_users)
+    return EvaluationSplit(train, test_users_of(frame.loc[is_test, ["USER_ID", "ITEM_ID", "TIMESTAMP"]], holdout))
 
 
 def ranking_metrics(recommended: Sequence[str], truth: frozenset[str] | set[str]) -> dict[str, float]:
@@ -151,9 +169,9 @@ def recommendations_for(model: TrainedModel, user: TestUser, k: int = TOP_K) -> 
 
 def catalog_size(data: TrainingData) -> int:
     """Distinct items in Interactions ∪ Items (coverage's denominator)."""
-    items = set(data.interactions["ITEM_ID"].astype(str).unique())
+    items = set(map(str, pd.unique(data.interactions["ITEM_ID"].dropna())))
     if data.items is not None and "ITEM_ID" in data.items.columns:
-        items.update(data.items["ITEM_ID"].astype(str).unique())
+        items.update(map(str, pd.unique(data.items["ITEM_ID"].dropna())))
     return len(items)
 
 

@@ -7,6 +7,7 @@ import logging
 import threading
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
@@ -17,7 +18,43 @@ from personalize_local.responses import CONTROL_SERVICE, JSON_11, Responses
 from personalize_local.urls import control_operation, url_map
 
 HOST = "127.0.0.1"
+SERVING_BLAS_THREADS = 1
 logger = logging.getLogger("personalize_local")
+
+
+class _ServingBlasLimit:
+    """BLAS at ``SERVING_BLAS_THREADS`` thread(s) in the whole process while at least one server runs.
+
+    Each request's model call is a small BLAS product (an iALS fold-in and ``user @ item_factors.T``); with one
+    multi-threaded BLAS pool per call, concurrent request threads oversubscribe the cores and throughput collapses.
+    Threadpool limits are process-wide, so they are set when the first server starts and restored when the last one
+    stops, never per request. Code that wants more BLAS threads for one large computation while a server runs (EASE's
+    inversion at training) asks for them around that call (``personalize_local.recipes._common.all_cores_blas``).
+    """
+
+    _lock = threading.Lock()
+    _servers = 0
+    _limiter: threadpool_limits | None = None
+
+    @classmethod
+    def acquire(cls, threads: int | None) -> bool:
+        """Count one more running server; limit BLAS if it is the first. False (no-op) when ``threads`` is None."""
+        if threads is None:
+            return False
+        with cls._lock:
+            if cls._servers == 0:
+                cls._limiter = threadpool_limits(limits=threads, user_api="blas")
+            cls._servers += 1
+        return True
+
+    @classmethod
+    def release(cls) -> None:
+        """Count one server less; restore the original BLAS threads after the last."""
+        with cls._lock:
+            cls._servers -= 1
+            if cls._servers == 0 and cls._limiter is not None:
+                cls._limiter.restore_original_limits()
+                cls._limiter = None
 
 
 class PersonalizeApp:
@@ -60,10 +97,16 @@ class _QuietRequestHandler(WSGIRequestHandler):
 
 
 class PersonalizeServer:
-    """A backend plus a threaded werkzeug server on 127.0.0.1, run in a background thread or in the foreground."""
+    """A backend plus a threaded werkzeug server on 127.0.0.1, run in a background thread or in the foreground.
 
-    def __init__(self, config: BackendConfig, port: int = 0) -> None:
+    While it runs, BLAS is limited to ``blas_threads`` per process (see :class:`_ServingBlasLimit`); ``None`` leaves
+    BLAS as it is.
+    """
+
+    def __init__(self, config: BackendConfig, port: int = 0, blas_threads: int | None = SERVING_BLAS_THREADS) -> None:
         self.backend = PersonalizeBackend(config)
+        self._blas_threads = blas_threads
+        self._blas_limited = False
         self._http: BaseWSGIServer = make_server(
             HOST, port, PersonalizeApp(self.backend), threaded=True, request_handler=_QuietRequestHandler
         )
@@ -81,12 +124,14 @@ class PersonalizeServer:
 
     def start(self) -> None:
         """Serve in a daemon thread."""
+        self._limit_blas()
         self.backend.start()
         self._thread = threading.Thread(target=self._http.serve_forever, name="personalize-local", daemon=True)
         self._thread.start()
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted."""
+        self._limit_blas()
         self.backend.start()
         try:
             self._http.serve_forever()
@@ -101,6 +146,13 @@ class PersonalizeServer:
             self._thread = None
         self._http.server_close()
         self.backend.shutdown()
+        if self._blas_limited:
+            self._blas_limited = False
+            _ServingBlasLimit.release()
+
+    def _limit_blas(self) -> None:
+        if not self._blas_limited:
+            self._blas_limited = _ServingBlasLimit.acquire(self._blas_threads)
 
 
 def data_dir_path(data_dir: str | Path) -> Path:

@@ -73,6 +73,7 @@ class BackendConfig:
     workers: int = 4
     seed: int = 0  # the seed of every evaluation split and training run
     max_dataset_groups: int = 5  # AWS's default (adjustable) quota of dataset groups per region
+    share_training: bool = True  # reuse a result of identical training (personalize_local.training_cache)
 
 
 def now() -> float:

@@ -82,72 +82,150 @@ def filter_events(frame: pd.DataFrame, event_type: str | None, threshold: float 
     return frame
 
 
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``column`` as per-row int codes and the distinct values as Python ``str`` (an object array).
+
+    ``pd.factorize`` on the (pyarrow-backed) column once, then only the few distinct values become ``str``; values
+    whose ``str`` coincide (``1`` and ``"1"`` in one object column) share a code, as ``astype(str)`` would.
+    """
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    labels = pd.Index(uniques).astype(str)
+    merged, labels = pd.factorize(labels)
+    if len(labels) != len(uniques):
+        codes = merged[codes]
+    dtype = np.int16 if len(labels) <= np.iinfo(np.int16).max else np.int32
+    return codes.astype(dtype), np.asarray(labels, dtype=object)
+
+
+def _user_order(user_codes: np.ndarray, n_users: int) -> np.ndarray | None:
+    """The stable permutation that groups rows by user code (None when they already are), in O(rows).
+
+    Counting sort as two stable passes over 16-bit digits (numpy radix-sorts 16-bit keys), instead of a
+    comparison sort of tens of millions of rows.
+    """
+    if len(user_codes) < 2 or bool(np.all(user_codes[1:] >= user_codes[:-1])):
+        return None
+    codes = user_codes.astype(np.int64, copy=False)
+    order = np.argsort((codes & 0xFFFF).astype(np.uint16), kind="stable")
+    if n_users > 0x10000:
+        order = order[np.argsort((codes[order] >> 16).astype(np.uint16), kind="stable")]
+    return order
+
+
+class BulkHistories:
+    """Bulk-imported interactions as columns grouped by user: int codes + small tables of distinct values.
+
+    Built once per dataset group (seconds and ~20 bytes per interaction for tens of millions of rows, where Python
+    objects per row would take a minute and many GB). A user's rows are ``indptr[code]:indptr[code + 1]`` in file
+    order; :meth:`events` sorts them by timestamp (stable, so equal timestamps keep file order).
+    """
+
+    def __init__(self, bulk: pd.DataFrame) -> None:
+        n = len(bulk)
+        user_codes, self.user_ids = _codes(bulk["USER_ID"])
+        self._user_code = {user: code for code, user in enumerate(self.user_ids.tolist())}
+        order = _user_order(user_codes, len(self.user_ids))
+        self.indptr = np.zeros(len(self.user_ids) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(user_codes, minlength=len(self.user_ids)), out=self.indptr[1:])
+        del user_codes
+
+        def grouped(values: np.ndarray) -> np.ndarray:
+            return values if order is None else values[order]
+
+        self.timestamps = grouped(bulk["TIMESTAMP"].to_numpy(dtype=np.int64))
+        item_codes, self.item_ids = _codes(bulk["ITEM_ID"])
+        self.item_codes = grouped(item_codes)
+        if "EVENT_TYPE" in bulk:
+            type_codes, self.event_types = _codes(bulk["EVENT_TYPE"])
+            self.type_codes = grouped(type_codes)
+        else:
+            self.type_codes, self.event_types = np.zeros(n, dtype=np.int16), np.array([""], dtype=object)
+        values = None
+        if "EVENT_VALUE" in bulk:
+            values = pd.to_numeric(bulk["EVENT_VALUE"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            values = None if np.isnan(values).all() else grouped(values)
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.timestamps)
+
+    def _rows(self, user_id: str) -> np.ndarray | slice | None:
+        code = self._user_code.get(user_id)
+        if code is None:
+            return None
+        lo, hi = int(self.indptr[code]), int(self.indptr[code + 1])
+        stamps = self.timestamps[lo:hi]
+        if np.all(stamps[1:] >= stamps[:-1]):
+            return slice(lo, hi)
+        return lo + np.argsort(stamps, kind="stable")
+
+    def items(self, user_id: str) -> list[str]:
+        """The user's bulk item ids, oldest first."""
+        rows = self._rows(user_id)
+        return [] if rows is None else self.item_ids[self.item_codes[rows]].tolist()
+
+    def events(self, user_id: str) -> list[Event]:
+        """The user's bulk interactions as new Python tuples, oldest first."""
+        rows = self._rows(user_id)
+        if rows is None:
+            return []
+        stamps = self.timestamps[rows].tolist()
+        values = (
+            [None] * len(stamps)
+            if self.values is None
+            else [None if v != v else v for v in self.values[rows].tolist()]  # NaN -> None
+        )
+        items = self.item_ids[self.item_codes[rows]].tolist()
+        types = self.event_types[self.type_codes[rows]].tolist()
+        return list(zip(stamps, items, types, values, strict=True))
+
+
 class HistoryIndex:
-    """Every user's interactions (bulk + streamed), oldest first, for serving. Thread-safe; PutEvents adds in place."""
+    """Every user's interactions (bulk + streamed), oldest first, for serving. Thread-safe; PutEvents adds in place.
+
+    Bulk interactions stay columnar (:class:`BulkHistories`) and become Python objects per request only; a user
+    gets a Python list kept in memory only once a streamed event arrives for them.
+    """
 
     def __init__(self, bulk: pd.DataFrame | None, live: list[dict[str, Any]]) -> None:
         self._lock = threading.Lock()
-        self._histories: dict[str, list[Event]] = {}
-        self._bulk_positions: dict[str, np.ndarray] = {}
-        self._columns: tuple[np.ndarray, ...] = ()
-        self._load_bulk(bulk)
+        self._bulk = BulkHistories(bulk) if bulk is not None and len(bulk) else None
+        self._live: dict[str, list[Event]] = {}  # users with streamed events: bulk + streamed, oldest first
         for event in live:
             self.add(event)
 
-    def _load_bulk(self, bulk: pd.DataFrame | None) -> None:
-        if bulk is None or not len(bulk):
-            return
-        ordered = bulk.sort_values("TIMESTAMP", kind="stable").reset_index(drop=True)
-        n = len(ordered)
-        self._columns = (
-            ordered["TIMESTAMP"].to_numpy(dtype=np.int64),
-            ordered["ITEM_ID"].astype(str).to_numpy(dtype=object),
-            (ordered["EVENT_TYPE"].astype(str) if "EVENT_TYPE" in ordered else pd.Series([""] * n)).to_numpy(
-                dtype=object
-            ),
-            (
-                pd.to_numeric(ordered["EVENT_VALUE"], errors="coerce")
-                if "EVENT_VALUE" in ordered
-                else pd.Series([np.nan] * n)
-            ).to_numpy(dtype=float),
-        )
-        self._bulk_positions = ordered.groupby(ordered["USER_ID"].astype(str), sort=False).indices
-
-    def _materialise(self, user_id: str) -> list[Event]:
-        history = self._histories.get(user_id)
-        if history is None:
-            positions = self._bulk_positions.get(user_id)
-            history = []
-            if positions is not None:
-                ts, items, types, values = self._columns
-                history = [
-                    (int(ts[p]), items[p], types[p], None if np.isnan(values[p]) else float(values[p]))
-                    for p in positions
-                ]
-            self._histories[user_id] = history
-        return history
+    def _bulk_events(self, user_id: str) -> list[Event]:
+        return [] if self._bulk is None else self._bulk.events(user_id)
 
     def add(self, event: dict[str, Any]) -> None:
-        """Append one streamed event (a row of the ``events`` table) to its user's history."""
+        """Insert one streamed event (a row of the ``events`` table) into its user's history by timestamp."""
         if not event.get("item_id"):
             return
         entry: Event = (int(event["timestamp"]), event["item_id"], event["event_type"], event.get("event_value"))
+        user_id = event["user_id"]
         with self._lock:
-            history = self._materialise(event["user_id"])
+            history = self._live.get(user_id)
+            if history is None:
+                history = self._live[user_id] = self._bulk_events(user_id)
             bisect.insort_right(history, entry, key=lambda e: e[0])
 
     def events(self, user_id: str) -> list[Event]:
         """The user's interactions, oldest first (a copy)."""
         with self._lock:
-            return list(self._materialise(user_id))
+            history = self._live.get(user_id)
+            if history is not None:
+                return list(history)
+        return self._bulk_events(user_id)
 
     def items(self, user_id: str, keep: Callable[[Event], bool] | None = None) -> list[str]:
         """The user's item ids, oldest first, optionally only events for which ``keep`` is true."""
-        with self._lock:
-            history = self._materialise(user_id)
-            if keep is None:
-                return [e[1] for e in history]
-            return [e[1] for e in history if keep(e)]
+        if keep is None:
+            with self._lock:
+                history = self._live.get(user_id)
+                if history is not None:
+                    return [e[1] for e in history]
+            return [] if self._bulk is None else self._bulk.items(user_id)
+        return [e[1] for e in self.events(user_id) if keep(e)]
 
     def user_events(self, user_id: str) -> list[UserEvent]:
         """The user's history in the filter evaluator's form."""

@@ -25,8 +25,9 @@ from personalize_local.models.base import (
 )
 from personalize_local.models.groupdata import filter_events
 from personalize_local.recipes import registry
-from personalize_local.recipes.base import InvalidHyperParameterError, Recipe, TrainedModel, TrainingData
+from personalize_local.recipes.base import InvalidHyperParameterError, Recipe, TrainingData
 from personalize_local.store import Resource
+from personalize_local.training_cache import TrainingCache, train_or_reuse
 
 MIN_INTERACTIONS = 1000  # Personalize's training minimums
 MIN_USERS_WITH_TWO = 25
@@ -58,6 +59,7 @@ class SolutionsMixin(BackendCore):
     def register_solution_jobs(self) -> None:
         """Hook training and the delete clean-ups into the lifecycle."""
         self.create_jobs["solution-version"] = self._train_version
+        self.training_cache = TrainingCache(self.files.training_cache_dir()) if self.config.share_training else None
         self.delete_jobs["solution"] = self._cleanup_solution
 
     # ------------------------------------------------------------------ solutions
@@ -285,12 +287,17 @@ class SolutionsMixin(BackendCore):
         check_training_minimums(data)
         seed = self.config.seed
         base = version.internal.get("baseVersion")
+        model, scores, _ = train_or_reuse(
+            self.training_cache,
+            recipe_cls,
+            data,
+            hyperparameters,
+            seed,
+            None if base else lambda: metrics.evaluate_solution(recipe_cls(), data, hyperparameters, seed=seed),
+        )
         if base:  # UPDATE keeps the metrics of the FULL version it refreshes
             base_version = self.store.get(base)
             scores = base_version.internal.get("metrics", {}) if base_version else {}
-        else:
-            scores = metrics.evaluate_solution(recipe_cls(), data, hyperparameters, seed=seed)
-        model: TrainedModel = recipe_cls().train(data, hyperparameters, seed=seed)
         directory = self.files.model_dir(version.internal["modelId"])
         directory.mkdir(parents=True, exist_ok=True)
         model.save(directory)

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from personalize_local.recipes._common import gram
+from personalize_local.recipes._common import all_cores_blas, gram
 
 # EASE inverts a dense n×n matrix (O(n³): ~15 s at 5k items, minutes beyond 10k on 2 cores): use it only below this.
 EASE_MAX_ITEMS = 12_000
@@ -96,7 +96,7 @@ class EaseCore(ScoringCore):
             g *= scale[:, None]
             g *= scale[None, :]
         g[np.diag_indices_from(g)] += lambda_factor * float(np.mean(np.diag(g))) if len(active) else 0.0
-        with threadpool_limits(limits=1 if len(active) < SMALL_MATRIX else None, user_api="blas"):
+        with threadpool_limits(limits=1, user_api="blas") if len(active) < SMALL_MATRIX else all_cores_blas():
             p = np.linalg.inv(g)
         del g
         b = p / (-np.diag(p))
@@ -141,18 +141,28 @@ def _single_threaded_blas() -> Iterator[None]:
 
 
 class IalsCore(ScoringCore):
-    """Hu–Koren–Volinsky implicit ALS from the ``implicit`` library; users folded in with ``recalculate_user``."""
+    """Hu–Koren–Volinsky implicit ALS from the ``implicit`` library; users folded in with ``recalculate_user``.
+
+    One user at a time (every request) is folded in with numpy instead: the same least-squares problem as
+    ``implicit``'s (``(YᵀY + λI + Yᵤᵀ(Cᵤ − I)Yᵤ) xᵤ = YᵤᵀCᵤ1``, ``Cᵤ = α·weights``) as one small matrix product and one
+    dense solve, about three times faster for one user than the library's per-user loop (tested equal to it).
+    """
 
     kind = "ials"
 
     def __init__(self, item_factors: np.ndarray, factors: int, regularization: float, alpha: float) -> None:
         from implicit.cpu.als import AlternatingLeastSquares
 
-        self.model = AlternatingLeastSquares(factors=factors, regularization=regularization, alpha=alpha, num_threads=1)
+        with _single_threaded_blas():  # implicit checks the BLAS configuration when the model is made
+            self.model = AlternatingLeastSquares(
+                factors=factors, regularization=regularization, alpha=alpha, num_threads=1
+            )
         self.model.item_factors = np.ascontiguousarray(item_factors, dtype=np.float32)
         self.model.user_factors = np.zeros((0, item_factors.shape[1]), dtype=np.float32)
         _ = self.model.YtY  # computed once here, so serving threads only read it
         self.factors, self.regularization, self.alpha = factors, regularization, alpha
+        factors64 = self.model.item_factors.astype(np.float64)
+        self._regularised_gram = factors64.T @ factors64 + regularization * np.eye(factors64.shape[1])
 
     @classmethod
     def fit(
@@ -185,6 +195,17 @@ class IalsCore(ScoringCore):
             return np.zeros((0, self.n_items), dtype=np.float32)
         users = self.model.recalculate_user(np.arange(n), histories.tocsr().astype(np.float32))
         return np.asarray(users @ self.model.item_factors.T, dtype=np.float32)
+
+    def score_one(self, positions: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Fold one history in (numpy least squares, see the class doc), then dot with the item factors."""
+        item_factors = self.model.item_factors
+        if len(positions) == 0:
+            return np.zeros(item_factors.shape[0], dtype=np.float32)
+        history = item_factors[positions].astype(np.float64)
+        confidence = self.alpha * weights.astype(np.float64)
+        system = self._regularised_gram + (history.T * (confidence - 1.0)) @ history
+        user = np.linalg.solve(system, history.T @ confidence)
+        return item_factors @ user.astype(np.float32)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Item factors and the parameters fold-in needs."""

@@ -113,6 +113,9 @@ class Recipe(ABC):
     """A Personalize recipe: its identity, its hyperparameters, and how it trains."""
 
     name: ClassVar[str]  # e.g. "aws-sims"
+    #: Recipes with the same (non-None) procedure train identical models from identical inputs (see
+    #: ``personalize_local.training_cache``); None means the recipe's own ``name``.
+    training_procedure: ClassVar[str | None] = None
     recipe_type: ClassVar[RecipeType]
     description: ClassVar[str]
     hyperparameters: ClassVar[tuple[HyperParameter, ...]] = ()

@@ -28,7 +28,10 @@ def item_creation_times(
 ) -> tuple[np.ndarray, float]:
     """Creation time (epoch seconds, float64) per item, and the latest interaction time."""
     latest = float(interactions["TIMESTAMP"].max()) if len(interactions) else 0.0
-    first = interactions.groupby(interactions["ITEM_ID"].astype(str))["TIMESTAMP"].min()
+    codes, uniques = pd.factorize(interactions["ITEM_ID"])
+    first = pd.Series(interactions["TIMESTAMP"].to_numpy(dtype=np.float64)).groupby(codes).min()
+    first = first[first.index >= 0]
+    first.index = pd.Index(np.asarray(pd.Index(uniques).astype(str), dtype=object)[first.index.to_numpy()])
     created = pd.Series(np.nan, index=pd.Index(item_ids.astype(str)))
     if items is not None and "CREATION_TIMESTAMP" in items.columns:
         declared = pd.to_numeric(items["CREATION_TIMESTAMP"], errors="coerce")
@@ -53,15 +56,27 @@ def item_features(item_ids: np.ndarray, items: pd.DataFrame | None) -> sp.csr_ma
         text = table[column].astype("string")
         if text.str.len().mean(skipna=True) > _TEXTUAL_MEAN_LENGTH:
             continue
-        dummies = text.str.get_dummies(sep="|")
-        if dummies.shape[1]:
-            blocks.append(sp.csr_matrix(dummies.to_numpy(dtype=np.float32)))
+        block = one_hot(text)
+        if block.shape[1]:
+            blocks.append(block)
     if not blocks:
         return None
     matrix = sp.hstack(blocks).tocsr()
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sp.diags(1.0 / norms).dot(matrix).tocsr().astype(np.float32)
+
+
+def one_hot(values: pd.Series) -> sp.csr_matrix:
+    """Sparse (rows × distinct tokens) indicator matrix of ``|``-separated values (missing values: empty rows)."""
+    tokens = values.reset_index(drop=True).str.split("|").explode()
+    present = (tokens.notna() & (tokens != "")).to_numpy(dtype=bool)
+    rows = tokens.index.to_numpy(dtype=np.int64)[present]
+    codes, uniques = pd.factorize(tokens[present])
+    matrix = sp.csr_matrix((np.ones(len(codes), dtype=np.float32), (rows, codes)), shape=(len(values), len(uniques)))
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return matrix
 
 
 def exploration_positions(num_results: int, weight: float) -> list[int]:

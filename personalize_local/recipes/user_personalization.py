@@ -3,8 +3,10 @@
 Training ("choosing the algorithm", as Personalize does internally):
 
 1. Users outside the [min, max]_user_history_length_percentile band are left out.
-2. The training users are split once more with Personalize's protocol (90% fit / 10% validation, newest 10% of a
-   validation user's interactions as truth) — the evaluation's test users are never seen here.
+2. Validation users are drawn from the training users with Personalize's protocol (10% of them, at most
+   :data:`MAX_VALIDATION_USERS`, newest 10% of a validation user's interactions as truth) — the evaluation's test
+   users are never seen here. The other training users are the fit users; above
+   :data:`SELECTION_MAX_INTERACTIONS` interactions a seeded sample of them (about that many interactions).
 3. Candidates are fitted on the fit users: EASE at two regularisation strengths when the catalogue is small
    enough (≤ 20k items and memory allows), and iALS (``implicit``) with ``hidden_dimension`` factors. Each is
    scored on the validation users with and without two inference options: recency weighting of the history
@@ -32,11 +34,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from personalize_local.metrics import TestUser, aggregate, split_users
+from personalize_local.metrics import TestUser, aggregate, choose_test_users, test_users_of
 from personalize_local.recipes import hyperparameters as hp
 from personalize_local.recipes._common import (
     InteractionMatrix,
     ItemLookup,
+    item_index,
     item_universe,
     load_model,
     save_model,
@@ -88,6 +91,9 @@ IALS_SETTINGS_LARGE = ((1.0, 16.0, 15), (1.0, 4.0, 15))
 #: Among candidates whose validation NDCG@10 is within this share of the best, the widest coverage wins.
 NDCG_TOLERANCE = 0.02
 MAX_VALIDATION_USERS = 2000
+#: Candidates are compared on a seeded sample of the fit users holding about this many interactions (all of them
+#: below it): at full size (58M ratings) each candidate then fits in seconds instead of the final fit's minutes.
+SELECTION_MAX_INTERACTIONS = 5_000_000
 RECENCY_FLOOR = 0.2
 TEMPERATURE_GRID = np.logspace(-2.5, 1.0, 22)
 
@@ -263,17 +269,15 @@ class UserPersonalizationModel(TrainedModel):
 
     def rank(self, history: Sequence[str], input_list: Sequence[str]) -> list[Scored]:
         """``input_list`` by softmax score restricted to its known items (sums to 1); unknown items last, no score."""
-        seen: set[str] = set()
-        unique = [i for i in map(str, input_list) if not (i in seen or seen.add(i))]
-        positions = np.array([self._lookup.get(i) for i in unique], dtype=np.int64)
+        unique = pd.unique(np.asarray(list(map(str, input_list)), dtype=object))  # first occurrence order
+        positions = item_index(self._item_ids, unique)
         known = positions >= 0
         logits, _ = self.logits(history)
         known_logits = logits[positions[known]]
         probs = softmax(known_logits) if len(known_logits) else known_logits
         order = np.argsort(-known_logits, kind="stable")
-        known_items = [u for u, k in zip(unique, known, strict=True) if k]
-        ranked: list[Scored] = [(known_items[j], float(probs[j])) for j in order]
-        ranked += [(u, None) for u, k in zip(unique, known, strict=True) if not k]
+        ranked: list[Scored] = list(zip(unique[known][order].tolist(), probs[order].tolist(), strict=True))
+        ranked += [(u, None) for u in unique[~known].tolist()]
         return ranked
 
     def save(self, directory: Path) -> None:
@@ -387,12 +391,13 @@ def candidates_for(n_active_items: int, factors: int) -> list[Candidate]:
     ]
 
 
-def repeat_rate(interactions: pd.DataFrame) -> float:
-    """Share of interactions that repeat an item the user already had."""
-    if len(interactions) == 0:
-        return 0.0
-    unique = len(interactions[["USER_ID", "ITEM_ID"]].drop_duplicates())
-    return 1.0 - unique / len(interactions)
+def selection_sample(matrix: sp.csr_matrix, seed: int, budget: int = SELECTION_MAX_INTERACTIONS) -> sp.csr_matrix:
+    """A seeded random subset of the rows of ``matrix`` with about ``budget`` non-zeros (all rows below it)."""
+    if matrix.nnz <= budget:
+        return matrix
+    order = np.random.default_rng(seed).permutation(matrix.shape[0])
+    within = np.cumsum(matrix.getnnz(axis=1)[order]) <= budget
+    return matrix[np.sort(order[within])]
 
 
 def option_grid(params: Mapping[str, object], repeats: float) -> list[InferenceOptions]:
@@ -459,6 +464,7 @@ class UserPersonalizationRecipe(Recipe):
     """Personalised recommendations for a user, with exploration of new items."""
 
     name: ClassVar[str] = "aws-user-personalization"
+    training_procedure: ClassVar[str | None] = "user-personalization"  # aws-personalized-ranking inherits it
     recipe_type: ClassVar[RecipeType] = "USER_PERSONALIZATION"
     description: ClassVar[str] = "Predicts items a user will interact with and performs exploration on cold items."
     hyperparameters: ClassVar[tuple[HyperParameter, ...]] = HRNN_HYPERPARAMETERS
@@ -474,23 +480,26 @@ class UserPersonalizationRecipe(Recipe):
             float(params["min_user_history_length_percentile"]),
             float(params["max_user_history_length_percentile"]),
         )
-        kept_users = set(full.user_ids[keep].tolist())
-        interactions = data.interactions[data.interactions["USER_ID"].astype(str).isin(kept_users)]
         matrix = full.matrix[keep]
         counts = np.asarray(matrix.getnnz(axis=0), dtype=np.int64)
         cold = counts == 0
         candidates = candidates_for(int((~cold).sum()), int(params["hidden_dimension"]))
-        options = option_grid(params, repeat_rate(interactions))
+        events = int(full.events_per_user[keep].sum())
+        options = option_grid(params, 1.0 - matrix.nnz / events if events else 0.0)
 
-        split = split_users(interactions, seed=seed)
-        val_users = split.test_users
+        kept_rows = full.interactions_of(keep)
+        kept = data.interactions if kept_rows.all() else data.interactions.loc[kept_rows]
+        is_test = choose_test_users(kept["USER_ID"], seed)
+        val_users = test_users_of(kept.loc[is_test, ["USER_ID", "ITEM_ID", "TIMESTAMP"]])
+        del kept, kept_rows, is_test
         if len(val_users) > MAX_VALIDATION_USERS:
             rng = np.random.default_rng(seed)
             val_users = [val_users[i] for i in sorted(rng.choice(len(val_users), MAX_VALIDATION_USERS, replace=False))]
         report: dict[str, list[float]] = {}
         chosen, temperature, chosen_score = (0, 0), 1.0, (0.0, 0.0)
         if len(val_users) >= 5:
-            fit_matrix = InteractionMatrix.build(split.train, item_ids).matrix
+            held_out = np.isin(full.user_ids, np.array([u.user_id for u in val_users], dtype=object))
+            fit_matrix = selection_sample(full.matrix[keep & ~held_out], seed)
             scores: dict[tuple[int, int], tuple[float, float]] = {}
             cores: dict[int, ScoringCore] = {}
             fit_gram = co_occurrence(fit_matrix) if any(c.kind == "ease" for c in candidates) else None
@@ -515,10 +524,11 @@ class UserPersonalizationRecipe(Recipe):
             truth = [lookup.codes(sorted(u.truth)) for u in val_users]
             seen_rows = [lookup.codes(u.history) for u in val_users]
             temperature = fit_temperature(raw, truth, seen_rows, option.repeat_share)
+            del cores, raw
         winner, option = candidates[chosen[0]], options[chosen[1]]
         core = winner.fit(matrix, seed)
         if not report:  # too few users to validate: defaults, and a temperature from the training users' scores
-            sample, _ = histories_matrix(lookup, _histories(interactions, 200), len(item_ids), 0.0)
+            sample, _ = histories_matrix(lookup, _histories(data.interactions, 200), len(item_ids), 0.0)
             temperature = max(1e-6, float(np.std(core.score_batch(sample)))) if sample.shape[0] else 1.0
         created, latest = item_creation_times(item_ids, data.interactions, data.items)
         recorded = {

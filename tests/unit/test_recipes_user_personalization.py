@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from personalize_local.metrics import evaluate_solution
 from personalize_local.recipes import user_personalization as up
@@ -168,3 +169,15 @@ def test_user_personalization_beats_popularity_on_planted_data(planted) -> None:
     popular = evaluate_solution(get_recipe("aws-popularity-count"), data, {}, seed=4)
     assert model_metrics[ndcg] >= 2 * popular[ndcg]
     assert model_metrics["coverage"] > popular["coverage"]
+
+
+def test_single_user_fold_in_equals_implicits_recalculate_user() -> None:
+    from personalize_local.recipes.algorithms import IalsCore
+
+    rng = np.random.default_rng(3)
+    core = IalsCore(rng.normal(size=(300, 24)).astype(np.float32), 24, 0.7, 16.0)
+    for n in (1, 5, 60):
+        positions = np.sort(rng.choice(300, n, replace=False))
+        weights = rng.uniform(0.2, 1.0, n).astype(np.float32)
+        batch = core.score_batch(sp.csr_matrix((weights, positions, [0, n]), shape=(1, 300)))[0]
+        np.testing.assert_allclose(core.score_one(positions, weights), batch, rtol=1e-4, atol=1e-5)
