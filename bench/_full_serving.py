@@ -443,9 +443,9 @@ def report_serving(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, b
     if blas:
         lines.append(
             f"BLAS at {SERVING_BLAS_THREADS} thread vs {blas} (same run): in-process p50 "
-            f"{result['in_process_blas_default']['plain']['p50'] / result['in_process']['plain']['p50']:.1f}x faster, "
-            f"{CLIENTS}-client throughput "
-            f"{result['http_8']['requests_per_s'] / result['http_8_blas_default']['requests_per_s']:.1f}x higher."
+            f"{result['in_process']['plain']['p50'] / result['in_process_blas_default']['plain']['p50']:.2f}x "
+            f"(one request alone), {CLIENTS}-client throughput "
+            f"{result['http_8']['requests_per_s'] / result['http_8_blas_default']['requests_per_s']:.2f}x."
         )
     lines.append("")
     p50 = result["in_process"]["plain"]["p50"]

@@ -10,7 +10,9 @@ Steps (each measured in its own child process: wall time, CPU time, peak RSS of 
    generator's own time and memory are kept in ``generate.json`` and printed on every run).
 2. ``prepare`` — the pipeline's prepare step on the whole drop (rating_complete.csv + animelist.csv): rows/s next
    to pyarrow's raw read of the same files (``bench/prepare.py``'s children), total time against Lambda's 15 min.
-   The training data is the drop prepared with ratings only (as ``bench/quality.py`` does), cached as Parquet.
+   The training data is the drop prepared with ratings only (as ``bench/quality.py`` does), cached as Parquet;
+   ``--training-data whole`` trains on what the pipeline itself trains on instead: the whole drop prepared
+   (rating_complete.csv + animelist.csv, every event type, ~109M interactions), kept apart (``*-whole``).
 3. ``train`` — ``implicit``'s ALS alone on the same user x item matrix, then every recipe's ``Recipe.train`` (the
    model a solution version serves). Targets: all recipes together <= 10 min and <= 2x ALS alone.
 4. ``metrics`` — Personalize's offline metrics (``evaluate_solution``: 90% of users train, newest 10% of the test
@@ -61,6 +63,12 @@ TRAIN_TARGET_RATIO = 2.0
 LAMBDA_TIMEOUT_SECONDS = 900.0
 IALS_BASELINE = (100, 0.01, 1.0)  # factors, regularization, alpha: implicit's own defaults (in bench/quality.py's grid)
 SEED = 0
+#: What the training data is prepared from (``--training-data``), and how the report names it.
+TRAINING_DATA = {"ratings": "ratings only", "whole": "the whole drop, every event type, as the pipeline trains"}
+TRAINING_FILES = {
+    "ratings": ["anime.csv", "anime_with_synopsis.csv", "rating_complete.csv"],
+    "whole": ["anime.csv", "anime_with_synopsis.csv", "rating_complete.csv", "animelist.csv", "watching_status.csv"],
+}
 
 
 # ---------------------------------------------------------------------------------------------------- data (child)
@@ -90,19 +98,18 @@ def _child_generate(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _child_prepare_ratings(spec: dict[str, Any]) -> dict[str, Any]:
-    """The drop with ratings only through the pipeline's prepare step, then interactions.csv as Parquet."""
+def _child_prepare_training(spec: dict[str, Any]) -> dict[str, Any]:
+    """The drop's ``spec["files"]`` through the pipeline's prepare step, then interactions.csv as Parquet."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     from anime_recommender.kaggle import LocalStorage, PrepareOptions, prepare_drop
-    from bench._data import KAGGLE_FILES
 
     kaggle, out = Path(spec["kaggle"]), Path(spec["out"])
     drop = out / "drop"
     drop.mkdir(parents=True, exist_ok=True)
-    for name in KAGGLE_FILES:
+    for name in spec["files"]:
         if (kaggle / name).is_file() and not (drop / name).exists():
             os.symlink((kaggle / name).resolve(), drop / name)
     started = time.perf_counter()
@@ -273,7 +280,7 @@ def _child_metrics(spec: dict[str, Any]) -> dict[str, Any]:
 
 CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "generate": _child_generate,
-    "prepare-ratings": _child_prepare_ratings,
+    "prepare-training": _child_prepare_training,
     "als": _child_als,
     "train": _child_train,
     "metrics": _child_metrics,
@@ -284,10 +291,12 @@ CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 class Bench:
     """One run: where the data lives, what was measured so far (``results.json``), and how to run a child."""
 
-    def __init__(self, root: Path, size: str, users: int | None, resume: bool) -> None:
-        self.root, self.size, self.users = root, size, users
-        self.kaggle, self.prepared, self.models = root / "kaggle", root / "prepared", root / "models"
-        self.results_path = root / "results.json"
+    def __init__(self, root: Path, size: str, users: int | None, resume: bool, training_data: str = "ratings") -> None:
+        self.root, self.size, self.users, self.training_data = root, size, users, training_data
+        suffix = "" if training_data == "ratings" else f"-{training_data}"
+        self.kaggle, self.prepared, self.models = root / "kaggle", root / f"prepared{suffix}", root / f"models{suffix}"
+        self.results_path = root / f"results{suffix}.json"
+        self.report_path = root / f"report{suffix}.md"
         self.results: dict[str, Any] = {}
         if resume and self.results_path.exists():
             self.results = json.loads(self.results_path.read_text())
@@ -344,11 +353,12 @@ def ensure_drop(bench: Bench) -> dict[str, Any]:
 
 def ensure_prepared(bench: Bench) -> dict[str, Any]:
     """The ratings-only prepared drop as Parquet (the training data of every later step), made once."""
-    marker = bench.root / "prepared.json"
+    marker = bench.prepared.with_name(f"{bench.prepared.name}.json")
     if marker.exists() and (bench.prepared / "interactions.parquet").exists():
         return json.loads(marker.read_text())
     shutil.rmtree(bench.prepared, ignore_errors=True)
-    run = bench.child("prepare-ratings", {"kaggle": str(bench.kaggle), "out": str(bench.prepared)})
+    files = TRAINING_FILES[bench.training_data]
+    run = bench.child("prepare-training", {"kaggle": str(bench.kaggle), "out": str(bench.prepared), "files": files})
     info = {**run.result, "seconds": run.seconds, "peak_rss_mb": run.peak_rss_mb}
     marker.write_text(json.dumps(info, indent=1))
     return info
@@ -458,7 +468,7 @@ def _mb(value: float) -> str:
     return f"{value / 1024:.1f} GB" if value >= 1024 else f"{value:.0f} MB"
 
 
-def report_data(gen: dict[str, Any], prepared: dict[str, Any]) -> list[str]:
+def report_data(gen: dict[str, Any], prepared: dict[str, Any], training_data: str) -> list[str]:
     """Generator and prepared-data lines."""
     rows = gen["rating_complete_rows"] + gen["animelist_rows"]
     return [
@@ -470,7 +480,8 @@ def report_data(gen: dict[str, Any], prepared: dict[str, Any]) -> list[str]:
         f"- generator: {gen['seconds']:.0f} s wall ({gen['cpu_seconds']:.0f} s CPU), {rows / gen['seconds']:,.0f} "
         f"rows/s, peak RSS {_mb(gen['peak_rss_mb'])} (streamed; measured {gen['date']}, load average "
         f"{gen['load_average']})",
-        f"- training data (pipeline prepare step, ratings only): {prepared['interactions']:,} interactions, "
+        f"- training data (pipeline prepare step, {TRAINING_DATA[training_data]}): "
+        f"{prepared['interactions']:,} interactions, "
         f"prepared in {prepared['prepare_seconds']:.0f} s",
         "",
     ]
@@ -575,8 +586,13 @@ def report_metrics(result: dict[str, Any], training: dict[str, Any] | None) -> l
 def render(bench: Bench, info: dict[str, Any]) -> str:
     """The whole report (markdown)."""
     results = bench.results
-    lines = [f"# Full-size benchmark ({bench.root.name})", "", f"Machine: {describe_machine(info)}", ""]
-    lines += report_data(results["generate"], results["prepared"])
+    lines = [
+        f"# Full-size benchmark ({bench.report_path.stem.replace('report', bench.root.name)})",
+        "",
+        f"Machine: {describe_machine(info)}",
+        "",
+    ]
+    lines += report_data(results["generate"], results["prepared"], bench.training_data)
     checks: list[tuple[str, bool]] = []
     if "prepare" in results:
         lines += report_prepare(results["prepare"])
@@ -614,6 +630,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=10_000, help="live PutEvents events before re-measuring")
     parser.add_argument("--resume", action="store_true", help="reuse step results of an interrupted run")
     parser.add_argument(
+        "--training-data",
+        choices=sorted(TRAINING_DATA),
+        default="ratings",
+        help="ratings: rating_complete.csv only (default, as the quality benchmark); whole: the whole drop, every "
+        "event type, as the pipeline trains",
+    )
+    parser.add_argument(
         "--train-in-server",
         action="store_true",
         help="let the server train its solution version (default: only in --quick; else serve the model of 'train')",
@@ -642,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
             bench = Bench(Path(scratch) / "tiny", "tiny", None, resume=False)
         else:
             label = "full" if args.users is None else f"full-u{args.users}"
-            bench = Bench(args.data_dir.resolve() / label, "full", args.users, resume=args.resume)
+            bench = Bench(args.data_dir.resolve() / label, "full", args.users, args.resume, args.training_data)
         log(f"full-size benchmark in {bench.root}; {describe_machine(info)}")
         bench.results["generate"] = ensure_drop(bench)
         bench.results["prepared"] = ensure_prepared(bench)
@@ -659,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
         info["load_average_end"] = round(load_average(), 1)
         print(render(bench, info))
         if not args.quick:
-            (bench.root / "report.md").write_text(render(bench, info) + "\n")
+            bench.report_path.write_text(render(bench, info) + "\n")
     return 0
 
 

@@ -30,6 +30,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from personalize_local.recipes._common import sorted_codes
 from personalize_local.recipes.base import Recipe, TrainedModel, TrainingData
 
 TOP_K = 25
@@ -69,27 +70,22 @@ def _round_half_up(x: float) -> int:
 
 def choose_test_users(user_column: pd.Series, seed: int = 0) -> np.ndarray:
     """Boolean mask over the rows of ``user_column``: the rows of the test users (steps 1 of the module doc)."""
-    codes, uniques = pd.factorize(user_column)
-    ids = np.asarray(pd.Index(uniques).astype(str), dtype=object)
+    codes, ids = sorted_codes(user_column)
     sizes = np.bincount(codes[codes >= 0], minlength=len(ids))
-    eligible = np.sort(ids[sizes >= 2])
+    eligible = ids[sizes >= 2]
     n_test = min(len(eligible), max(1, _round_half_up(0.1 * len(ids))))
     rng = np.random.default_rng(seed)
-    test_ids = rng.permutation(eligible)[:n_test]
-    is_test_user = np.isin(ids, test_ids)
+    is_test_user = np.isin(ids, rng.permutation(eligible)[:n_test])
     return (codes >= 0) & is_test_user[np.maximum(codes, 0)] if len(ids) else np.zeros(len(codes), dtype=bool)
 
 
 def test_users_of(rows: pd.DataFrame, holdout: Holdout = "newest_10_percent") -> list[TestUser]:
     """The test users (input history, truth) of ``rows`` (all interactions of the test users), by user id."""
-    codes, uniques = pd.factorize(rows["USER_ID"])
-    ids = np.asarray(pd.Index(uniques).astype(str), dtype=object)
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
-    order = np.lexsort((rows["TIMESTAMP"].to_numpy(dtype=np.int64), rank[codes]))  # stable: ties keep input order
+    codes, ids = sorted_codes(rows["USER_ID"])
+    order = np.lexsort((rows["TIMESTAMP"].to_numpy(dtype=np.int64), codes))  # stable: ties keep input order
     items = np.asarray(rows["ITEM_ID"].astype(str).to_numpy(), dtype=object)[order]
-    user_rank = rank[codes][order]
-    bounds = np.flatnonzero(np.diff(user_rank)) + 1
+    user_of_row = codes[order]
+    bounds = np.flatnonzero(np.diff(user_of_row)) + 1
     test_users: list[TestUser] = []
     for start, end in zip(np.r_[0, bounds], np.r_[bounds, len(order)], strict=True):
         if end <= start:
@@ -97,8 +93,7 @@ def test_users_of(rows: pd.DataFrame, holdout: Holdout = "newest_10_percent") ->
         history = items[start:end].tolist()
         n = len(history)
         n_truth = 1 if holdout == "last_item" else min(n - 1, max(1, _round_half_up(0.1 * n)))
-        user_id = ids[codes[order[start]]]
-        test_users.append(TestUser(user_id, history[: n - n_truth], frozenset(history[n - n_truth :])))
+        test_users.append(TestUser(ids[user_of_row[start]], history[: n - n_truth], frozenset(history[n - n_truth :])))
     return test_users
 
 
