@@ -244,12 +244,18 @@ def _entered(stack: OfflineStack, execution_arn: str, state: str) -> list[Any]:
 
 
 def test_two_drops_at_once_run_one_after_the_other(tmp_path: Path, tiny_drop: Path) -> None:
-    second = _copy_drop(tiny_drop, tmp_path / "second")
-    # a different content (so it is not a duplicate) that can wait long for the lock
-    (second / "config.json").write_text(json.dumps({"polling": {"lock": {"maxAttempts": 5000}}}), encoding="utf-8")
+    # Either drop may take the lock first, so both can wait long for it (the harness shortens every Wait to 0.05 s:
+    # the default 288 attempts would give up after ~15 s of the other's run); the budgets differ so that the two
+    # contents differ (the same content twice is a duplicate).
+    drops = []
+    for name, attempts in (("first", 5000), ("second", 4999)):
+        drop = _copy_drop(tiny_drop, tmp_path / name)
+        budget = {"polling": {"lock": {"maxAttempts": attempts}}}
+        (drop / "config.json").write_text(json.dumps(budget), encoding="utf-8")
+        drops.append((drop, name))
     with offline_pipeline(tmp_path / "personalize", environment=QUIET) as stack:
-        stack.upload_drop(tiny_drop, "first")
-        stack.upload_drop(second, "second")
+        for drop, name in drops:
+            stack.upload_drop(drop, name)
         arns = stack.start_triggered_executions()
         executions = [stack.wait(arn, timeout=2 * RUN_TIMEOUT) for arn in arns]
         ran = [

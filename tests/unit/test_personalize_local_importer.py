@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pandas as pd
 import pytest
 
-from personalize_local.importer import DataImportError, parse_csv
+from personalize_local.importer import DataImportError, parse_csv, parse_csv_stream
 from personalize_local.schemas import parse_schema
 
 SCHEMA = parse_schema(
@@ -69,3 +70,31 @@ def test_bad_files_fail_with_file_line_and_column(csv: bytes, message: str) -> N
 def test_error_counts_every_bad_value_of_the_column() -> None:
     with pytest.raises(DataImportError, match="2 bad value"):
         parse_csv(b"ITEM_ID,YEAR\ni1,a\ni2,b\ni3,3\n", SCHEMA, "src")
+
+
+def test_a_file_read_in_blocks_gives_the_same_frame_as_one_block() -> None:
+    rows = b"".join(b"i%d,Genre%d,%d,%d.5,true,text %d\n" % (n, n % 3, 2000 + n, n, n) for n in range(7))
+    csv = b"ITEM_ID,GENRES,YEAR,SCORE,ADULT,SYNOPSIS\n" + rows
+    whole = parse_csv_stream(io.BytesIO(csv), SCHEMA, "src", chunk_rows=100)
+    in_blocks = parse_csv_stream(io.BytesIO(csv), SCHEMA, "src", chunk_rows=3)
+    pd.testing.assert_frame_equal(in_blocks, whole)
+    assert in_blocks["ITEM_ID"].tolist() == [f"i{n}" for n in range(7)] and in_blocks["YEAR"].iloc[6] == 2006
+
+
+def test_a_bad_value_in_a_later_block_names_its_line_in_the_file() -> None:
+    csv = b"ITEM_ID,YEAR\n" + b"".join(b"i%d,%d\n" % (n, 2000 + n) for n in range(7)) + b"i7,later\n"
+    with pytest.raises(DataImportError) as info:
+        parse_csv_stream(io.BytesIO(csv), SCHEMA, "s3://b/items.csv", chunk_rows=3)
+    message = str(info.value)
+    assert "line 9, column YEAR: not an integer" in message and "'later'" in message
+    assert "in lines 8-9" in message  # the block that was checked: records 7 and 8 of the file
+
+
+def test_an_empty_file_is_not_a_readable_csv() -> None:
+    with pytest.raises(DataImportError, match="not a readable CSV file: the file is empty"):
+        parse_csv(b"", SCHEMA, "s3://b/items.csv")
+
+
+def test_a_header_only_file_gives_no_records() -> None:
+    frame = parse_csv(b"ITEM_ID,YEAR\n", SCHEMA, "src")
+    assert len(frame) == 0 and list(frame.columns) == [f.name for f in SCHEMA.fields]
