@@ -84,8 +84,11 @@ def parse_csv_stream(
     The records are read and checked ``chunk_rows`` at a time; the first block with a bad value fails the import,
     naming the file, the line and the column.
     """
+    first_line = stream.readline()
+    if not first_line.strip():
+        raise DataImportError(f"{source}: not a readable CSV file: the file is empty: no header row")
     try:
-        columns = _map_header(_header(stream.readline()), schema, source)
+        columns = _map_header(_header(first_line), schema, source)
         blocks = pd.read_csv(
             stream,
             header=None,
@@ -117,8 +120,6 @@ def _typed_block(block: pd.DataFrame, schema: DatasetSchema, source: str) -> pd.
 
 def _header(first_line: bytes) -> list[str]:
     """The header row as written (pandas would rename a repeated column to ``NAME.1``)."""
-    if not first_line.strip():
-        raise pd.errors.ParserError("the file is empty: no header row")
     text = first_line.decode("utf-8", errors="replace").rstrip("\r\n")
     return next(csv.reader([text], escapechar="\\"), [])
 
