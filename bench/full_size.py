@@ -210,13 +210,8 @@ def _child_train(spec: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------- metrics (child)
 def _child_metrics(spec: dict[str, Any]) -> dict[str, Any]:
     """Personalize's offline metrics for one method (two for user-personalization: it also scores ranking)."""
-    from personalize_local.metrics import (
-        EvaluationSplit,
-        catalog_size,
-        evaluate_model,
-        evaluate_solution,
-        split_users,
-    )
+    from personalize_local.evaluation import catalog_size, evaluate_model, evaluate_solution
+    from personalize_local.metrics import EvaluationSplit, split_users
     from personalize_local.recipes.base import TrainingData
     from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
 

@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._data import demo_data, describe, real_data
-from personalize_local.metrics import evaluate_solution
+from personalize_local.evaluation import evaluate_solution
 from personalize_local.recipes._common import InteractionMatrix, item_universe
 from personalize_local.recipes.algorithms import EaseCore, IalsCore, co_occurrence
 from personalize_local.recipes.base import Recipe, RecipeType, TrainedModel, TrainingData

@@ -1,26 +1,33 @@
-"""The wire format: parse a request body, validate it against botocore's input shape, call the backend, and shape
-the JSON response or the modelled error (``{"__type": code, "message": ...}``)."""
+"""The wire format, and only here: parse a request body, validate it against botocore's input shape, turn its
+camelCase members into the backend's snake_case arguments, call the backend, and shape its domain objects into the
+operation's JSON output (or the modelled error ``{"__type": code, "message": ...}``). botocore's shapes drive both
+directions: a structure member ``datasetGroupArn`` is the Python name ``dataset_group_arn``; map keys are data and
+stay as they are."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import botocore.session
-from botocore.model import OperationModel, ServiceModel
+from botocore import xform_name
+from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.validate import ParamValidator
 
 from personalize_local.exceptions import InvalidInputException, PersonalizeError, UnknownOperationException
 from personalize_local.models import PersonalizeBackend
+from personalize_local.models.domain import Page
 
 logger = logging.getLogger("personalize_local")
 
 CONTROL_SERVICE = "personalize"
+SERVICES = ("personalize", "personalize-runtime", "personalize-events")
 JSON_11 = "application/x-amz-json-1.1"
 REST_JSON = "application/json"
 
@@ -41,15 +48,73 @@ def service_model(service: str) -> ServiceModel:
     return botocore.session.get_session().get_service_model(service)
 
 
-def method_name(operation: str) -> str:
-    """``CreateDatasetGroup`` -> ``create_dataset_group`` (the backend's method)."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
-
-
 def _encode(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
+# ---------------------------------------------------------------------------------------------- wire <-> Python
+def from_wire(value: Any, shape: Shape) -> Any:
+    """A validated request value as Python: structure members in snake_case, recursively."""
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, Mapping):
+        return {xform_name(key): from_wire(item, shape.members[key]) for key, item in value.items()}
+    if kind == "list" and isinstance(value, list):
+        return [from_wire(item, shape.member) for item in value]
+    if kind == "map" and isinstance(value, Mapping):
+        return {key: from_wire(item, shape.value) for key, item in value.items()}
+    return value
+
+
+def _member(value: Any, name: str) -> Any:
+    key = xform_name(name)
+    if isinstance(value, Mapping):
+        return value.get(key)
+    return getattr(value, key, None)
+
+
+def to_wire(value: Any, shape: Shape) -> Any:
+    """A domain object (dataclass or snake_case dict) as the JSON of ``shape``: its modelled members only."""
+    kind = shape.type_name
+    if kind == "structure":
+        out = {}
+        for name, member in shape.members.items():
+            item = _member(value, name)
+            if item is not None:
+                out[name] = to_wire(item, member)
+        return out
+    if kind == "list":
+        return [to_wire(item, shape.member) for item in value]
+    if kind == "map":
+        return {key: to_wire(item, shape.value) for key, item in value.items()}
+    if dataclasses.is_dataclass(value):
+        raise TypeError(f"{type(value).__name__} where {shape.name} ({kind}) was expected")
+    return value
+
+
+def shape_result(result: Any, output_shape: Shape | None) -> dict[str, Any]:
+    """An operation's return value as its output shape.
+
+    A :class:`Page` fills the list member and ``nextToken``; a result for an output of one structure or list member
+    (``DescribeX`` -> ``{"x": ...}``, ``ListTagsForResource`` -> ``{"tags": [...]}``) is that member; anything else
+    is the output structure itself (``CreateX`` -> ``{"xArn": ...}``).
+    """
+    if output_shape is None or result is None:
+        return {}
+    members = output_shape.members
+    if isinstance(result, Page):
+        (name, member), *_ = [(n, m) for n, m in members.items() if m.type_name == "list"]
+        out: dict[str, Any] = {name: to_wire(result.items, member)}
+        if result.next_token:
+            out["nextToken"] = result.next_token
+        return out
+    if len(members) == 1:
+        ((name, member),) = members.items()
+        if member.type_name in ("structure", "list"):
+            return {name: to_wire(result, member)}
+    return to_wire(result, output_shape)
+
+
+# ---------------------------------------------------------------------------------------------- dispatch
 class Responses:
     """Dispatches one operation of one of the three services to the backend."""
 
@@ -62,9 +127,9 @@ class Responses:
         content_type = JSON_11 if service == CONTROL_SERVICE else REST_JSON
         request_id = str(uuid.uuid4())
         try:
-            op_model = self._operation(service, operation)
-            params = self._parse(raw_body, op_model)
-            result = getattr(self.backend, method_name(operation))(**params)
+            params = _parse(raw_body)
+            result = self.call(service, operation, params)
+            op_model = service_model(service).operation_model(operation)
             # the events operations answer with an empty body
             body = b"" if service != CONTROL_SERVICE and op_model.output_shape is None else _encode(result)
             return WireResponse(200, body, content_type, {"x-amzn-RequestId": request_id})
@@ -74,26 +139,32 @@ class Responses:
             logger.exception("%s.%s failed", service, operation)
             return self._error(500, "InternalFailure", f"{type(exc).__name__}: {exc}", content_type, request_id)
 
-    def _operation(self, service: str, operation: str) -> OperationModel:
+    def call(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Validate the wire ``params``, run the operation, and return its wire output (raises PersonalizeError)."""
         model = service_model(service)
-        if operation not in model.operation_names or not hasattr(self.backend, method_name(operation)):
+        handler = self.backend.operation(operation) if operation in model.operation_names else None
+        if handler is None:
             raise UnknownOperationException(f"Operation {operation} is not implemented by Personalize Local")
-        return model.operation_model(operation)
-
-    def _parse(self, raw_body: bytes, op_model: OperationModel) -> dict[str, Any]:
-        try:
-            params = json.loads(raw_body or b"{}")
-        except json.JSONDecodeError as exc:
-            raise InvalidInputException(f"Request body is not valid JSON: {exc.msg}") from None
-        if not isinstance(params, dict):
-            raise InvalidInputException("Request body must be a JSON object")
+        op_model: OperationModel = model.operation_model(operation)
+        arguments: dict[str, Any] = {}
         if op_model.input_shape is not None:
             report = self._validator.validate(params, op_model.input_shape)
             if report.has_errors():
                 raise InvalidInputException(f"1 or more parameters are invalid: {report.generate_report()}")
-        return params
+            arguments = from_wire(params, op_model.input_shape)
+        return shape_result(handler(**arguments), op_model.output_shape)
 
     @staticmethod
     def _error(status: int, code: str, message: str, content_type: str, request_id: str) -> WireResponse:
         headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": code}
         return WireResponse(status, _encode({"__type": code, "message": message}), content_type, headers)
+
+
+def _parse(raw_body: bytes) -> dict[str, Any]:
+    try:
+        params = json.loads(raw_body or b"{}")
+    except json.JSONDecodeError as exc:
+        raise InvalidInputException(f"Request body is not valid JSON: {exc.msg}") from None
+    if not isinstance(params, dict):
+        raise InvalidInputException("Request body must be a JSON object")
+    return params

@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from personalize_local.filters import FilterContext, FilterValueError, UserEvent
 from personalize_local.filters.ast import (
     BoolOp,
     Condition,
@@ -39,6 +38,7 @@ from personalize_local.filters.ast import (
     UserCondition,
     Wildcard,
 )
+from personalize_local.filters.context import FilterContext, FilterValueError, UserEvent
 from personalize_local.filters.parser import FilterExpression
 
 EVENTS_PER_TYPE = 100

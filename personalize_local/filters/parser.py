@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from personalize_local.filters import FilterSyntaxError
 from personalize_local.filters.ast import (
     BoolOp,
     Condition,
@@ -43,9 +42,10 @@ from personalize_local.filters.ast import (
     conditions_of,
     params_of,
 )
+from personalize_local.filters.context import FilterSyntaxError
 
 if TYPE_CHECKING:
-    from personalize_local.filters import FilterContext
+    from personalize_local.filters.context import FilterContext
 
 MAX_EXPRESSION_LENGTH = 2500
 MAX_DISTINCT_FIELDS = 10

@@ -1,4 +1,4 @@
-"""Solutions, solution versions (training + Personalize's offline metrics), recipes and algorithms."""
+"""Solutions, solution versions and training (with Personalize's offline metrics)."""
 
 from __future__ import annotations
 
@@ -6,43 +6,27 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from personalize_local import metrics
+from personalize_local import evaluation
 from personalize_local.exceptions import (
     InvalidInputException,
     ResourceAlreadyExistsException,
     ResourceInUseException,
     ResourceNotFoundException,
 )
-from personalize_local.models.base import (
-    ACTIVE,
-    CREATE_STOPPING,
-    CREATING,
-    TRAINING,
-    BackendCore,
-    CreateFailed,
-    pick,
-    with_token,
-)
+from personalize_local.models.domain import Page, Solution, SolutionMetrics, SolutionVersion, from_resource, to_body
+from personalize_local.models.group_cache import GroupDataCache
 from personalize_local.models.groupdata import filter_events
+from personalize_local.models.lifecycle import ACTIVE, CREATE_STOPPING, CREATING, TRAINING, CreateFailed, Lifecycle
+from personalize_local.models.model_cache import ModelCache
 from personalize_local.recipes import registry
-from personalize_local.recipes.base import InvalidHyperParameterError, Recipe, TrainingData
+from personalize_local.recipes.base import InvalidHyperParameterError, Recipe, TrainedModel, TrainingData
 from personalize_local.store import Resource
 from personalize_local.training_cache import TrainingCache, train_or_reuse
 
 MIN_INTERACTIONS = 1000  # Personalize's training minimums
 MIN_USERS_WITH_TWO = 25
 MAX_PARAMETER_VALUE = 1000  # botocore's ParameterValue max length
-RECIPE_EPOCH = 1546300800.0  # creation time reported for the built-in recipes (2019-01-01)
 UPDATE_RECIPES = ("aws-user-personalization", "aws-user-personalization-v2")
-_VERSION_SUMMARY = (
-    "solutionVersionArn",
-    "status",
-    "trainingMode",
-    "trainingType",
-    "creationDateTime",
-    "lastUpdatedDateTime",
-    "failureReason",
-)
 
 
 def recipe_class(recipe_arn: str) -> type[Recipe]:
@@ -53,153 +37,167 @@ def recipe_class(recipe_arn: str) -> type[Recipe]:
         raise ResourceNotFoundException(str(exc.args[0]) if exc.args else f"Unknown recipe {recipe_arn}") from None
 
 
-class SolutionsMixin(BackendCore):
-    """CreateSolution ... GetSolutionMetrics, ListRecipes, DescribeRecipe, DescribeAlgorithm."""
+def hyperparameter_maps(solution_config: Mapping[str, Any]) -> dict[str, Any]:
+    """The two hyperparameter maps of a (snake_case) solution config, as the recipes' resolver reads them."""
+    return {
+        "algorithmHyperParameters": solution_config.get("algorithm_hyper_parameters"),
+        "featureTransformationParameters": solution_config.get("feature_transformation_parameters"),
+    }
 
-    def register_solution_jobs(self) -> None:
-        """Hook training and the delete clean-ups into the lifecycle."""
-        self.create_jobs["solution-version"] = self._train_version
-        self.training_cache = TrainingCache(self.files.training_cache_dir()) if self.config.share_training else None
-        self.delete_jobs["solution"] = self._cleanup_solution
+
+def resolve_hyperparameters(recipe: type[Recipe], solution_config: Mapping[str, Any]) -> dict[str, str]:
+    """Every hyperparameter of ``recipe`` from a solution config; InvalidInputException for a bad one."""
+    try:
+        return registry.resolve_hyperparameters(recipe, hyperparameter_maps(solution_config))
+    except InvalidHyperParameterError as exc:
+        raise InvalidInputException(str(exc)) from None
+
+
+class Solutions:
+    """CreateSolution ... GetSolutionMetrics: solutions, their versions and training."""
+
+    def __init__(self, lifecycle: Lifecycle, group_data: GroupDataCache, models: ModelCache) -> None:
+        self.lifecycle = lifecycle
+        self.group_data = group_data
+        self.models = models
+        config = lifecycle.config
+        self.training_cache = TrainingCache(lifecycle.files.training_cache_dir()) if config.share_training else None
+        lifecycle.register("solution-version", create=self._train_version)
+        lifecycle.register("solution", delete=self._cleanup_solution)
 
     # ------------------------------------------------------------------ solutions
     def create_solution(
         self,
         name: str,
-        datasetGroupArn: str,
-        recipeArn: str | None = None,
-        performHPO: bool | None = None,
-        performAutoML: bool | None = None,
-        performAutoTraining: bool | None = None,
-        performIncrementalUpdate: bool | None = None,
-        eventType: str | None = None,
-        solutionConfig: dict[str, Any] | None = None,
+        dataset_group_arn: str,
+        recipe_arn: str | None = None,
+        perform_hpo: bool | None = None,
+        perform_auto_ml: bool | None = None,
+        perform_auto_training: bool | None = None,
+        perform_incremental_update: bool | None = None,
+        event_type: str | None = None,
+        solution_config: dict[str, Any] | None = None,
         tags: list[dict[str, str]] | None = None,
-    ) -> dict[str, Any]:
+    ) -> Solution:
         """CreateSolution: the recipe must exist and the hyperparameters must be valid for it."""
-        self.check_name(name)
-        if performAutoML:
+        lc = self.lifecycle
+        lc.check_name(name)
+        if perform_auto_ml:
             raise InvalidInputException("performAutoML is not supported (AWS deprecated it); choose a recipeArn")
-        if not recipeArn:
+        if not recipe_arn:
             raise InvalidInputException("recipeArn is required")
-        recipe = recipe_class(recipeArn)
-        config = dict(solutionConfig or {})
-        try:
-            registry.resolve_hyperparameters(recipe, config)
-        except InvalidHyperParameterError as exc:
-            raise InvalidInputException(str(exc)) from None
-        threshold = config.get("eventValueThreshold")
+        recipe = recipe_class(recipe_arn)
+        config = dict(solution_config or {})
+        resolve_hyperparameters(recipe, config)
+        threshold = config.get("event_value_threshold")
         if threshold is not None:
             try:
                 float(threshold)
             except ValueError:
                 raise InvalidInputException(f"eventValueThreshold must be a number, got {threshold!r}") from None
-        with self.lock:
-            group = self.get_active("dataset-group", datasetGroupArn)
-            self.ensure_unique_name("solution", name)
-            arn = self.arn(f"solution/{name}")
-            body: dict[str, Any] = {
-                "name": name,
-                "solutionArn": arn,
-                "performHPO": bool(performHPO),
-                "performAutoML": False,
-                "performAutoTraining": True if performAutoTraining is None else performAutoTraining,
-                "recipeArn": registry.recipe_arn(recipe),
-                "datasetGroupArn": group.arn,
-                "solutionConfig": config,
-            }
-            if performIncrementalUpdate is not None:
-                body["performIncrementalUpdate"] = performIncrementalUpdate
-            if eventType:
-                body["eventType"] = eventType
-            self.create(Resource("solution", arn, name, group.arn, body), tags)
-        return {"solutionArn": arn}
+        with lc.lock:
+            group = lc.get_active("dataset-group", dataset_group_arn)
+            lc.ensure_unique_name("solution", name)
+            solution = Solution(
+                name=name,
+                solution_arn=lc.arn(f"solution/{name}"),
+                perform_hpo=bool(perform_hpo),
+                perform_auto_training=True if perform_auto_training is None else perform_auto_training,
+                perform_incremental_update=perform_incremental_update,
+                recipe_arn=registry.recipe_arn(recipe),
+                dataset_group_arn=group.arn,
+                solution_config=config,
+                event_type=event_type or None,
+            )
+            resource = lc.create(Resource("solution", solution.solution_arn, name, group.arn, to_body(solution)), tags)
+        return from_resource(Solution, resource)
 
-    def describe_solution(self, solutionArn: str) -> dict[str, Any]:
-        """DescribeSolution, with the latest solution version's summary."""
-        solution = self.get("solution", solutionArn)
-        body = dict(solution.body)
-        versions = self.store.find("solution-version", parent=solution.arn)
+    def describe_solution(self, solution_arn: str) -> Solution:
+        """DescribeSolution, with the latest solution version."""
+        solution = from_resource(Solution, self.lifecycle.get("solution", solution_arn))
+        versions = self.lifecycle.store.find("solution-version", parent=solution.solution_arn)
         if versions:
-            body["latestSolutionVersion"] = pick(versions[-1].body, _VERSION_SUMMARY)
-        return {"solution": body}
+            solution.latest_solution_version = from_resource(SolutionVersion, versions[-1])
+        return solution
 
     def list_solutions(
-        self, datasetGroupArn: str | None = None, nextToken: str | None = None, maxResults: int | None = None
-    ) -> dict[str, Any]:
-        """ListSolutions."""
-        if datasetGroupArn:
-            self.get("dataset-group", datasetGroupArn)
-        keys = ("name", "solutionArn", "status", "creationDateTime", "lastUpdatedDateTime", "recipeArn")
-        found = self.store.find("solution", parent=datasetGroupArn or None)
-        page, token = self.paginate([pick(s.body, keys) for s in reversed(found)], nextToken, maxResults)
-        return with_token({"solutions": page}, token)
+        self, dataset_group_arn: str | None = None, next_token: str | None = None, max_results: int | None = None
+    ) -> Page[Solution]:
+        """ListSolutions (newest first)."""
+        parent = ("dataset-group", dataset_group_arn)
+        return self.lifecycle.list_page("solution", Solution, next_token, max_results, parent)
 
     def update_solution(
         self,
-        solutionArn: str,
-        performAutoTraining: bool | None = None,
-        performIncrementalUpdate: bool | None = None,
-        solutionUpdateConfig: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+        solution_arn: str,
+        perform_auto_training: bool | None = None,
+        perform_incremental_update: bool | None = None,
+        solution_update_config: dict[str, Any] | None = None,
+    ) -> Solution:
         """UpdateSolution: records the auto-training settings (Personalize Local never trains on its own)."""
-        with self.lock:
-            solution = self.get_active("solution", solutionArn)
-            if performAutoTraining is not None:
-                solution.body["performAutoTraining"] = performAutoTraining
-            if performIncrementalUpdate is not None:
-                solution.body["performIncrementalUpdate"] = performIncrementalUpdate
-            if solutionUpdateConfig and "autoTrainingConfig" in solutionUpdateConfig:
-                solution.body["solutionConfig"]["autoTrainingConfig"] = solutionUpdateConfig["autoTrainingConfig"]
-            self.store.save(solution)
-        return {"solutionArn": solution.arn}
+        lc = self.lifecycle
+        with lc.lock:
+            solution = lc.get_active("solution", solution_arn)
+            if perform_auto_training is not None:
+                solution.body["perform_auto_training"] = perform_auto_training
+            if perform_incremental_update is not None:
+                solution.body["perform_incremental_update"] = perform_incremental_update
+            if solution_update_config and "auto_training_config" in solution_update_config:
+                solution.body["solution_config"]["auto_training_config"] = solution_update_config[
+                    "auto_training_config"
+                ]
+            lc.store.save(solution)
+        return from_resource(Solution, solution)
 
-    def delete_solution(self, solutionArn: str) -> dict[str, Any]:
+    def delete_solution(self, solution_arn: str) -> None:
         """DeleteSolution: not while a version trains or a campaign uses one of its versions."""
-        with self.lock:
-            solution = self.get("solution", solutionArn)
-            versions = self.store.find("solution-version", parent=solution.arn)
+        lc = self.lifecycle
+        with lc.lock:
+            solution = lc.get("solution", solution_arn)
+            versions = lc.store.find("solution-version", parent=solution.arn)
             training = [v for v in versions if v.status in TRAINING]
             if training:
                 raise ResourceInUseException(f"Solution version {training[0].arn} is still being created")
             arns = {v.arn for v in versions}
-            for campaign in self.store.find("campaign"):
-                used = {campaign.body.get("solutionVersionArn"), campaign.internal.get("deployedVersion")}
+            for campaign in lc.store.find("campaign"):
+                used = {campaign.body.get("solution_version_arn"), campaign.internal.get("deployedVersion")}
                 if used & arns:
                     raise ResourceInUseException(
                         f"Cannot delete solution {solution.arn}: campaign {campaign.arn} uses one of its versions"
                     )
-            self.delete(solution)
-        return {}
+            lc.delete(solution)
 
     def _cleanup_solution(self, solution: Resource) -> None:
-        for version in self.store.find("solution-version", parent=solution.arn):
-            self.files.delete_model(version.internal.get("modelId", ""))
-            self.store.delete(version.arn)
-            self.forget_model(version.arn)
+        for version in self.lifecycle.store.find("solution-version", parent=solution.arn):
+            self.lifecycle.files.delete_model(version.internal.get("modelId", ""))
+            self.lifecycle.store.delete(version.arn)
+            self.models.forget(version.arn)
 
     # ------------------------------------------------------------------ solution versions
     def create_solution_version(
         self,
-        solutionArn: str,
+        solution_arn: str,
         name: str | None = None,
-        trainingMode: str | None = None,
+        training_mode: str | None = None,
         tags: list[dict[str, str]] | None = None,
-    ) -> dict[str, Any]:
+    ) -> SolutionVersion:
         """CreateSolutionVersion: FULL trains (and evaluates) on all current data; UPDATE refreshes a FULL version."""
+        lc = self.lifecycle
         if name is not None:
-            self.check_name(name)
-        mode = trainingMode or "FULL"
+            lc.check_name(name)
+        mode = training_mode or "FULL"
         if mode == "AUTOTRAIN":
             raise InvalidInputException("trainingMode AUTOTRAIN is set by automatic training only")
         if mode not in ("FULL", "UPDATE"):
-            raise InvalidInputException(f"Invalid trainingMode {trainingMode!r}: use FULL or UPDATE")
-        with self.lock:
-            solution = self.get_active("solution", solutionArn)
-            recipe = recipe_class(solution.body["recipeArn"])
-            versions = self.store.find("solution-version", parent=solution.arn)
+            raise InvalidInputException(f"Invalid trainingMode {training_mode!r}: use FULL or UPDATE")
+        with lc.lock:
+            solution = from_resource(Solution, lc.get_active("solution", solution_arn))
+            recipe = recipe_class(solution.recipe_arn)
+            versions = lc.store.find("solution-version", parent=solution.solution_arn)
             if name is not None and any(v.name == name for v in versions):
-                raise ResourceAlreadyExistsException(f"Solution {solution.arn} already has a version named {name}")
+                raise ResourceAlreadyExistsException(
+                    f"Solution {solution.solution_arn} already has a version named {name}"
+                )
             busy = [v for v in versions if v.status in TRAINING]
             if busy:
                 raise ResourceInUseException(f"Solution version {busy[0].arn} of this solution is still being created")
@@ -207,180 +205,120 @@ class SolutionsMixin(BackendCore):
             if mode == "UPDATE":
                 if recipe.name not in UPDATE_RECIPES:
                     raise InvalidInputException(f"trainingMode UPDATE is not available for recipe {recipe.name}")
-                full = [v for v in versions if v.status == ACTIVE and v.body.get("trainingMode") == "FULL"]
+                full = [v for v in versions if v.status == ACTIVE and v.body.get("training_mode") == "FULL"]
                 if not full:
                     raise InvalidInputException("trainingMode UPDATE needs an ACTIVE solution version trained FULL")
                 base = full[-1].arn
-            group_arn = solution.body["datasetGroupArn"]
-            if "Interactions" not in self.datasets_of(group_arn):
-                raise InvalidInputException(f"Dataset group {group_arn} has no ACTIVE Interactions dataset")
-            version_id = self.new_id()
-            arn = f"{solution.arn}/{version_id}"
-            body: dict[str, Any] = {
-                "solutionVersionArn": arn,
-                "solutionArn": solution.arn,
-                "performHPO": solution.body["performHPO"],
-                "performAutoML": False,
-                "recipeArn": solution.body["recipeArn"],
-                "datasetGroupArn": group_arn,
-                "solutionConfig": solution.body["solutionConfig"],
-                "trainingMode": mode,
-                "trainingType": "MANUAL",
-            }
-            if name:
-                body["name"] = name
-            for key in ("eventType", "performIncrementalUpdate"):
-                if key in solution.body:
-                    body[key] = solution.body[key]
-            internal = {"modelId": f"{version_id}-{self.new_id()}", "recipe": recipe.name, "baseVersion": base}
-            self.create(Resource("solution-version", arn, name, solution.arn, body, internal), tags)
-        return {"solutionVersionArn": arn}
+            if "Interactions" not in self.group_data.datasets_of(solution.dataset_group_arn):
+                raise InvalidInputException(
+                    f"Dataset group {solution.dataset_group_arn} has no ACTIVE Interactions dataset"
+                )
+            version_id = lc.new_id()
+            version = SolutionVersion(
+                solution_version_arn=f"{solution.solution_arn}/{version_id}",
+                solution_arn=solution.solution_arn,
+                name=name,
+                perform_hpo=solution.perform_hpo,
+                recipe_arn=solution.recipe_arn,
+                dataset_group_arn=solution.dataset_group_arn,
+                solution_config=solution.solution_config,
+                training_mode=mode,
+                event_type=solution.event_type,
+                perform_incremental_update=solution.perform_incremental_update,
+            )
+            internal = {"modelId": f"{version_id}-{lc.new_id()}", "recipe": recipe.name, "baseVersion": base}
+            resource = Resource(
+                "solution-version",
+                version.solution_version_arn,
+                name,
+                solution.solution_arn,
+                to_body(version),
+                internal,
+            )
+            resource = lc.create(resource, tags)
+        return from_resource(SolutionVersion, resource)
 
-    def describe_solution_version(self, solutionVersionArn: str) -> dict[str, Any]:
+    def describe_solution_version(self, solution_version_arn: str) -> SolutionVersion:
         """DescribeSolutionVersion."""
-        return {"solutionVersion": self.get("solution-version", solutionVersionArn).body}
+        return from_resource(SolutionVersion, self.lifecycle.get("solution-version", solution_version_arn))
 
     def list_solution_versions(
-        self, solutionArn: str | None = None, nextToken: str | None = None, maxResults: int | None = None
-    ) -> dict[str, Any]:
-        """ListSolutionVersions."""
-        if solutionArn:
-            self.get("solution", solutionArn)
-        found = self.store.find("solution-version", parent=solutionArn or None)
-        page, token = self.paginate([pick(v.body, _VERSION_SUMMARY) for v in reversed(found)], nextToken, maxResults)
-        return with_token({"solutionVersions": page}, token)
+        self, solution_arn: str | None = None, next_token: str | None = None, max_results: int | None = None
+    ) -> Page[SolutionVersion]:
+        """ListSolutionVersions (newest first)."""
+        parent = ("solution", solution_arn)
+        return self.lifecycle.list_page("solution-version", SolutionVersion, next_token, max_results, parent)
 
-    def stop_solution_version_creation(self, solutionVersionArn: str) -> dict[str, Any]:
+    def stop_solution_version_creation(self, solution_version_arn: str) -> None:
         """StopSolutionVersionCreation: a pending or training version ends CREATE STOPPED (via CREATE STOPPING)."""
-        with self.lock:
-            version = self.get("solution-version", solutionVersionArn)
+        lc = self.lifecycle
+        with lc.lock:
+            version = lc.get("solution-version", solution_version_arn)
             if version.status not in CREATING:
                 raise ResourceInUseException(
                     f"Solution version {version.arn} is {version.status}; only a version being created can be stopped"
                 )
-            self.set_status(version.arn, CREATE_STOPPING)
-        return {}
+            lc.set_status(version.arn, CREATE_STOPPING)
 
-    def get_solution_metrics(self, solutionVersionArn: str) -> dict[str, Any]:
+    def get_solution_metrics(self, solution_version_arn: str) -> SolutionMetrics:
         """GetSolutionMetrics: the metrics computed when the version was trained."""
-        version = self.get_active("solution-version", solutionVersionArn)
-        return {"solutionVersionArn": version.arn, "metrics": version.internal.get("metrics", {})}
+        version = self.lifecycle.get_active("solution-version", solution_version_arn)
+        return SolutionMetrics(version.arn, version.internal.get("metrics", {}))
 
-    def training_data(self, solution_body: dict[str, Any]) -> TrainingData:
+    # ------------------------------------------------------------------ training
+    def training_data(self, version: SolutionVersion) -> TrainingData:
         """The dataset group's data as the solution trains on it (its eventType / eventValueThreshold applied)."""
-        frames = self.group_frames(solution_body["datasetGroupArn"])
-        threshold = solution_body.get("solutionConfig", {}).get("eventValueThreshold")
+        frames = self.group_data.frames(version.dataset_group_arn)
+        threshold = version.solution_config.get("event_value_threshold")
         interactions = filter_events(
-            frames.interactions, solution_body.get("eventType"), None if threshold is None else float(threshold)
+            frames.interactions, version.event_type, None if threshold is None else float(threshold)
         )
         return TrainingData(interactions.reset_index(drop=True), frames.items, frames.users)
 
-    def _train_version(self, version: Resource) -> None:
-        started = time.monotonic()
-        recipe_cls = registry.get_recipe(version.internal["recipe"])
-        config = version.body["solutionConfig"]
+    def train(
+        self, recipe_name: str, solution_config: Mapping[str, Any], data: TrainingData, evaluate: bool
+    ) -> tuple[TrainedModel, dict[str, float]]:
+        """Train ``recipe_name`` on ``data`` (through the shared training cache) and, if asked, evaluate it."""
+        recipe_cls = registry.get_recipe(recipe_name)
         try:
-            hyperparameters = registry.resolve_hyperparameters(recipe_cls, config)
+            hyperparameters = registry.resolve_hyperparameters(recipe_cls, hyperparameter_maps(solution_config))
         except InvalidHyperParameterError as exc:
             raise CreateFailed(str(exc)) from exc
-        data = self.training_data(version.body)
         check_training_minimums(data)
-        seed = self.config.seed
-        base = version.internal.get("baseVersion")
+        seed = self.lifecycle.config.seed
+
+        def score() -> dict[str, float]:
+            return evaluation.evaluate_solution(recipe_cls(), data, hyperparameters, seed=seed)
+
         model, scores, _ = train_or_reuse(
-            self.training_cache,
-            recipe_cls,
-            data,
-            hyperparameters,
-            seed,
-            None if base else lambda: metrics.evaluate_solution(recipe_cls(), data, hyperparameters, seed=seed),
+            self.training_cache, recipe_cls, data, hyperparameters, seed, score if evaluate else None
+        )
+        return model, scores
+
+    def _train_version(self, resource: Resource) -> None:
+        started = time.monotonic()
+        lc = self.lifecycle
+        version = from_resource(SolutionVersion, resource)
+        base = resource.internal.get("baseVersion")
+        model, scores = self.train(
+            resource.internal["recipe"], version.solution_config, self.training_data(version), evaluate=not base
         )
         if base:  # UPDATE keeps the metrics of the FULL version it refreshes
-            base_version = self.store.get(base)
+            base_version = lc.store.get(base)
             scores = base_version.internal.get("metrics", {}) if base_version else {}
-        directory = self.files.model_dir(version.internal["modelId"])
+        directory = lc.files.model_dir(resource.internal["modelId"])
         directory.mkdir(parents=True, exist_ok=True)
         model.save(directory)
-        with self.lock:
-            current = self.store.get(version.arn)
+        with lc.lock:
+            current = lc.store.get(resource.arn)
             if current is None:
                 return
             current.internal["metrics"] = scores
-            current.body["tunedHPOParams"] = {"algorithmHyperParameters": wire_hyperparameters(model.hyperparameters)}
-            current.body["trainingHours"] = round((time.monotonic() - started) / 3600, 6)
-            self.store.save(current)
-
-    # ------------------------------------------------------------------ recipes and algorithms
-    def list_recipes(
-        self,
-        recipeProvider: str | None = None,
-        nextToken: str | None = None,
-        maxResults: int | None = None,
-        domain: str | None = None,
-    ) -> dict[str, Any]:
-        """ListRecipes: the recipes Personalize Local implements."""
-        recipes = [] if domain else [self._recipe_body(cls) for cls in registry.all_recipes()]
-        keys = ("name", "recipeArn", "status", "creationDateTime", "lastUpdatedDateTime")
-        page, token = self.paginate([pick(r, keys) for r in recipes], nextToken, maxResults)
-        return with_token({"recipes": page}, token)
-
-    def describe_recipe(self, recipeArn: str) -> dict[str, Any]:
-        """DescribeRecipe."""
-        return {"recipe": self._recipe_body(recipe_class(recipeArn))}
-
-    @staticmethod
-    def _recipe_body(cls: type[Recipe]) -> dict[str, Any]:
-        return {
-            "name": cls.name,
-            "recipeArn": registry.recipe_arn(cls),
-            "algorithmArn": f"arn:aws:personalize:::algorithm/{cls.name}",
-            "featureTransformationArn": f"arn:aws:personalize:::feature-transformation/{cls.name}",
-            "status": ACTIVE,
-            "description": cls.description,
-            "creationDateTime": RECIPE_EPOCH,
-            "recipeType": cls.recipe_type,
-            "lastUpdatedDateTime": RECIPE_EPOCH,
-        }
-
-    def describe_algorithm(self, algorithmArn: str) -> dict[str, Any]:
-        """DescribeAlgorithm: a recipe's default hyperparameters and their ranges."""
-        prefix = "arn:aws:personalize:::algorithm/"
-        if not algorithmArn.startswith(prefix):
-            raise ResourceNotFoundException(f"Could not find algorithm with ARN {algorithmArn}")
-        cls = recipe_class(algorithmArn[len(prefix) :])
-        ranges: dict[str, list[dict[str, Any]]] = {
-            "integerHyperParameterRanges": [],
-            "continuousHyperParameterRanges": [],
-            "categoricalHyperParameterRanges": [],
-        }
-        for hp in cls.hyperparameters:
-            if hp.kind in ("int", "float") and hp.minimum is not None and hp.maximum is not None:
-                key = "integerHyperParameterRanges" if hp.kind == "int" else "continuousHyperParameterRanges"
-                cast = int if hp.kind == "int" else float
-                ranges[key].append(
-                    {
-                        "name": hp.name,
-                        "minValue": cast(hp.minimum),
-                        "maxValue": cast(hp.maximum),
-                        "isTunable": hp.tunable,
-                    }
-                )
-            elif hp.kind == "bool":
-                ranges["categoricalHyperParameterRanges"].append(
-                    {"name": hp.name, "values": ["true", "false"], "isTunable": hp.tunable}
-                )
-        algorithm = {
-            "name": cls.name,
-            "algorithmArn": algorithmArn,
-            "algorithmImage": {"name": cls.name, "dockerURI": f"personalize-local/{cls.name}"},
-            "defaultHyperParameters": {hp.name: hp.default for hp in cls.hyperparameters},
-            "defaultHyperParameterRanges": ranges,
-            "defaultResourceConfig": {},
-            "trainingInputMode": "File",
-            "creationDateTime": RECIPE_EPOCH,
-            "lastUpdatedDateTime": RECIPE_EPOCH,
-        }
-        return {"algorithm": algorithm}
+            current.body["tuned_hpo_params"] = {
+                "algorithm_hyper_parameters": wire_hyperparameters(model.hyperparameters)
+            }
+            current.body["training_hours"] = round((time.monotonic() - started) / 3600, 6)
+            lc.store.save(current)
 
 
 def wire_hyperparameters(used: Mapping[str, str]) -> dict[str, str]:

@@ -372,8 +372,8 @@ def test_exploration_config_reaches_user_personalization_models_only(
     from personalize_local.recipes.base import ExplorationConfig
 
     backend = stack.pl.backend  # white-box: what the campaign passes to model.recommend
-    assert backend._deployment(deployed.campaign_arns["aws-user-personalization"]).exploration == ExplorationConfig(
-        weight=0.3, item_age_cutoff_days=30.0
-    )
-    assert backend._deployment(deployed.campaign_arns["aws-popularity-count"]).exploration is None
-    assert backend._deployment(deployed.campaign_arns["aws-sims"]).exploration is None
+    assert backend.deployments.campaign(
+        deployed.campaign_arns["aws-user-personalization"]
+    ).exploration == ExplorationConfig(weight=0.3, item_age_cutoff_days=30.0)
+    assert backend.deployments.campaign(deployed.campaign_arns["aws-popularity-count"]).exploration is None
+    assert backend.deployments.campaign(deployed.campaign_arns["aws-sims"]).exploration is None

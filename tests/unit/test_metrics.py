@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from personalize_local.evaluation import evaluate_solution
 from personalize_local.metrics import (
     METRIC_KEYS,
     aggregate,
-    evaluate_solution,
     ndcg_personalize,
     ndcg_standard,
     ranking_metrics,

@@ -17,15 +17,16 @@ from personalize_local.exceptions import (
 )
 from personalize_local.models import BackendConfig, PersonalizeBackend
 from personalize_local.server import PersonalizeApp
+from tests.support.wire_api import WireApi
 
 
-def _backend(path: Path, delay: float, **extra: object) -> PersonalizeBackend:
-    backend = PersonalizeBackend(BackendConfig(data_dir=path, step_delay=delay, **extra))  # type: ignore[arg-type]
+def _backend(path: Path, delay: float, **extra: object) -> WireApi:
+    backend = WireApi(PersonalizeBackend(BackendConfig(data_dir=path, step_delay=delay, **extra)))  # type: ignore[arg-type]
     backend.start()
     return backend
 
 
-def _poll(backend: PersonalizeBackend, arn: str, status: str, timeout: float = 10.0) -> None:
+def _poll(backend: WireApi, arn: str, status: str, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while backend.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]["status"] != status:
         assert time.monotonic() < deadline, f"{arn} never reached {status}"
@@ -77,7 +78,7 @@ def _json(response: object) -> dict:
 
 def test_wire_routing_and_errors(tmp_path: Path) -> None:
     backend = _backend(tmp_path, delay=0.0)
-    client = Client(PersonalizeApp(backend))
+    client = Client(PersonalizeApp(backend.backend))
     try:
         target = {"X-Amz-Target": "AmazonPersonalize.CreateDatasetGroup"}
         response = client.post("/", data="{not json", headers=target)
@@ -104,12 +105,12 @@ def test_wire_routing_and_errors(tmp_path: Path) -> None:
 
 
 def test_exploration_config_parsing() -> None:
-    from personalize_local.models.campaigns import exploration_config
+    from personalize_local.models.deployments import exploration_config
     from personalize_local.recipes.base import ExplorationConfig
 
     assert exploration_config(None) == ExplorationConfig(weight=0.3, item_age_cutoff_days=30.0)
-    config = {"itemExplorationConfig": {"explorationWeight": "0.1", "explorationItemAgeCutOff": "7"}}
+    config = {"item_exploration_config": {"explorationWeight": "0.1", "explorationItemAgeCutOff": "7"}}
     assert exploration_config(config) == ExplorationConfig(weight=0.1, item_age_cutoff_days=7.0)
     for bad in ({"explorationWeight": "-1"}, {"explorationItemAgeCutOff": "0"}, {"explorationWeight": "x"}, {"w": "1"}):
         with pytest.raises(InvalidInputException):
-            exploration_config({"itemExplorationConfig": bad})
+            exploration_config({"item_exploration_config": bad})

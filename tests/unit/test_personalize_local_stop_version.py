@@ -13,6 +13,7 @@ from moto import mock_aws
 from personalize_local.exceptions import ResourceInUseException
 from personalize_local.models import BackendConfig, PersonalizeBackend
 from tests.support.personalize_setup import infer_schema, small_dataset
+from tests.support.wire_api import WireApi
 
 
 def _until(check: Callable[[], str], status: str) -> None:
@@ -27,7 +28,7 @@ def test_stopping_a_pending_version(tmp_path: Path) -> None:
     with mock_aws():
         boto3.client("s3").create_bucket(Bucket="stop-data")
         boto3.client("s3").put_object(Bucket="stop-data", Key="i.csv", Body=data.interactions_csv.encode())
-        fast = PersonalizeBackend(BackendConfig(data_dir=tmp_path, step_delay=0.0))
+        fast = WireApi(PersonalizeBackend(BackendConfig(data_dir=tmp_path, step_delay=0.0)))
         fast.start()
         try:
             group = fast.create_dataset_group(name="g")["datasetGroupArn"]
@@ -51,7 +52,7 @@ def test_stopping_a_pending_version(tmp_path: Path) -> None:
         finally:
             fast.shutdown()
 
-        slow = PersonalizeBackend(BackendConfig(data_dir=tmp_path, step_delay=30.0))
+        slow = WireApi(PersonalizeBackend(BackendConfig(data_dir=tmp_path, step_delay=30.0)))
         slow.start()
         version = slow.create_solution_version(solutionArn=solution)["solutionVersionArn"]
         with pytest.raises(ResourceInUseException, match="still being created"):
@@ -65,7 +66,7 @@ def test_stopping_a_pending_version(tmp_path: Path) -> None:
             slow.delete_solution(solutionArn=solution)
         slow.shutdown()  # wakes the worker from its pause: the stopped version does not train
 
-        again = PersonalizeBackend(BackendConfig(data_dir=tmp_path, step_delay=0.0))
+        again = WireApi(PersonalizeBackend(BackendConfig(data_dir=tmp_path, step_delay=0.0)))
         again.start()
         try:
             _until(

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from personalize_local.metrics import evaluate_solution
+from personalize_local.evaluation import evaluate_solution
 from personalize_local.recipes import user_personalization as up
 from personalize_local.recipes.base import ExplorationConfig, TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters

@@ -1,5 +1,6 @@
-"""The backend's core: configuration, ARNs, the resource lifecycle (asynchronous create/delete through a background
-worker), name uniqueness, pagination and tags. Resource families build on it (see the sibling modules)."""
+"""The resource lifecycle every resource family shares: configuration, ARNs, lookups, asynchronous create/delete
+through a background worker (the status machine), name uniqueness and pagination. Each family gets one
+:class:`Lifecycle` in its constructor."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from personalize_local.datafiles import DataFiles
 from personalize_local.exceptions import (
@@ -24,7 +25,10 @@ from personalize_local.exceptions import (
     TooManyTagsException,
     resource_not_found,
 )
+from personalize_local.models.domain import Page, from_resource
 from personalize_local.store import MetadataStore, Resource
+
+T = TypeVar("T")
 
 logger = logging.getLogger("personalize_local")
 
@@ -40,7 +44,7 @@ CREATING = (CREATE_PENDING, CREATE_IN_PROGRESS)
 TRAINING = (CREATE_PENDING, CREATE_IN_PROGRESS, CREATE_STOPPING)  # solution versions can also be stopping
 DELETING = (DELETE_PENDING, DELETE_IN_PROGRESS)
 
-_ARN = re.compile(r"^arn:([a-z\d-]+):personalize:.*:.*:.+$")
+ARN_PATTERN = re.compile(r"^arn:([a-z\d-]+):personalize:.*:.*:.+$")
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]*$")
 MAX_TAGS = 200
 
@@ -55,6 +59,7 @@ LABELS = {
     "campaign": "campaign",
     "event-tracker": "event tracker",
     "filter": "filter",
+    "recommender": "recommender",
 }
 
 
@@ -81,8 +86,8 @@ def now() -> float:
     return round(time.time(), 3)
 
 
-class BackendCore:
-    """State shared by every resource family, and the lifecycle machinery."""
+class Lifecycle:
+    """The store, data files and worker shared by every resource family, and the status machine."""
 
     def __init__(self, config: BackendConfig) -> None:
         self.config = config
@@ -116,7 +121,7 @@ class BackendCore:
 
     def get(self, kind: str, arn: str) -> Resource:
         """The resource of ``kind`` with ``arn``; InvalidInput for a malformed ARN, ResourceNotFound if absent."""
-        if not isinstance(arn, str) or not _ARN.match(arn):
+        if not isinstance(arn, str) or not ARN_PATTERN.match(arn):
             raise InvalidInputException(f"Invalid ARN {arn!r} for a {LABELS[kind]}")
         resource = self.store.get(arn)
         if resource is None or resource.kind != kind:
@@ -138,13 +143,25 @@ class BackendCore:
             raise ResourceAlreadyExistsException(f"A {LABELS[kind]} with the name {name} already exists")
 
     # ------------------------------------------------------------------ lifecycle
+    def register(
+        self,
+        kind: str,
+        create: Callable[[Resource], None] | None = None,
+        delete: Callable[[Resource], None] | None = None,
+    ) -> None:
+        """The job run while a resource of ``kind`` is CREATE IN_PROGRESS and the clean-up run before it is removed."""
+        if create is not None:
+            self.create_jobs[kind] = create
+        if delete is not None:
+            self.delete_jobs[kind] = delete
+
     def create(self, resource: Resource, tags: list[dict[str, str]] | None = None) -> Resource:
         """Store a new resource in CREATE PENDING and let the worker take it to ACTIVE or CREATE FAILED."""
         stamp = now()
         resource.body.setdefault("status", CREATE_PENDING)
-        resource.body["creationDateTime"] = stamp
-        resource.body["lastUpdatedDateTime"] = stamp
-        tag_map = self.check_tags(tags)
+        resource.body["creation_date_time"] = stamp
+        resource.body["last_updated_date_time"] = stamp
+        tag_map = check_tags(tags)
         self.store.insert(resource)
         if tag_map:
             self.store.set_tags(resource.arn, tag_map)
@@ -170,9 +187,9 @@ class BackendCore:
             if resource is None:
                 return None
             resource.body["status"] = status
-            resource.body["lastUpdatedDateTime"] = now()
+            resource.body["last_updated_date_time"] = now()
             if failure_reason is not None:
-                resource.body["failureReason"] = failure_reason
+                resource.body["failure_reason"] = failure_reason
             resource.body.update(fields)
             self.store.save(resource)
             return resource
@@ -250,9 +267,27 @@ class BackendCore:
         self._executor.shutdown(wait=True, cancel_futures=True)
         self.store.close()
 
-    # ------------------------------------------------------------------ lists and tags
+    # ------------------------------------------------------------------ lists
+    def list_page(
+        self,
+        kind: str,
+        cls: type[T],
+        next_token: str | None,
+        max_results: int | None,
+        parent: tuple[str, str | None] | None = None,
+    ) -> Page[T]:
+        """One page of the resources of ``kind`` as ``cls``, newest first, as Personalize lists them.
+
+        ``parent`` = (its kind, its ARN or None): only the children of that resource (which must exist).
+        """
+        parent_arn = None
+        if parent is not None and parent[1]:
+            parent_arn = self.get(parent[0], parent[1]).arn
+        found = self.store.find(kind, parent=parent_arn)
+        return self.paginate([from_resource(cls, r) for r in reversed(found)], next_token, max_results)
+
     @staticmethod
-    def paginate(items: list[Any], next_token: str | None, max_results: int | None) -> tuple[list[Any], str | None]:
+    def paginate(items: list[T], next_token: str | None, max_results: int | None) -> Page[T]:
         """One page of ``items`` and the token of the next page (None on the last page)."""
         size = 100 if max_results is None else max_results
         if not 1 <= size <= 100:
@@ -267,57 +302,17 @@ class BackendCore:
                 raise InvalidNextTokenException(f"Invalid nextToken {next_token!r}")
         end = start + size
         token = base64.urlsafe_b64encode(f"offset:{end}".encode()).decode() if end < len(items) else None
-        return items[start:end], token
-
-    @staticmethod
-    def check_tags(tags: list[dict[str, str]] | None) -> dict[str, str]:
-        """The tag list of a request as a dict (at most 200 tags)."""
-        tag_map = {tag["tagKey"]: tag["tagValue"] for tag in tags or []}
-        if len(tag_map) > MAX_TAGS:
-            raise TooManyTagsException(f"At most {MAX_TAGS} tags per resource, got {len(tag_map)}")
-        return tag_map
-
-    def tagged_resource(self, arn: str) -> Resource:
-        """Any taggable resource by ARN."""
-        if not isinstance(arn, str) or not _ARN.match(arn):
-            raise InvalidInputException(f"Invalid resource ARN {arn!r}")
-        resource = self.store.get(arn)
-        if resource is None:
-            raise resource_not_found("resource", arn)
-        return resource
-
-    def tag_resource(self, resourceArn: str, tags: list[dict[str, str]]) -> dict[str, Any]:
-        """TagResource."""
-        self.tagged_resource(resourceArn)
-        merged = {**self.store.tags(resourceArn), **self.check_tags(tags)}
-        self.check_tags([{"tagKey": k, "tagValue": v} for k, v in merged.items()])
-        self.store.set_tags(resourceArn, merged)
-        return {}
-
-    def untag_resource(self, resourceArn: str, tagKeys: list[str]) -> dict[str, Any]:
-        """UntagResource."""
-        self.tagged_resource(resourceArn)
-        self.store.remove_tags(resourceArn, tagKeys)
-        return {}
-
-    def list_tags_for_resource(self, resourceArn: str) -> dict[str, Any]:
-        """ListTagsForResource."""
-        self.tagged_resource(resourceArn)
-        return {"tags": [{"tagKey": k, "tagValue": v} for k, v in self.store.tags(resourceArn).items()]}
-
-
-def pick(body: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    """The members of a Describe document that a List summary shape has."""
-    return {key: body[key] for key in keys if key in body}
-
-
-def with_token(response: dict[str, Any], token: str | None) -> dict[str, Any]:
-    """Add ``nextToken`` to a List response when there is another page."""
-    if token:
-        response["nextToken"] = token
-    return response
+        return Page(items[start:end], token)
 
 
 def _log_failure(future: Any) -> None:
     if not future.cancelled() and future.exception() is not None:
         logger.error("background job failed", exc_info=future.exception())
+
+
+def check_tags(tags: list[dict[str, str]] | None) -> dict[str, str]:
+    """The tag list of a request (``tag_key`` / ``tag_value``) as a dict (at most 200 tags)."""
+    tag_map = {tag["tag_key"]: tag["tag_value"] for tag in tags or []}
+    if len(tag_map) > MAX_TAGS:
+        raise TooManyTagsException(f"At most {MAX_TAGS} tags per resource, got {len(tag_map)}")
+    return tag_map

@@ -1,0 +1,54 @@
+"""A recipe evaluated the way Amazon Personalize computes ``GetSolutionMetrics``: train on the training users of
+:func:`~personalize_local.metrics.split_users`, ask the model for each test user's list, and score the lists with
+:mod:`personalize_local.metrics` (the protocol is described there)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from personalize_local.metrics import TOP_K, EvaluationSplit, Holdout, TestUser, aggregate, split_users
+from personalize_local.recipes.base import Recipe, TrainedModel, TrainingData
+
+
+def recommendations_for(model: TrainedModel, user: TestUser, k: int = TOP_K) -> list[str]:
+    """The top-``k`` list the protocol asks ``model`` for, by recipe type (see the module doc)."""
+    if model.recipe_type == "RELATED_ITEMS":
+        return [item for item, _ in model.related(user.history[-1], k)] if user.history else []
+    if model.recipe_type == "PERSONALIZED_RANKING":
+        return [item for item, _ in model.rank(user.history, model.item_ids.tolist())[:k]]
+    return [item for item, _ in model.recommend(user.history, k)]
+
+
+def catalog_size(data: TrainingData) -> int:
+    """Distinct items in Interactions ∪ Items (coverage's denominator)."""
+    items = set(map(str, pd.unique(data.interactions["ITEM_ID"].dropna())))
+    if data.items is not None and "ITEM_ID" in data.items.columns:
+        items.update(map(str, pd.unique(data.items["ITEM_ID"].dropna())))
+    return len(items)
+
+
+def evaluate_model(model: TrainedModel, split: EvaluationSplit, n_catalog_items: int) -> dict[str, float]:
+    """Metrics of an already trained ``model`` on ``split``'s test users."""
+    lists = [recommendations_for(model, user) for user in split.test_users]
+    return aggregate(lists, [user.truth for user in split.test_users], n_catalog_items)
+
+
+def evaluate_solution(
+    recipe: Recipe | type[Recipe],
+    data: TrainingData,
+    hyperparameters: Mapping[str, str],
+    seed: int = 0,
+    holdout: Holdout = "newest_10_percent",
+) -> dict[str, float]:
+    """Personalize's ``GetSolutionMetrics`` map for ``recipe`` trained on 90% of the users of ``data``.
+
+    ``hyperparameters`` are the resolved ones (:func:`~personalize_local.recipes.registry.resolve_hyperparameters`).
+    The same ``seed`` gives the same split. The model trained here is thrown away: the served model is trained by
+    the caller on all users.
+    """
+    instance = recipe() if isinstance(recipe, type) else recipe
+    split = split_users(data.interactions, seed=seed, holdout=holdout)
+    model = instance.train(TrainingData(split.train, data.items, data.users), hyperparameters, seed=seed)
+    return evaluate_model(model, split, catalog_size(data))

@@ -1,0 +1,79 @@
+"""The facade: one object composing every resource family on one state (SQLite + Parquet + model files).
+
+Each family is its own part with explicit collaborators; :meth:`PersonalizeBackend.operation` finds the part that
+implements a Personalize operation (``CreateDatasetGroup`` -> ``dataset_groups.create_dataset_group``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from botocore import xform_name
+
+from personalize_local.models.campaigns import Campaigns
+from personalize_local.models.dataset_groups import DatasetGroups
+from personalize_local.models.deployments import Deployments
+from personalize_local.models.event_trackers import EventTrackers
+from personalize_local.models.filters import Filters
+from personalize_local.models.group_cache import GroupDataCache
+from personalize_local.models.jobs import Jobs
+from personalize_local.models.lifecycle import BackendConfig, Lifecycle
+from personalize_local.models.model_cache import ModelCache
+from personalize_local.models.recipe_catalog import RecipeCatalog
+from personalize_local.models.serving import Serving
+from personalize_local.models.solutions import Solutions
+from personalize_local.models.tags import Tags
+
+
+class PersonalizeBackend:
+    """All operations of ``personalize``, ``personalize-runtime`` and ``personalize-events`` for one data dir."""
+
+    def __init__(self, config: BackendConfig) -> None:
+        self.config = config
+        self.lifecycle = Lifecycle(config)
+        self.group_data = GroupDataCache(self.lifecycle)
+        self.models = ModelCache(self.lifecycle)
+        self.deployments = Deployments(self.lifecycle, self.models)
+        self.dataset_groups = DatasetGroups(self.lifecycle, self.group_data)
+        self.solutions = Solutions(self.lifecycle, self.group_data, self.models)
+        self.recipes = RecipeCatalog(self.lifecycle)
+        self.campaigns = Campaigns(self.lifecycle, self.models, self.deployments)
+        self.event_trackers = EventTrackers(self.lifecycle)
+        self.filters = Filters(self.lifecycle)
+        self.tags = Tags(self.lifecycle)
+        self.jobs = Jobs(self.lifecycle)
+        self.serving = Serving(self.lifecycle, self.group_data, self.deployments, self.filters, self.event_trackers)
+        self.parts: tuple[Any, ...] = (
+            self.dataset_groups,
+            self.solutions,
+            self.recipes,
+            self.campaigns,
+            self.event_trackers,
+            self.filters,
+            self.tags,
+            self.jobs,
+            self.serving,
+        )
+
+    @property
+    def store(self) -> Any:
+        """The metadata store (SQLite)."""
+        return self.lifecycle.store
+
+    def operation(self, name: str) -> Callable[..., Any] | None:
+        """The method implementing the operation ``name`` (``CreateDatasetGroup``), or None when none does."""
+        method = xform_name(name)
+        for part in self.parts:
+            handler = getattr(part, method, None)
+            if callable(handler):
+                return handler
+        return None
+
+    def start(self) -> None:
+        """Resume the work that was under way when the server last stopped."""
+        self.lifecycle.resume()
+        self.campaigns.resume()
+
+    def shutdown(self) -> None:
+        """Stop the worker (running jobs finish their current step) and close the store."""
+        self.lifecycle.shutdown()

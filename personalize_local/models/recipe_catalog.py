@@ -1,0 +1,88 @@
+"""ListRecipes, DescribeRecipe, DescribeAlgorithm: the built-in recipes Personalize Local implements."""
+
+from __future__ import annotations
+
+from personalize_local.exceptions import ResourceNotFoundException
+from personalize_local.models.domain import AlgorithmDescription, Page, RecipeDescription
+from personalize_local.models.lifecycle import ACTIVE, Lifecycle
+from personalize_local.models.solutions import recipe_class
+from personalize_local.recipes import registry
+from personalize_local.recipes.base import Recipe
+
+RECIPE_EPOCH = 1546300800.0  # creation time reported for the built-in recipes (2019-01-01)
+ALGORITHM_ARN_PREFIX = "arn:aws:personalize:::algorithm/"
+
+
+def describe(cls: type[Recipe]) -> RecipeDescription:
+    """A recipe class as DescribeRecipe shows it."""
+    return RecipeDescription(
+        name=cls.name,
+        recipe_arn=registry.recipe_arn(cls),
+        algorithm_arn=f"{ALGORITHM_ARN_PREFIX}{cls.name}",
+        feature_transformation_arn=f"arn:aws:personalize:::feature-transformation/{cls.name}",
+        status=ACTIVE,
+        description=cls.description,
+        creation_date_time=RECIPE_EPOCH,
+        last_updated_date_time=RECIPE_EPOCH,
+        recipe_type=cls.recipe_type,
+    )
+
+
+class RecipeCatalog:
+    """The recipes and their algorithms."""
+
+    def __init__(self, lifecycle: Lifecycle) -> None:
+        self.lifecycle = lifecycle
+
+    def list_recipes(
+        self,
+        recipe_provider: str | None = None,
+        next_token: str | None = None,
+        max_results: int | None = None,
+        domain: str | None = None,
+    ) -> Page[RecipeDescription]:
+        """ListRecipes."""
+        recipes = [] if domain else [describe(cls) for cls in registry.all_recipes()]
+        return self.lifecycle.paginate(recipes, next_token, max_results)
+
+    def describe_recipe(self, recipe_arn: str) -> RecipeDescription:
+        """DescribeRecipe."""
+        return describe(recipe_class(recipe_arn))
+
+    def describe_algorithm(self, algorithm_arn: str) -> AlgorithmDescription:
+        """DescribeAlgorithm: a recipe's default hyperparameters and their ranges."""
+        if not algorithm_arn.startswith(ALGORITHM_ARN_PREFIX):
+            raise ResourceNotFoundException(f"Could not find algorithm with ARN {algorithm_arn}")
+        cls = recipe_class(algorithm_arn[len(ALGORITHM_ARN_PREFIX) :])
+        ranges: dict[str, list[dict[str, object]]] = {
+            "integer_hyper_parameter_ranges": [],
+            "continuous_hyper_parameter_ranges": [],
+            "categorical_hyper_parameter_ranges": [],
+        }
+        for hp in cls.hyperparameters:
+            if hp.kind in ("int", "float") and hp.minimum is not None and hp.maximum is not None:
+                key = "integer_hyper_parameter_ranges" if hp.kind == "int" else "continuous_hyper_parameter_ranges"
+                cast = int if hp.kind == "int" else float
+                ranges[key].append(
+                    {
+                        "name": hp.name,
+                        "min_value": cast(hp.minimum),
+                        "max_value": cast(hp.maximum),
+                        "is_tunable": hp.tunable,
+                    }
+                )
+            elif hp.kind == "bool":
+                ranges["categorical_hyper_parameter_ranges"].append(
+                    {"name": hp.name, "values": ["true", "false"], "is_tunable": hp.tunable}
+                )
+        return AlgorithmDescription(
+            name=cls.name,
+            algorithm_arn=algorithm_arn,
+            algorithm_image={"name": cls.name, "docker_uri": f"personalize-local/{cls.name}"},
+            default_hyper_parameters={hp.name: hp.default for hp in cls.hyperparameters},
+            default_hyper_parameter_ranges=ranges,
+            default_resource_config={},
+            training_input_mode="File",
+            creation_date_time=RECIPE_EPOCH,
+            last_updated_date_time=RECIPE_EPOCH,
+        )
