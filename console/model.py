@@ -68,39 +68,58 @@ def _details(event: dict[str, Any]) -> dict[str, Any]:
     return next((value for key, value in event.items() if key.endswith("EventDetails")), {})
 
 
-def _owner(event: dict[str, Any], by_id: dict[int, dict[str, Any]], cache: dict[int, str | None]) -> str | None:
-    """The state an event belongs to: the nearest ``...StateEntered`` along ``previousEventId``."""
+def _entry(event: dict[str, Any] | None, by_id: dict[int, dict[str, Any]], cache: dict[int, int | None]) -> int | None:
+    """The id of the ``...StateEntered`` event an event belongs to: the nearest one along ``previousEventId`` (so
+    concurrent Map iterations of the same state keep their own attempts apart)."""
     chain = []
-    current: dict[str, Any] | None = event
-    owner = None
-    while current is not None:
-        event_id = current["id"]
+    entry = None
+    while event is not None:
+        event_id = event["id"]
         if event_id in cache:
-            owner = cache[event_id]
+            entry = cache[event_id]
             break
         chain.append(event_id)
-        if current["type"].endswith("StateEntered"):
-            owner = current["stateEnteredEventDetails"]["name"]
+        if event["type"].endswith("StateEntered"):
+            entry = event_id
             break
-        current = by_id.get(current.get("previousEventId", 0))
+        event = by_id.get(event.get("previousEventId", 0))
     for event_id in chain:
-        cache[event_id] = owner
-    return owner
+        cache[event_id] = entry
+    return entry
 
 
-def _close_caught(
-    previous: dict[str, Any] | None,
-    by_id: dict[int, dict[str, Any]],
-    owners: dict[int, str | None],
-    open_visit: dict[str, Visit],
-    when: datetime,
-) -> None:
-    """A state entered right after a failed attempt of another state: that state's ``Catch`` moved on (histories
-    without a ``...StateExited`` for the caught state)."""
-    name = _owner(previous, by_id, owners) if previous is not None else None
-    visit = open_visit.get(name) if name else None
-    if visit is not None and visit.exited is None and visit.last_was_failure:
-        visit.exited = when
+class _Walk:
+    """Visits of each state, built event by event."""
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.by_id = {event["id"]: event for event in events}
+        self.entries: dict[int, int | None] = {}
+        self.by_entry: dict[int, Visit] = {}
+        self.visits: dict[str, list[Visit]] = {}
+        self.latest: dict[str, Visit] = {}
+
+    def visit_of(self, event: dict[str, Any], name: str | None = None) -> Visit | None:
+        """The visit an event belongs to; with ``name``, the latest visit of that state when the chain leads to
+        another state (a Map's exit follows its iterations' events)."""
+        entry = _entry(event, self.by_id, self.entries)
+        visit = self.by_entry.get(entry) if entry is not None else None
+        if name is not None:
+            entered = self.by_id.get(entry or 0, {}).get("stateEnteredEventDetails", {}).get("name")
+            if visit is None or entered != name:
+                visit = self.latest.get(name)
+        return visit
+
+    def enter(self, event: dict[str, Any], name: str) -> Visit:
+        """A new visit of ``name``; a previous state left through its ``Catch`` without an exit event is closed."""
+        previous = self.by_id.get(event.get("previousEventId", 0))
+        before = self.visit_of(previous) if previous is not None else None
+        if before is not None and before.exited is None and before.last_was_failure:
+            before.exited = event["timestamp"]
+        visit = Visit(entered=event["timestamp"], input=_details(event).get("input"))
+        self.by_entry[event["id"]] = visit
+        self.visits.setdefault(name, []).append(visit)
+        self.latest[name] = visit
+        return visit
 
 
 def _visit_status(visit: Visit, execution_status: str) -> str:
@@ -119,39 +138,32 @@ def _aggregate(statuses: list[str]) -> str:
 
 def state_summaries(events: list[dict[str, Any]], execution_status: str) -> dict[str, StateSummary]:
     """Summaries of every state that was entered, by state name (``execution_status`` as DescribeExecution says)."""
-    by_id = {event["id"]: event for event in events}
-    owners: dict[int, str | None] = {}
-    visits: dict[str, list[Visit]] = {}
-    open_visit: dict[str, Visit] = {}
+    walk = _Walk(events)
     execution_error: dict[str, str] = {}
     for event in events:
         kind, details = event["type"], _details(event)
         if kind.endswith("StateEntered"):
-            _close_caught(by_id.get(event.get("previousEventId", 0)), by_id, owners, open_visit, event["timestamp"])
-            visit = Visit(entered=event["timestamp"], input=details.get("input"))
-            visits.setdefault(details["name"], []).append(visit)
-            open_visit[details["name"]] = visit
+            visit = walk.enter(event, details["name"])
             if kind == "FailStateEntered":
                 visit.failures.append({})
         elif kind.endswith("StateExited"):
-            visit = open_visit.get(details["name"])
+            visit = walk.visit_of(event, details["name"])
             if visit is not None:
                 visit.exited, visit.output = event["timestamp"], details.get("output")
         elif kind in {"ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}:
             execution_error = {"error": details.get("error", kind), "cause": details.get("cause", "")}
-        else:
-            name = _owner(event, by_id, owners)
-            visit = open_visit.get(name) if name else None
+        elif kind in ATTEMPT_EVENTS or kind in FAILURE_EVENTS:
+            visit = walk.visit_of(event)
             if visit is None:
                 continue
             if kind in ATTEMPT_EVENTS:
                 visit.attempts += 1
                 visit.last_was_failure = False
-            elif kind in FAILURE_EVENTS:
+            else:
                 visit.failures.append({"error": details.get("error", kind), "cause": details.get("cause", "")})
                 visit.last_was_failure = True
     summaries = {}
-    for name, runs in visits.items():
+    for name, runs in walk.visits.items():
         summaries[name] = _summary(name, runs, execution_status, execution_error)
     return summaries
 

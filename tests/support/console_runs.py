@@ -66,6 +66,28 @@ CAUGHT = {
     },
 }
 
+#: Two concurrent Map iterations whose Task is retried, then caught, in each.
+CONCURRENT = {
+    "StartAt": "Fan out",
+    "States": {
+        "Fan out": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "MaxConcurrency": 2,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": "Item call",
+                "States": {
+                    "Item call": _task("Item done", catch_to="Item caught", retries=1),
+                    "Item done": {"Type": "Succeed"},
+                    "Item caught": {"Type": "Pass", "End": True},
+                },
+            },
+            "End": True,
+        }
+    },
+}
+
 #: A Task that fails with no Catch.
 UNCAUGHT = {"StartAt": "Call", "States": {"Call": _task("Fine"), "Fine": {"Type": "Succeed"}}}
 

@@ -53,6 +53,18 @@ def test_retried_then_caught_task_map_iterations_poll_rounds_and_fail_state(engi
     assert all(s.duration_seconds >= 0 for s in states.values())
 
 
+def test_concurrent_map_iterations_keep_their_attempts_apart(engine: StepFunctionsReader) -> None:
+    arn = runs.run("concurrent", runs.CONCURRENT, {"items": [{"i": 1}, {"i": 2}]})
+    states = _summaries(engine, arn)
+
+    assert engine.execution(arn)["status"] == "SUCCEEDED"
+    assert states["Fan out"].status == "succeeded"
+    call = states["Item call"]
+    assert (call.status, call.visits, call.retries) == ("caught", 2, 2)  # one retry in each iteration
+    assert states["Item caught"].visits == 2
+    assert "Item done" not in states
+
+
 def test_uncaught_task_failure_fails_the_state(engine: StepFunctionsReader) -> None:
     arn = runs.run("uncaught", runs.UNCAUGHT, {"x": 1})
     states = _summaries(engine, arn)
