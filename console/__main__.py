@@ -53,7 +53,15 @@ def reader_for(args: argparse.Namespace) -> tuple[StepFunctionsReader, str]:
             f"AWS profile {args.profile}" if args.profile else reader.client.meta.endpoint_url
         )
         return reader, f"Step Functions at {where}"
-    return open_reader(runs_dir=args.runs_dir), f"recorded offline runs in {args.runs_dir}"
+    return open_reader(runs_dir=args.runs_dir), f"recorded offline runs in {_shown(args.runs_dir)}/"
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is under it (what the user typed, not the machine's)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,18 +57,18 @@ def metrics_chart_png(found: dict[str, Any]) -> bytes:
     metrics: dict[str, dict[str, float]] = found["metrics"]
     names = sorted({name for values in metrics.values() for name in values})
     decisions = found.get("decisions", {})
-    figure, axis = plt.subplots(figsize=(9, 3.6))
+    figure, axis = plt.subplots(figsize=(7.5, 4.2))
     width = 0.8 / max(len(metrics), 1)
     for index, (recipe, values) in enumerate(metrics.items()):
         promoted = " (promoted)" if decisions.get(recipe, {}).get("promote") else ""
         positions = [p + (index - (len(metrics) - 1) / 2) * width for p in range(len(names))]
         axis.bar(positions, [values.get(name, 0.0) for name in names], width=width, label=f"{recipe}{promoted}")
-    axis.set_xticks(range(len(names)), [metric_label(name) for name in names], rotation=20, fontsize=8)
+    axis.set_xticks(range(len(names)), [metric_label(name) for name in names], rotation=20, fontsize=9)
     axis.set_ylim(0, 1)
     axis.set_title("Offline metrics of this run's solution versions")
-    axis.legend(fontsize=8, ncols=2)
+    axis.legend(fontsize=9, ncols=2, loc="upper left")
     figure.tight_layout()
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
+    figure.savefig(buffer, format="png", dpi=100)
     plt.close(figure)
     return buffer.getvalue()

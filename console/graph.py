@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-NODE_WIDTH, NODE_HEIGHT = 200, 38
-GAP_X, GAP_Y, PAD, LABEL = 26, 30, 14, 24
+NODE_WIDTH, NODE_HEIGHT = 200, 36
+GAP_X, GAP_Y, PAD, LABEL = 26, 24, 14, 24
 
 
 @dataclass

@@ -5,6 +5,7 @@ graph. Binds 127.0.0.1 only; answers GET and HEAD only.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -143,7 +144,9 @@ class ConsoleApp:
 
 @contextmanager
 def serving(app: ConsoleApp, port: int = 0) -> Iterator[BaseWSGIServer]:
-    """Serve ``app`` on 127.0.0.1 (``port`` 0 = any free port) in a thread until the block ends."""
+    """Serve ``app`` on 127.0.0.1 (``port`` 0 = any free port) in a thread until the block ends (requests are not
+    logged)."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server(HOST, port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="console-server", daemon=True)
     thread.start()
