@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -66,6 +67,8 @@ class ConsoleApp:
             response = error.get_response()
         except KeyError as error:
             response = NotFound(str(error)).get_response()
+        except (BotoCoreError, ClientError) as error:  # the endpoint is down, the credentials are wrong...
+            response = Response(json.dumps({"error": str(error)}), status=502, mimetype="application/json")
         response.headers.update(SECURITY_HEADERS)
         return response(environ, start_response)
 

@@ -18,7 +18,10 @@ function el(tag, props = {}, ...children) {
 
 async function getJson(url) {
   const response = await fetch(url, { cache: "no-store" });
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  if (!response.ok) {
+    const reason = response.headers.get("content-type") === "application/json" ? (await response.json()).error : "";
+    throw new Error(`${url}: HTTP ${response.status} ${reason || ""}`);
+  }
   return response.json();
 }
 

@@ -6,14 +6,16 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 from werkzeug.test import Client
 
 from console.model import state_summaries
 from console.recorded import ExecutionRecorder, RecordedStepFunctions
 from console.server import ConsoleApp
-from console.sources import StepFunctionsReader
+from console.sources import StepFunctionsReader, open_reader
 from tests.support import console_runs as runs
 
 
@@ -77,6 +79,26 @@ def test_api_serves_states_notification_chart_and_graph(
     graph = client.get("/api/graph.svg", query_string={"machine": caught["execution"]["machineArn"]})
     assert graph.mimetype == "image/svg+xml"
     assert "<b>" not in graph.text and "&lt;b&gt;" in graph.text
+
+
+def test_reads_a_step_functions_endpoint_over_http_and_reports_an_unreachable_one() -> None:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        remote = boto3.client("stepfunctions", region_name="us-east-1", endpoint_url=endpoint)
+        machine = remote.create_state_machine(name="remote", definition=json.dumps(runs.UNCAUGHT), roleArn=runs.ROLE)
+        arn = remote.start_execution(stateMachineArn=machine["stateMachineArn"], name="over-http")["executionArn"]
+        client = Client(ConsoleApp(open_reader(endpoint_url=endpoint, region="us-east-1"), endpoint))
+        assert [m["name"] for m in client.get("/api/machines").json["machines"]] == ["remote"]
+        listed = client.get("/api/executions", query_string={"machine": machine["stateMachineArn"]}).json
+        assert [e["executionArn"] for e in listed] == [arn]
+        assert client.get("/api/execution", query_string={"arn": arn}).json["execution"]["name"] == "over-http"
+    finally:
+        server.stop()
+    down = Client(ConsoleApp(open_reader(endpoint_url=endpoint, region="us-east-1"), endpoint)).get("/api/machines")
+    assert down.status_code == 502 and "Could not connect" in down.json["error"]
 
 
 def test_api_is_read_only_and_locked_down(recorded: tuple[StepFunctionsReader, Path, dict[str, str]]) -> None:
