@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,16 +14,17 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Request, Response
 
 from console.extras import evaluation, metrics_chart_png, notification
 from console.graph import render_svg
 from console.model import state_summaries
 from console.sources import StepFunctionsReader
+from offline.serve_api import LOCAL_HOST, serving_wsgi
 
 STATIC_DIR = Path(__file__).parent / "static"
-HOST = "127.0.0.1"
+HOST = LOCAL_HOST  # loopback only
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -150,12 +150,5 @@ def serving(app: ConsoleApp, port: int = 0) -> Iterator[BaseWSGIServer]:
     """Serve ``app`` on 127.0.0.1 (``port`` 0 = any free port) in a thread until the block ends (requests are not
     logged)."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server(HOST, port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="console-server", daemon=True)
-    thread.start()
-    try:
+    with serving_wsgi(app, port, name="console-server") as server:
         yield server
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
