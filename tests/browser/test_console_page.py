@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -77,6 +78,23 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         yield f"http://127.0.0.1:{server.server_port}/", arns
 
 
+class StopsAfterFirstLook(StepFunctionsReader):
+    """moto's live Step Functions; the first time the page sees the execution RUNNING, the execution is stopped."""
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self.served: list[str] = []
+
+    def execution(self, arn: str) -> dict[str, Any]:
+        """DescribeExecution, remembering what the page was told."""
+        described = super().execution(arn)
+        self.served.append(described["status"])
+        if described["status"] == "RUNNING":
+            self.client.stop_execution(executionArn=arn)
+            runs.wait_until_stopped(arn)
+        return described
+
+
 def _page(console_url: tuple[str, dict[str, str]], which: str) -> Dom:
     url, arns = console_url
     return Dom(ready_dom(f"{url}#{quote(arns[which], safe='')}"))
@@ -118,3 +136,17 @@ def test_notification_and_metrics_chart_are_shown(console_url: tuple[str, dict[s
     assert image["src"].startswith("/api/chart.png?arn=")
     section = dom.find("section", id="chart")[0]
     assert "hidden" not in section
+
+
+def test_a_running_execution_is_refreshed_until_it_ends() -> None:
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        arn = runs.run("sleeping", runs.LONG_WAIT, {}, finish=False)
+        runs.wait_for_state(arn, "Sleep")
+        reader = StopsAfterFirstLook(runs.client())
+        with serving(ConsoleApp(reader, "moto")) as server:
+            dom = Dom(ready_dom(f"http://127.0.0.1:{server.server_port}/#{quote(arn, safe='')}"))
+    assert reader.served[0] == "RUNNING"  # the first render showed it running ...
+    (body,) = dom.find("body")
+    assert body["data-status"] == "ABORTED"  # ... and the page polled until it ended, without a reload
+    status = {g["data-state"]: g.get("data-status") for g in dom.find("g", class_="state")}
+    assert status == {"First": "succeeded", "Sleep": "failed"}
