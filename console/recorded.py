@@ -1,8 +1,9 @@
 """Executions kept on disk: the offline stack's runs outlive the process that ran them.
 
-Layout under the runs directory: ``machines/<name>.json`` (a DescribeStateMachine answer) and
-``executions/<machine>/<execution name>.json`` (``{"execution": DescribeExecution, "events": GetExecutionHistory
-events}``). :class:`RecordedStepFunctions` answers the same calls as a boto3 Step Functions client from those
+Layout under the runs directory: ``machines/<name>.json`` (a DescribeStateMachine answer),
+``executions/<machine>/<execution name>.json`` (DescribeExecution) and ``<execution name>.history.json`` next to it
+(``{"events": [...]}``, GetExecutionHistory; kept apart so listing executions does not read histories).
+:class:`RecordedStepFunctions` answers the same calls as a boto3 Step Functions client from those
 files; :class:`ExecutionRecorder` writes them while the offline stack runs.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from console.sources import StepFunctionsReader
 
+HISTORY_SUFFIX = ".history.json"
 _DATE_KEYS = {"creationDate", "startDate", "stopDate", "timestamp", "updateDate", "redriveDate"}
 
 
@@ -55,12 +57,15 @@ class RecordedStepFunctions:
         return [_decode(json.loads(path.read_text("utf-8"))) for path in paths]
 
     def _executions(self) -> list[dict[str, Any]]:
-        documents = []
-        for path in (self.runs_dir / "executions").glob("*/*.json"):
-            document = json.loads(path.read_text("utf-8"))
-            document["execution"] = _decode(document["execution"])
-            documents.append(document)
-        return documents
+        paths = (self.runs_dir / "executions").glob("*/*.json")
+        return [_decode(json.loads(p.read_text("utf-8"))) for p in paths if not p.name.endswith(HISTORY_SUFFIX)]
+
+    def _path(self, execution_arn: str, suffix: str = ".json") -> Path:
+        machine, name = execution_arn.split(":")[-2:]
+        path = self.runs_dir / "executions" / machine / f"{name}{suffix}"
+        if not path.is_file():
+            raise KeyError(f"execution not recorded: {execution_arn}")
+        return path
 
     def list_state_machines(self, **_: Any) -> dict[str, Any]:
         """ListStateMachines."""
@@ -80,29 +85,20 @@ class RecordedStepFunctions:
         """ListExecutions, newest first."""
         keys = ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate")
         found = [
-            {key: document["execution"][key] for key in keys if key in document["execution"]}
-            for document in self._executions()
-            if document["execution"]["stateMachineArn"] == stateMachineArn
+            {key: execution[key] for key in keys if key in execution}
+            for execution in self._executions()
+            if execution["stateMachineArn"] == stateMachineArn
         ]
         return {"executions": sorted(found, key=lambda execution: execution["startDate"], reverse=True)}
 
-    def _document(self, execution_arn: str) -> dict[str, Any]:
-        machine, name = execution_arn.split(":")[-2:]
-        path = self.runs_dir / "executions" / machine / f"{name}.json"
-        if not path.is_file():
-            raise KeyError(f"execution not recorded: {execution_arn}")
-        document = json.loads(path.read_text("utf-8"))
-        document["execution"] = _decode(document["execution"])
-        document["events"] = [_decode(event) for event in document["events"]]
-        return document
-
     def describe_execution(self, executionArn: str) -> dict[str, Any]:
         """DescribeExecution."""
-        return self._document(executionArn)["execution"]
+        return _decode(json.loads(self._path(executionArn).read_text("utf-8")))
 
     def get_execution_history(self, executionArn: str, **_: Any) -> dict[str, Any]:
         """GetExecutionHistory (one page: every event)."""
-        return {"events": self._document(executionArn)["events"]}
+        events = json.loads(self._path(executionArn, HISTORY_SUFFIX).read_text("utf-8"))["events"]
+        return {"events": [_decode(event) for event in events]}
 
 
 class ExecutionRecorder:
@@ -135,8 +131,9 @@ class ExecutionRecorder:
                 mark = (execution["status"], len(events))
                 if self._written.get(arn) == mark:
                     continue
-                path = self.runs_dir / "executions" / described["name"] / f"{execution['name']}.json"
-                _write_json(path, {"execution": execution, "events": events})
+                folder = self.runs_dir / "executions" / described["name"]
+                _write_json(folder / f"{execution['name']}{HISTORY_SUFFIX}", {"events": events})
+                _write_json(folder / f"{execution['name']}.json", execution)  # second: listed once complete
                 self._written[arn] = mark
                 changed += 1
         return changed
