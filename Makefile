@@ -12,12 +12,14 @@ LAMBDA_PYTHON := python3.12
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo test lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed
+.PHONY: help demo test lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed console test-browser
 
 help:
 	@echo "make demo   - run the retraining pipeline end to end offline (Personalize Local + moto), show results"
 	@echo "make test   - ruff, pytest (all suites), cfn-lint, sam validate --lint, asl-validator"
 	@echo "make build  - sam build (needs $(LAMBDA_PYTHON) on the machine)"
+	@echo "make console - the execution console on http://127.0.0.1:8765 (recorded demo runs; CONSOLE_ARGS=--local-cloud|--aws)"
+	@echo "make test-browser - the console's browser test (needs chromium: apt-get install -y chromium)"
 	@echo "make serve  - the recommendations REST API on http://127.0.0.1:8080 (Swagger UI at /swagger)"
 	@echo "make bench  - benchmarks (prepare step, training, serving, forwarder); bench-quick for CI-size"
 	@echo "make local-cloud  - deploy template.yaml onto ministack + Personalize Local on 127.0.0.1 (local-cloud-down stops it)"
@@ -86,6 +88,16 @@ build: venv sam-venv
 serve: venv
 	@$(PY) -m offline.serve_api $(SERVE_ARGS)
 
+CONSOLE_ARGS ?=
+
+console: venv
+	@$(PY) -m console $(CONSOLE_ARGS)
+
+test-browser: venv
+	@command -v chromium >/dev/null || { echo "make test-browser: chromium not found - install it (Debian: apt-get install -y chromium)"; exit 1; }
+	@echo "==> pytest tests/browser (headless chromium)"
+	@$(VENV)/bin/pytest tests/browser -n 0 -p no:cacheprovider
+
 bench: venv
 	@$(PY) -m bench
 
@@ -94,7 +106,7 @@ bench-quick: venv
 
 clean:
 	@test ! -f .local-cloud/state.json || $(PY) -m local_cloud down
-	rm -rf .aws-sam .personalize-local demo-output .bench-data .pytest_cache .ruff_cache
+	rm -rf .aws-sam .personalize-local .offline-runs demo-output .bench-data .pytest_cache .ruff_cache
 
 # ---------------------------------------------------------------- deployment tier (docs/local-cloud.md)
 LOCAL_CLOUD_ARGS ?=

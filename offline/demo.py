@@ -335,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"    {STATE_DIR.relative_to(REPO_ROOT)}/                   Personalize Local's state (campaigns stay live)")
     say("")
     say(f"Done in {time.monotonic() - begin:.0f} s. Next: `make serve` serves these campaigns over the REST API.")
+    say("Watch it: `make console` shows this run's executions (graph, states, notification) on http://127.0.0.1:8765/")
     return 0
 
 

@@ -6,6 +6,9 @@ Patches (all on moto 5.2.5, pinned):
 - Wait states wait ``poll_interval`` seconds of real time instead of their ``Seconds`` (enough for Personalize
   Local's background jobs to progress between polls);
 - Retry back-off sleeps are skipped.
+
+Every execution of both state machines is recorded under ``runs_dir`` while the stack runs (default: a
+``.offline-runs/`` folder next to ``personalize_dir``), so ``make console`` can show it after the process ended.
 """
 
 from __future__ import annotations
@@ -19,11 +22,16 @@ from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
+import boto3
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
+from console.recorded import ExecutionRecorder
 from offline.lambdas import HandlerRegistry, in_process_lambdas
 from offline.stack import OfflineStack
+
+#: The folder (next to Personalize Local's) where executions are recorded for the console.
+RUNS_DIR_NAME = ".offline-runs"
 
 #: Never reach real AWS from the offline runner.
 OFFLINE_ENVIRONMENT = {
@@ -79,8 +87,10 @@ def offline_pipeline(
     region: str = "us-east-1",
     environment: dict[str, str] | None = None,
     parameters: dict[str, str] | None = None,
+    runs_dir: Path | None = None,
 ) -> Iterator[OfflineStack]:
-    """Deploy the app into moto + Personalize Local (state under ``personalize_dir``) and yield the stack."""
+    """Deploy the app into moto + Personalize Local (state under ``personalize_dir``) and yield the stack; its
+    executions are recorded under ``runs_dir`` (default ``<personalize_dir>/../.offline-runs``)."""
     from personalize_local import local_personalize
 
     base_env = {**OFFLINE_ENVIRONMENT, "AWS_DEFAULT_REGION": region, "AWS_REGION": region, **(environment or {})}
@@ -97,6 +107,9 @@ def offline_pipeline(
         functions_env = _preview_function_environment(offline)
         stack.enter_context(_environment({**functions_env, **(environment or {})}))
         offline.deploy()
+        sfn = boto3.client("stepfunctions", region_name=region)
+        recorder = ExecutionRecorder(sfn, runs_dir or personalize_dir.parent / RUNS_DIR_NAME)
+        stack.callback(recorder.start().stop)
         stack.enter_context(_environment(offline.environment | (environment or {})))
         yield offline
 

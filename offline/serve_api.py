@@ -128,10 +128,10 @@ def load_handler() -> Handler:
 
 
 @contextlib.contextmanager
-def running_server(handler: Handler, port: int = 0) -> Iterator[BaseWSGIServer]:
-    """Serve ``handler`` on 127.0.0.1 in a background thread (``port=0``: a free port) until the block ends."""
-    server = make_server(LOCAL_HOST, port, wsgi_app(handler), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="serve-api", daemon=True)
+def serving_wsgi(app: Any, port: int = 0, name: str = "serve-api") -> Iterator[BaseWSGIServer]:
+    """Serve the WSGI ``app`` on 127.0.0.1 in a background thread (``port=0``: a free port) until the block ends."""
+    server = make_server(LOCAL_HOST, port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
         yield server
@@ -139,6 +139,13 @@ def running_server(handler: Handler, port: int = 0) -> Iterator[BaseWSGIServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def running_server(handler: Handler, port: int = 0) -> Iterator[BaseWSGIServer]:
+    """Serve ``handler`` on 127.0.0.1 in a background thread (``port=0``: a free port) until the block ends."""
+    with serving_wsgi(wsgi_app(handler), port) as server:
+        yield server
 
 
 # ---------------------------------------------------------------------------------------------------- demo backend
