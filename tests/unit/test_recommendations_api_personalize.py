@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +22,8 @@ from werkzeug.test import Client
 
 from anime_recommender.pipeline.names import FILTER_EXPRESSIONS, ResourceNames
 from anime_recommender.recommendations import PublishedSettings, RecommendationService, SettingsConfig
-from offline.serve_api import load_handler, wsgi_app
 from personalize_local import local_personalize
+from tests.support.api_requests import api_app, api_client
 from tests.support.personalize_setup import deploy_small_recommender, small_dataset
 
 PROJECT = "anime-recs"
@@ -36,8 +35,7 @@ RECIPES = {
     "sims": "aws-sims",
     "personalized-ranking": "aws-personalized-ranking",
 }
-HANDLER = load_handler()
-APP = sys.modules["functions.recommendations_api.app"]
+APP = api_app()
 
 
 @dataclass(frozen=True)
@@ -133,7 +131,7 @@ def client(live: Live, monkeypatch: pytest.MonkeyPatch) -> Client:
         s3_client=boto3.client("s3"),
     )
     monkeypatch.setattr(APP, "recommendation_service", lambda: service)
-    return Client(wsgi_app(HANDLER))
+    return api_client()
 
 
 def get(client: Client, url: str) -> tuple[int, dict[str, Any]]:
