@@ -274,6 +274,8 @@ def classify(error: Exception) -> Problem:
     if isinstance(error, RequestValidationError):
         parameter, message = describe_validation_error(error.errors()[0])
         return Problem(HTTPStatus.BAD_REQUEST, message, parameter)
+    if isinstance(error, ValidationException):  # Powertools could not read the body (e.g. its content type)
+        return classify(UnsupportedMediaTypeError(app.current_event.headers.get("content-type") or ""))
     if isinstance(error, UnicodeDecodeError | binascii.Error):  # only request bytes are decoded in this API
         return Problem(HTTPStatus.BAD_REQUEST, "The request body is not UTF-8 text", "body")
     return Problem(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error; see the function's logs under requestId")

@@ -47,10 +47,17 @@ def routable_event(event: dict[str, Any]) -> dict[str, Any]:
     character: the path is rebuilt from the route with those values encoded again. Without one (``$default``, as
     ``make serve`` sends) ``rawPath`` is the path as the client sent it: characters it left unencoded are encoded and
     its ``%XX`` escapes kept. Either way each path parameter is then decoded exactly once, by the route.
+
+    The media type of ``content-type`` is lower-cased too (media types are case-insensitive; Powertools compares
+    them case-sensitively).
     """
     raw_path = event.get("rawPath")
     if not isinstance(raw_path, str):
         return event
+    headers = event.get("headers")
+    if isinstance(headers, dict) and isinstance(headers.get("content-type"), str):
+        media_type, separator, parameters = headers["content-type"].partition(";")
+        event = {**event, "headers": {**headers, "content-type": media_type.strip().lower() + separator + parameters}}
     stage = (event.get("requestContext") or {}).get("stage") or "$default"
     prefix = raw_path[: len(stage) + 1] if stage != "$default" else ""
     route_path = _route_path(event.get("routeKey"), event.get("pathParameters"))
