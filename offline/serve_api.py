@@ -46,6 +46,15 @@ def local_context() -> LocalContext:
 
 
 # ---------------------------------------------------------------------------------------------------- HTTP <-> event
+def is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is UTF-8 text (API Gateway base64-encodes bodies that are not)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def raw_request_path(request: Request) -> str:
     """The path as the client sent it, percent-encoding intact (``a%2Fb`` stays one segment)."""
     raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
@@ -63,7 +72,7 @@ def http_api_event(request: Request) -> dict[str, Any]:
     """
     raw_body = request.get_data(cache=False)
     content_type = request.headers.get("content-type", "")
-    is_text = not raw_body or content_type.startswith(TEXT_CONTENT_TYPES)
+    is_text = not raw_body or (content_type.startswith(TEXT_CONTENT_TYPES) and is_utf8(raw_body))
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         key = name.lower()

@@ -11,11 +11,13 @@ import binascii
 import functools
 import json
 import os
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Annotated, Any
 
+from annotated_types import Ge
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -37,7 +39,6 @@ from anime_recommender.recommendations import (
     EventAccepted,
     EventRequest,
     FilterRequest,
-    InvalidParameterError,
     RankingRequest,
     RecommendationError,
     RecommendationList,
@@ -85,8 +86,13 @@ USER_ID = Annotated[
     BeforeValidator(decode_path_segment),
     Path(description="The user's id, percent-encoded: any id the event stream accepts (1 to 256 characters)."),
 ]
-ANIME_ID = Annotated[int, BeforeValidator(decode_path_segment), Path(ge=1, description="Anime id (MyAnimeList id).")]
+ANIME_ID = Annotated[
+    Annotated[int, Ge(1)],
+    BeforeValidator(decode_path_segment),
+    Path(description="Anime id (MyAnimeList id), >= 1."),
+]
 MAX_YEAR = 9999
+PATH_PARTS = re.compile(r"(\{[^}/]+\})")
 NUM_RESULTS = Annotated[
     int,
     Query(
@@ -256,21 +262,39 @@ class Problem:
     status: HTTPStatus
     message: str
     parameter: str | None = None
-    retry_after: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods the OpenAPI document lists for ``path`` (a request path, percent-encoded)."""
+    methods = []
+    for route in documented_routes():
+        method, template = route.split(" ", 1)
+        pattern = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in PATH_PARTS.split(template))
+        if re.fullmatch(pattern, path):
+            methods.append(method)
+    return methods
+
+
+def unrouted(event: Any) -> Problem:
+    """No route for this method and path: 405 with ``Allow`` if the path has other methods, else 404."""
+    method = event.request_context.http.method
+    allowed = allowed_methods(event.path)
+    if allowed:
+        message = f"{method} is not allowed on {event.raw_path}; use {', '.join(allowed)}"
+        return Problem(HTTPStatus.METHOD_NOT_ALLOWED, message, headers={"Allow": ", ".join(allowed)})
+    return Problem(HTTPStatus.NOT_FOUND, f"No route {method} {event.raw_path}")
 
 
 def classify(error: Exception) -> Problem:
     """The one place where any exception becomes a client-facing problem (status, message, parameter)."""
     if isinstance(error, NotFoundError):
-        event = app.current_event
-        return Problem(HTTPStatus.NOT_FOUND, f"No route {event.request_context.http.method} {event.raw_path}")
-    request_input_error = isinstance(
-        error, ValidationException | InvalidParameterError | UnicodeDecodeError | binascii.Error
-    )
-    if request_input_error and request_body_is_not_json():
+        return unrouted(app.current_event)
+    if request_body_is_not_json():  # such a POST never reaches its route: whatever failed, failed reading the body
         error = UnsupportedMediaTypeError(app.current_event.headers.get("content-type") or "")
     if isinstance(error, RecommendationError):
-        return Problem(error.status, error.message, error.parameter, error.retry_after)
+        retry = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else {}
+        return Problem(error.status, error.message, error.parameter, retry)
     if isinstance(error, RequestValidationError):
         parameter, message = describe_validation_error(error.errors()[0])
         return Problem(HTTPStatus.BAD_REQUEST, message, parameter)
@@ -327,12 +351,11 @@ def handle_any_error(error: Exception) -> Response:
     """Every exception a route, its validation or the router raises (unknown routes included)."""
     problem = classify(error)
     report(problem, error)
-    headers = {"Retry-After": str(problem.retry_after)} if problem.retry_after is not None else None
     return Response(
         status_code=problem.status.value,
         content_type=content_types.APPLICATION_JSON,
         body=error_body(problem, app.current_event.request_context.request_id),
-        headers=headers,
+        headers=problem.headers or None,
     )
 
 
