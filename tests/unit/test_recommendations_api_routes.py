@@ -24,6 +24,8 @@ from werkzeug.test import Client, EnvironBuilder
 from anime_recommender.recommendations import PublishedSettings, RecommendationService, SettingsConfig
 from anime_recommender.recommendations.catalog import parse_s3_uri
 from anime_recommender.watch_events.record import default_session_id
+from local_cloud.cfn_template import load_template
+from local_cloud.http_routes import declared_routes
 from offline.serve_api import http_api_event
 from tests.support.api_requests import api_app, api_client, invoke
 
@@ -374,7 +376,17 @@ def test_unknown_route_is_404_json(api: Api) -> None:
     assert body["message"] == "No route GET /users/42"
 
 
-# ---------------------------------------------------------------------------------------------------- 503 / 429
+@pytest.mark.parametrize(
+    ("method", "url", "allowed"), [("DELETE", "/anime/1", "GET"), ("GET", "/users/42/events", "POST")]
+)
+def test_a_known_path_with_another_method_is_405_with_allow(api: Api, method: str, url: str, allowed: str) -> None:
+    status, body, headers = api.call(method, url)
+    assert status == 405, body
+    assert headers["Allow"] == allowed
+    assert f"use {allowed}" in body["message"]
+
+
+# ---------------------------------------------------------------------------------------------------- 503 / 500
 @pytest.mark.parametrize(
     ("method", "url", "payload", "missing"),
     [
@@ -524,6 +536,18 @@ def test_each_operation_declares_exactly_the_statuses_it_returns(api: Api) -> No
     assert "HTTPValidationError" not in json.dumps(spec)
     error_schema = spec["components"]["schemas"]["ErrorBody"]
     assert set(error_schema["properties"]) == {"statusCode", "error", "message", "parameter", "requestId"}
+
+
+def test_the_template_routes_every_documented_operation_to_the_function(api: Api) -> None:
+    """API Gateway only forwards declared routes: one missing from the template is a bare 404 from API Gateway."""
+    spec = json.loads(api.client.get("/swagger?format=json").get_data(as_text=True))
+    documented = {f"{method.upper()} {path}" for path, item in spec["paths"].items() for method in item}
+    routed = {
+        route_key
+        for api_id, function, route_key in declared_routes(load_template(REPO / "template.yaml"))
+        if function == "RecommendationsApiFunction"
+    }
+    assert routed == documented | {"GET /swagger"}
 
 
 def test_swagger_try_it_out_targets_the_api_it_was_served_from(api: Api) -> None:
