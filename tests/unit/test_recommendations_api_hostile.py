@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,12 @@ from anime_recommender.watch_events.record import WatchEvent
 from offline.serve_api import wsgi_app
 from tests.support.api_requests import api_app, api_client, api_handler, invoke
 from tests.support.fuzzing import fuzz_settings
-from tests.unit.test_recommendations_api_personalize import Live, live_deployment, live_service
+from tests.unit import test_recommendations_api_personalize as on_personalize_local
+from tests.unit.test_recommendations_api_personalize import Live, live_service
 
 APP = api_app()
+live = on_personalize_local.live
+"""The trained deployment (a module-scoped fixture: this module trains its own)."""
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 KNOWN_ANIME = 1
 SERVER_ERRORS = range(500, 600)
@@ -57,12 +59,6 @@ class Api:
     def post_event(self, encoded_user: str, body: str, content_type: str | None = "application/json") -> Any:
         """POST /users/{encoded_user}/events with a raw body."""
         return self.call("POST", f"/users/{encoded_user}/events", body, content_type)
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    with live_deployment(tmp_path_factory.mktemp("personalize")) as deployment:
-        yield deployment
 
 
 @pytest.fixture
