@@ -265,6 +265,10 @@ class Problem:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+UNEXPECTED = Problem(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error; see the function's logs under requestId")
+"""Anything not classified otherwise: a bug."""
+
+
 def allowed_methods(path: str) -> list[str]:
     """The methods the OpenAPI document lists for ``path`` (a request path, percent-encoded)."""
     methods = []
@@ -302,7 +306,7 @@ def classify(error: Exception) -> Problem:
         return classify(UnsupportedMediaTypeError(app.current_event.headers.get("content-type") or ""))
     if isinstance(error, UnicodeDecodeError | binascii.Error):  # only request bytes are decoded in this API
         return Problem(HTTPStatus.BAD_REQUEST, "The request body is not UTF-8 text", "body")
-    return Problem(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error; see the function's logs under requestId")
+    return UNEXPECTED
 
 
 def error_body(problem: Problem, request_id: str | None) -> dict[str, Any]:
@@ -368,7 +372,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         result = app.resolve(routable_event(event), context)
     except Exception as error:
-        problem = Problem(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error; see the function's logs under requestId")
+        problem = UNEXPECTED
         report(problem, error)
         result = {
             "statusCode": problem.status.value,
