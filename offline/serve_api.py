@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
@@ -45,11 +46,33 @@ def local_context() -> LocalContext:
 
 
 # ---------------------------------------------------------------------------------------------------- HTTP <-> event
+def is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is UTF-8 text (API Gateway base64-encodes bodies that are not)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def raw_request_path(request: Request) -> str:
+    """The path as the client sent it, percent-encoding intact (``a%2Fb`` stays one segment)."""
+    raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw_uri:
+        return request.path
+    path = urlsplit(raw_uri.encode("latin-1").decode("utf-8", "replace")).path
+    return path or "/"
+
+
 def http_api_event(request: Request) -> dict[str, Any]:
-    """An API Gateway HTTP API payload v2 event for ``request`` (``$default`` stage, as API Gateway sends it)."""
+    """An API Gateway HTTP API payload v2 event for ``request`` (``$default`` route and stage).
+
+    ``rawPath`` is the path as the client sent it (still percent-encoded, like a ``$default`` route's); the
+    handler decodes each path parameter once. ``requestContext.http.path`` is the decoded path.
+    """
     raw_body = request.get_data(cache=False)
     content_type = request.headers.get("content-type", "")
-    is_text = not raw_body or content_type.startswith(TEXT_CONTENT_TYPES)
+    is_text = not raw_body or (content_type.startswith(TEXT_CONTENT_TYPES) and is_utf8(raw_body))
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         key = name.lower()
@@ -59,7 +82,7 @@ def http_api_event(request: Request) -> dict[str, Any]:
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
-        "rawPath": request.path,
+        "rawPath": raw_request_path(request),
         "rawQueryString": request.query_string.decode("latin-1"),
         "headers": headers,
         "requestContext": {

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,8 +15,9 @@ from unittest import mock
 import pytest
 from moto import mock_aws
 
-from offline.serve_api import DemoState, demo_backend, load_handler, main, running_server
+from offline.serve_api import DemoState, demo_backend, main, running_server
 from personalize_local import local_personalize
+from tests.support.api_requests import api_app, api_handler
 from tests.unit.test_recommendations_api_personalize import PROJECT, AnimeDeployment, deploy_anime_recommender
 
 
@@ -42,8 +42,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, An
     environment = {"AWS_DEFAULT_REGION": "us-east-1", "PROJECT_NAME": PROJECT, "POWERTOOLS_TRACE_DISABLED": "true"}
     with mock.patch.dict(os.environ, environment):
         state, deployment = make_demo_output(tmp_path_factory.mktemp("demo"))
-        handler = load_handler()
-        service_factory = sys.modules["functions.recommendations_api.app"].recommendation_service
+        handler = api_handler()
+        service_factory = api_app().recommendation_service
         service_factory.cache_clear()
         try:
             with demo_backend(state, PROJECT), running_server(handler, port=0) as server:

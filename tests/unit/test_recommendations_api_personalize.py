@@ -6,12 +6,13 @@ item ids, as anime ids are, plus studios; the filters are the pipeline's own fou
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -23,8 +24,8 @@ from werkzeug.test import Client
 
 from anime_recommender.pipeline.names import FILTER_EXPRESSIONS, ResourceNames
 from anime_recommender.recommendations import PublishedSettings, RecommendationService, SettingsConfig
-from offline.serve_api import load_handler, wsgi_app
 from personalize_local import local_personalize
+from tests.support.api_requests import api_app, api_client
 from tests.support.personalize_setup import deploy_small_recommender, small_dataset
 
 PROJECT = "anime-recs"
@@ -36,8 +37,7 @@ RECIPES = {
     "sims": "aws-sims",
     "personalized-ranking": "aws-personalized-ranking",
 }
-HANDLER = load_handler()
-APP = sys.modules["functions.recommendations_api.app"]
+APP = api_app()
 
 
 @dataclass(frozen=True)
@@ -115,25 +115,36 @@ class Live:
     endpoint_url: str
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+@contextlib.contextmanager
+def live_deployment(state_dir: Path) -> Iterator[Live]:
+    """moto (SSM/S3) plus Personalize Local in ``state_dir``, with the anime recommender trained and published."""
     environment = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "x"}
-    state_dir = tmp_path_factory.mktemp("personalize")
     with mock.patch.dict(os.environ, environment), mock_aws(), local_personalize(data_dir=state_dir) as personalize:
         yield Live(deploy_anime_recommender(), personalize.endpoint_url)
 
 
-@pytest.fixture
-def client(live: Live, monkeypatch: pytest.MonkeyPatch) -> Client:
-    """The handler behind the local adapter, with a fresh service (empty caches) on the live campaigns."""
-    service = RecommendationService(
+def live_service(live: Live, events_client: Any = None) -> RecommendationService:
+    """A fresh service (empty caches) on the live campaigns (``events_client``: one the caller watches)."""
+    return RecommendationService(
         settings=PublishedSettings(SettingsConfig(project_name=PROJECT), boto3.client("ssm")),
         runtime_client=boto3.client("personalize-runtime", endpoint_url=live.endpoint_url),
-        events_client=boto3.client("personalize-events", endpoint_url=live.endpoint_url),
+        events_client=events_client or boto3.client("personalize-events", endpoint_url=live.endpoint_url),
         s3_client=boto3.client("s3"),
     )
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    with live_deployment(tmp_path_factory.mktemp("personalize")) as deployment:
+        yield deployment
+
+
+@pytest.fixture
+def client(live: Live, monkeypatch: pytest.MonkeyPatch) -> Client:
+    """The handler behind the local adapter, with a fresh service on the live campaigns."""
+    service = live_service(live)
     monkeypatch.setattr(APP, "recommendation_service", lambda: service)
-    return Client(wsgi_app(HANDLER))
+    return api_client()
 
 
 def get(client: Client, url: str) -> tuple[int, dict[str, Any]]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import boto3
 import pytest
@@ -22,7 +24,10 @@ from werkzeug.test import Client, EnvironBuilder
 from anime_recommender.recommendations import PublishedSettings, RecommendationService, SettingsConfig
 from anime_recommender.recommendations.catalog import parse_s3_uri
 from anime_recommender.watch_events.record import default_session_id
-from offline.serve_api import http_api_event, load_handler, local_context, wsgi_app
+from local_cloud.cfn_template import load_template
+from local_cloud.http_routes import declared_routes
+from offline.serve_api import http_api_event
+from tests.support.api_requests import api_app, api_client, invoke
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "anime-recs"
@@ -51,8 +56,7 @@ ALL_PARAMETERS = {
     f"/{PROJECT}/catalog": "s3://anime-recs-data/prepared/drop-1/catalog.json",
 }
 
-HANDLER = load_handler()
-APP = __import__("sys").modules["functions.recommendations_api.app"]
+APP = api_app()
 
 
 class Api:
@@ -121,7 +125,7 @@ def make_api(backend: Backend, monkeypatch: pytest.MonkeyPatch, project: str = P
     )
     monkeypatch.setattr(APP, "recommendation_service", lambda: service)
     with Stubber(backend.runtime) as runtime_stub, Stubber(backend.events) as events_stub:
-        yield Api(Client(wsgi_app(HANDLER)), runtime_stub, events_stub)
+        yield Api(api_client(), runtime_stub, events_stub)
         runtime_stub.assert_no_pending_responses()
         events_stub.assert_no_pending_responses()
 
@@ -136,6 +140,23 @@ def api(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
 def unpublished(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     """Only the catalog is published (the pipeline has not deployed any campaign yet)."""
     yield from make_api(backend, monkeypatch, "unpublished")
+
+
+@pytest.fixture
+def logged() -> Iterator[list[dict[str, Any]]]:
+    """The API's log lines (JSON, as CloudWatch gets them) while the test runs."""
+    lines: list[dict[str, Any]] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(json.loads(self.format(record)))
+
+    handler = Collect()
+    handler.setFormatter(APP.logger.registered_formatter)
+    target = logging.getLogger(APP.logger.name)
+    target.addHandler(handler)
+    yield lines
+    target.removeHandler(handler)
 
 
 # ---------------------------------------------------------------------------------------------------- success
@@ -355,7 +376,17 @@ def test_unknown_route_is_404_json(api: Api) -> None:
     assert body["message"] == "No route GET /users/42"
 
 
-# ---------------------------------------------------------------------------------------------------- 503 / 429
+@pytest.mark.parametrize(
+    ("method", "url", "allowed"), [("DELETE", "/anime/1", "GET"), ("GET", "/users/42/events", "POST")]
+)
+def test_a_known_path_with_another_method_is_405_with_allow(api: Api, method: str, url: str, allowed: str) -> None:
+    status, body, headers = api.call(method, url)
+    assert status == 405, body
+    assert headers["Allow"] == allowed
+    assert f"use {allowed}" in body["message"]
+
+
+# ---------------------------------------------------------------------------------------------------- 503 / 500
 @pytest.mark.parametrize(
     ("method", "url", "payload", "missing"),
     [
@@ -409,18 +440,32 @@ def test_campaign_not_active_is_503(api: Api, code: str, message: str) -> None:
 
 
 @pytest.mark.parametrize("code", ["ThrottlingException", "TooManyRequestsException"])
-def test_throttling_is_passed_through_as_429(api: Api, code: str) -> None:
+def test_throttling_is_503_with_a_short_retry_after(api: Api, code: str) -> None:
     api.runtime.add_client_error("get_personalized_ranking", service_error_code=code, http_status_code=400)
     status, body, headers = api.call("POST", "/users/42/rankings", {"animeIds": [1, 5]})
-    assert status == 429, body
+    assert status == 503, body
     assert headers["Retry-After"] == "1"
     assert "throttling" in body["message"]
 
 
-def test_throttled_put_events_is_429(api: Api) -> None:
+def test_throttled_put_events_is_503(api: Api) -> None:
     api.events.add_client_error("put_events", service_error_code="ThrottlingException", http_status_code=400)
-    status, _, _ = api.call("POST", "/users/42/events", {"animeId": 1, "eventType": "watch"})
-    assert status == 429
+    status, _, headers = api.call("POST", "/users/42/events", {"animeId": 1, "eventType": "watch"})
+    assert status == 503
+    assert headers["Retry-After"] == "1"
+
+
+def test_a_request_personalize_refuses_is_a_logged_500_with_the_request_id(api: Api, logged: list[dict]) -> None:
+    api.runtime.add_client_error(
+        "get_recommendations", service_error_code="InvalidInputException", service_message="bad userId"
+    )
+    status, body, headers = api.call("GET", "/users/42/recommendations")
+    assert status == 500, body
+    assert "Retry-After" not in headers
+    assert "bad userId" not in body["message"]
+    errors = [line for line in logged if line["level"] == "ERROR"]
+    assert [line["correlation_id"] for line in errors] == [body["requestId"]]
+    assert "UpstreamRejectedError" in errors[0]["exception"]
 
 
 def test_other_personalize_errors_are_503_without_leaking_the_boto3_error(api: Api) -> None:
@@ -459,6 +504,7 @@ def test_openapi_schema_documents_every_route_and_swagger_ui_is_served(api: Api)
     response = api.client.get("/swagger?format=json")
     spec = json.loads(response.get_data(as_text=True))
     assert set(spec["paths"]) == {
+        "/",
         "/users/{userId}/recommendations",
         "/anime/{animeId}/similar",
         "/users/{userId}/rankings",
@@ -467,10 +513,58 @@ def test_openapi_schema_documents_every_route_and_swagger_ui_is_served(api: Api)
     }
     parameters = {p["name"] for p in spec["paths"]["/users/{userId}/recommendations"]["get"]["parameters"]}
     assert parameters == {"userId", "genre", "studio", "yearFrom", "yearTo", "excludeWatched", "numResults"}
-    assert set(spec["paths"]["/anime/{animeId}/similar"]["get"]["responses"]) >= {"200", "400", "404", "429", "503"}
     html = api.client.get("/swagger")
     assert html.status_code == 200
     assert "swagger-ui" in html.get_data(as_text=True).lower()
+
+
+def test_each_operation_declares_exactly_the_statuses_it_returns(api: Api) -> None:
+    spec = json.loads(api.client.get("/swagger?format=json").get_data(as_text=True))
+    declared = {
+        f"{method.upper()} {path}": set(operation["responses"])
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+    }
+    assert declared == {
+        "GET /": {"200", "500"},
+        "GET /users/{userId}/recommendations": {"200", "400", "500", "503"},
+        "GET /anime/{animeId}/similar": {"200", "400", "404", "500", "503"},
+        "POST /users/{userId}/rankings": {"200", "400", "404", "415", "500", "503"},
+        "POST /users/{userId}/events": {"202", "400", "404", "415", "500", "503"},
+        "GET /anime/{animeId}": {"200", "400", "404", "500", "503"},
+    }
+    assert "HTTPValidationError" not in json.dumps(spec)
+    error_schema = spec["components"]["schemas"]["ErrorBody"]
+    assert set(error_schema["properties"]) == {"statusCode", "error", "message", "parameter", "requestId"}
+
+
+def test_the_template_routes_every_documented_operation_to_the_function(api: Api) -> None:
+    """API Gateway only forwards declared routes: one missing from the template is a bare 404 from API Gateway."""
+    spec = json.loads(api.client.get("/swagger?format=json").get_data(as_text=True))
+    documented = {f"{method.upper()} {path}" for path, item in spec["paths"].items() for method in item}
+    routed = {
+        route_key
+        for api_id, function, route_key in declared_routes(load_template(REPO / "template.yaml"))
+        if function == "RecommendationsApiFunction"
+    }
+    assert routed == documented | {"GET /swagger"}
+
+
+def test_swagger_try_it_out_targets_the_api_it_was_served_from(api: Api) -> None:
+    """A relative server URL: resolved against the Swagger page, it keeps any stage or custom-domain prefix."""
+    spec = json.loads(api.client.get("/swagger?format=json").get_data(as_text=True))
+    assert [server["url"] for server in spec["servers"]] == ["."]
+    page = api.client.get("/swagger").get_data(as_text=True)
+    assert '"url": "."' in page
+
+
+def test_the_root_is_a_json_index_linking_the_documentation(api: Api) -> None:
+    status, body, headers = api.call("GET", "/")
+    assert status == 200, body
+    assert headers["Content-Type"] == "application/json"
+    assert body["documentation"] == {"swaggerUi": "swagger", "openApi": "swagger?format=json"}
+    assert "POST /users/{userId}/events" in body["routes"]
+    assert api.client.get(urljoin("http://localhost/", body["documentation"]["openApi"])).status_code == 200
 
 
 def test_cors_preflight_is_answered(api: Api) -> None:
@@ -492,7 +586,7 @@ def test_sample_events_run_through_the_lambda_handler(api: Api, event_file: Path
         api.runtime.add_response("get_personalized_ranking", {"personalizedRanking": ranked, "recommendationId": "R"})
     elif "events" in event["rawPath"]:
         api.events.add_response("put_events", {})
-    result = HANDLER(event, local_context())
+    result = invoke(event)
     assert result["statusCode"] in (200, 202), result["body"]
     assert "ResponseMetadata" not in result["body"]
 

@@ -1,6 +1,7 @@
 """Serving recommendations with titles: settings from SSM, the catalog from S3, filters, Personalize calls.
 
-Knows nothing of Lambda; ``functions/recommendations_api`` maps these use cases and errors onto HTTP.
+The use cases know nothing of Lambda; ``functions/recommendations_api`` maps them and their errors onto HTTP with
+the two HTTP-facing helpers here: ``request_input`` (path ids, JSON bodies) and ``openapi`` (the router).
 """
 
 from anime_recommender.recommendations.catalog import Catalog, CatalogEntry, load_catalog
@@ -10,13 +11,16 @@ from anime_recommender.recommendations.errors import (
     NotReadyError,
     RecommendationError,
     ThrottledError,
+    UnsupportedMediaTypeError,
     UpstreamError,
+    UpstreamRejectedError,
 )
 from anime_recommender.recommendations.filters import FilterChoice, FilterRequest, choose_filter, split_values
 from anime_recommender.recommendations.models import (
     MAX_RANKING_IDS,
     AnimeDetail,
     AnimeItem,
+    ApiIndex,
     ErrorBody,
     EventAccepted,
     EventRequest,
@@ -33,6 +37,7 @@ __all__ = [
     "AnimeDetail",
     "AnimeItem",
     "AnimeNotFoundError",
+    "ApiIndex",
     "Catalog",
     "CatalogEntry",
     "ErrorBody",
@@ -49,7 +54,9 @@ __all__ = [
     "RecommendationService",
     "SettingsConfig",
     "ThrottledError",
+    "UnsupportedMediaTypeError",
     "UpstreamError",
+    "UpstreamRejectedError",
     "choose_filter",
     "load_catalog",
     "split_values",

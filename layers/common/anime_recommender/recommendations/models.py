@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from anime_recommender.watch_events.record import Id256
 
 MAX_RANKING_IDS = 500
 """Personalize's GetPersonalizedRanking accepts at most 500 items in ``inputList``."""
+
+FiniteNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+"""The event stream's rule for ``eventValue`` (``WatchEvent``): a JSON number, finite (no NaN, Infinity, 1e309)."""
+RecommendationId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+"""The event stream's rule for ``recommendationId`` (PutEvents allows 1 to 40 characters)."""
 
 
 class AnimeItem(BaseModel):
@@ -58,23 +67,24 @@ class RankingRequest(BaseModel):
 
 
 class EventRequest(BaseModel):
-    """Body of POST /users/{userId}/events: one interaction, sent to the event tracker."""
+    """Body of POST /users/{userId}/events: one interaction, sent to the event tracker.
+
+    The fields follow the event stream's rules (``anime_recommender.watch_events.record.WatchEvent``), so the API
+    accepts exactly what the Kinesis forwarder accepts.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     animeId: int = Field(description="The anime the user interacted with.")
-    eventType: str = Field(
-        min_length=1, max_length=256, description="e.g. watch, rating, completed (matched case-insensitively)."
+    eventType: Id256 = Field(description="e.g. watch, rating, completed (1 to 256 characters).")
+    eventValue: FiniteNumber | None = Field(
+        default=None, description="e.g. the rating: a finite number; 0 is a value and is kept."
     )
-    eventValue: float | None = Field(default=None, description="e.g. the rating; 0 is a value and is kept.")
-    sessionId: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=256,
-        description="Defaults to the user's default session (the one the Kinesis forwarder uses too).",
+    sessionId: Id256 | None = Field(
+        default=None, description="Defaults to the user's default session (the one the Kinesis forwarder uses too)."
     )
-    recommendationId: str | None = Field(
-        default=None, min_length=1, max_length=40, description="The recommendationId this event answers, if any."
+    recommendationId: RecommendationId | None = Field(
+        default=None, description="The recommendationId this event answers, if any (1 to 40 characters)."
     )
 
 
@@ -95,5 +105,19 @@ class ErrorBody(BaseModel):
 
     statusCode: int
     error: str = Field(description="Short name of the HTTP status, e.g. BadRequest.")
-    message: str = Field(description="What went wrong and, for 400, which parameter.")
-    parameter: str | None = Field(default=None, description="The bad parameter, for 400 responses.")
+    message: str = Field(description="What went wrong and, for 4xx, which parameter.")
+    parameter: str | None = Field(
+        default=None, description="The bad parameter (400), or Content-Type (415); absent otherwise."
+    )
+    requestId: str | None = Field(
+        default=None, description="The request's id: the function's logs carry it (correlation_id) for every error."
+    )
+
+
+class ApiIndex(BaseModel):
+    """GET /: what this API is and where its documentation is."""
+
+    name: str
+    version: str
+    documentation: dict[str, str] = Field(description="Links to Swagger UI and the OpenAPI document.")
+    routes: list[str] = Field(description="Every route, as METHOD /path.")

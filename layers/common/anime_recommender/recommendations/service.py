@@ -18,6 +18,7 @@ from anime_recommender.recommendations.errors import (
     NotReadyError,
     ThrottledError,
     UpstreamError,
+    UpstreamRejectedError,
 )
 from anime_recommender.recommendations.filters import FilterRequest, choose_filter, resolve_filter_request
 from anime_recommender.recommendations.models import (
@@ -34,12 +35,16 @@ MAX_NUM_RESULTS = 100
 DEFAULT_NUM_RESULTS = 25
 
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=3, read_timeout=10)
-"""An API answers quickly: one retry, then the error goes to the client (429 or 503)."""
+"""An API answers quickly: one retry, then the error goes to the client (503 with Retry-After)."""
 
 
 @contextmanager
 def personalize_errors(what: str) -> Iterator[None]:
-    """Translate botocore errors from a Personalize call into the API's errors (never a raw boto3 error)."""
+    """Translate botocore errors from a Personalize call into the API's errors (never a raw boto3 error).
+
+    Throttling and Personalize's own failures are retryable 503s; a request Personalize refuses (another 4xx) means
+    the API let through input it should have rejected, so it is a 500 the operator has to look at.
+    """
     try:
         yield
     except ClientError as error:
@@ -51,6 +56,8 @@ def personalize_errors(what: str) -> Iterator[None]:
             raise ThrottledError(f"Personalize is throttling requests to the {what}; retry shortly") from error
         if code == "ResourceNotFoundException" or (code == "InvalidInputException" and "active" in message.lower()):
             raise NotReadyError(f"The {what} is not available yet ({code}: {message})") from error
+        if isinstance(status, int) and 400 <= status < 500:
+            raise UpstreamRejectedError(f"Personalize refused the request the API built for the {what}") from error
         raise UpstreamError(f"Personalize could not serve this request to the {what} ({code})") from error
     except BotoCoreError as error:
         raise UpstreamError(f"Personalize is unreachable for the {what}") from error
