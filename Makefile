@@ -12,13 +12,14 @@ LAMBDA_PYTHON := python3.12
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo test lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed
+.PHONY: help demo test fuzz lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed
 
 help:
 	@echo "make demo   - run the retraining pipeline end to end offline (Personalize Local + moto), show results"
 	@echo "make test   - ruff, pytest (all suites), cfn-lint, sam validate --lint, asl-validator"
 	@echo "make build  - sam build (needs $(LAMBDA_PYTHON) on the machine)"
 	@echo "make serve  - the recommendations REST API on http://127.0.0.1:8080 (Swagger UI at /swagger)"
+	@echo "make fuzz   - the hostile-input property tests (pytest -m fuzz) with many examples (HYPOTHESIS_PROFILE=fuzz)"
 	@echo "make bench  - benchmarks (prepare step, training, serving, forwarder); bench-quick for CI-size"
 	@echo "make local-cloud  - deploy template.yaml onto ministack + Personalize Local on 127.0.0.1 (local-cloud-down stops it)"
 	@echo "make test-deployed - local-cloud, tests/deployed, local-cloud-down"
@@ -67,6 +68,10 @@ lint: venv
 pytest: venv
 	@echo "==> pytest (unit, contract, integration)"
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+fuzz: venv
+	@echo "==> pytest -m fuzz (HYPOTHESIS_PROFILE=fuzz)"
+	@HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest $(PYTEST_ARGS) -m fuzz
 
 validate: venv sam-venv node-tools
 	@echo "==> cfn-lint template.yaml"
