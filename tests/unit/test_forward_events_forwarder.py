@@ -24,7 +24,7 @@ from anime_recommender.watch_events import (
 )
 from anime_recommender.watch_events.dead_letter import MAX_BATCH_BYTES
 from anime_recommender.watch_events.record import RejectedRecord
-from tests.support.watch_events import PUT_EVENTS_EVENT, FailFirstCalls, PutEventsRecorder
+from tests.support.watch_events import PUT_EVENTS_EVENT, FailFirstCalls, PutEventsRecorder, sqs_accepts
 
 ARRIVAL = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -173,3 +173,15 @@ def test_dead_letters_are_sent_in_batches_within_sqs_limits(sqs) -> None:
     assert all(len(batch) <= 10 and sum(batch) <= MAX_BATCH_BYTES for batch in sent_batches)
     assert sum(len(batch) for batch in sent_batches) == 27
     assert len(sent_batches) >= 4  # 12 x 50 KB need at least 3 batches; the 15 small ones at least one more
+
+
+def test_a_dead_letter_with_characters_sqs_refuses_is_escaped_and_recoverable() -> None:
+    text = '{"userId": "\ufffe\uffff\x00\x1b\ud7ff\U0001f600"}'
+    hostile = StreamRecord("1", text.encode("utf-8"), ARRIVAL, "shardId-0:1", {"partitionKey": "\uffff"})
+
+    body = dead_letter_body(RejectedRecord(hostile, "missing-field", "itemId: \ufffe"), now=ARRIVAL)
+
+    assert sqs_accepts(body), "real SQS would refuse (or alter) this body"  # before: U+FFFE/U+FFFF went in raw
+    letter = json.loads(body)
+    assert (letter["payload"], letter["payloadEncoding"]) == (text, "utf-8")
+    assert (letter["record"]["partitionKey"], letter["detail"]) == ("\uffff", "itemId: \ufffe")
