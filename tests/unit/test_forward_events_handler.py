@@ -485,7 +485,8 @@ def test_an_exception_from_the_dead_letter_client_retries_those_records(forwarde
         raise ValueError("not an AWS error")
 
     forwarder.hook(forwarder.endpoint)
-    forwarder.app.forwarder()._dead_letters._sqs.meta.events.register("before-send.sqs.SendMessageBatch", explode)
+    sqs_client = forwarder.app.forwarder().dead_letters.sqs_client
+    sqs_client.meta.events.register("before-call.sqs.SendMessageBatch", explode)  # before moto sees the request
     event = kinesis_event([watch("u1", 1), "{bad"])
 
     response = forwarder.invoke(event)

@@ -78,7 +78,8 @@ class DeadLetterQueue:
 
     def __init__(self, sqs_client: Any, queue_url: str, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)):
         """``sqs_client`` is a boto3 SQS client; ``queue_url`` the dead-letter queue."""
-        self._sqs = sqs_client
+        self.sqs_client = sqs_client
+        """The boto3 SQS client (exposed so callers can instrument it, e.g. with botocore hooks)."""
         self._queue_url = queue_url
         self._now = now
 
@@ -102,7 +103,7 @@ class DeadLetterQueue:
                 for index, (item, body) in enumerate(batch)
             ]
             try:
-                response = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+                response = self.sqs_client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
             except Exception as error:  # any failure (AWS or not) leaves these records to the stream's retry
                 result.failed.extend(
                     (item, f"SendMessageBatch failed: {error_code(error)}: {error}") for item, _ in batch

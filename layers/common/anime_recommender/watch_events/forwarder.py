@@ -81,7 +81,8 @@ class WatchEventForwarder:
         self.events_client = events_client
         """The ``personalize-events`` client (exposed so callers can instrument it, e.g. with botocore hooks)."""
         self._sender = PutEventsSender(events_client, self.settings.retry, clock=clock, sleep=sleep)
-        self._dead_letters = dead_letters
+        self.dead_letters = dead_letters
+        """The dead-letter queue (exposed, like ``events_client``, so callers can instrument its client)."""
 
     def forward(
         self,
@@ -176,7 +177,7 @@ class WatchEventForwarder:
 
     def _park(self, rejected: list[RejectedRecord], report: DeliveryReport) -> None:
         """Dead-letter the rejected records; a record that cannot be parked is retried instead of dropped."""
-        result = self._dead_letters.park(rejected)
+        result = self.dead_letters.park(rejected)
         for item in result.parked:
             report.settle(item.record.position, RecordFate(Outcome.DEAD_LETTERED, item.reason, item.detail))
         for item, error in result.failed:
