@@ -12,7 +12,7 @@ LAMBDA_PYTHON := python3.12
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo test fuzz lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed
+.PHONY: help demo test lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed
 
 help:
 	@echo "make demo   - run the retraining pipeline end to end offline (Personalize Local + moto), show results"
@@ -69,6 +69,7 @@ pytest: venv
 	@echo "==> pytest (unit, contract, integration)"
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+.PHONY: fuzz
 fuzz: venv
 	@echo "==> pytest -m fuzz (HYPOTHESIS_PROFILE=fuzz)"
 	@HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest $(PYTEST_ARGS) -m fuzz
