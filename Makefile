@@ -21,6 +21,7 @@ help:
 	@echo "make console - the execution console on http://127.0.0.1:8765 (recorded demo runs; CONSOLE_ARGS=--local-cloud|--aws)"
 	@echo "make test-browser - the console's browser test (needs chromium: apt-get install -y chromium)"
 	@echo "make serve  - the recommendations REST API on http://127.0.0.1:8080 (Swagger UI at /swagger)"
+	@echo "make fuzz   - the hostile-input property tests (pytest -m fuzz) with many examples (HYPOTHESIS_PROFILE=fuzz)"
 	@echo "make bench  - benchmarks (prepare step, training, serving, forwarder); bench-quick for CI-size"
 	@echo "make local-cloud  - deploy template.yaml onto ministack + Personalize Local on 127.0.0.1 (local-cloud-down stops it)"
 	@echo "make test-deployed - local-cloud, tests/deployed, local-cloud-down"
@@ -69,6 +70,11 @@ lint: venv
 pytest: venv
 	@echo "==> pytest (unit, contract, integration)"
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+.PHONY: fuzz
+fuzz: venv
+	@echo "==> pytest -m fuzz (HYPOTHESIS_PROFILE=fuzz)"
+	@HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest $(PYTEST_ARGS) -m fuzz
 
 validate: venv sam-venv node-tools
 	@echo "==> cfn-lint template.yaml"

@@ -1,9 +1,10 @@
 """Kinesis → Personalize event tracker: forwards live watch events, loses none.
 
-Thin handler: parse the Kinesis event (Powertools parser) → the domain forwarder decides every record's fate
-(delivered / dead-lettered / retry) → Powertools' BatchProcessor settles each record against that report, which
-yields ``batchItemFailures`` in Powertools' format. Grouping by (user, session) and PutEvents batching need the
-whole batch, so delivery runs first and the per-record settle step only reads the outcome.
+Thin handler: read the Kinesis event record by record (Powertools parser model; an unreadable record is
+dead-lettered alone) → the domain forwarder decides every record's fate (delivered / dead-lettered / retry) and
+never raises → Powertools' BatchProcessor settles each record, in order, against that report, which yields
+``batchItemFailures`` in Powertools' format. Grouping by (user, session) and PutEvents batching need the whole
+batch, so delivery runs first and the per-record settle step only reads the outcome.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from functools import cache, partial
 from typing import Any
 
@@ -21,8 +22,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import KinesisDataStreamModel, KinesisDataStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
@@ -31,8 +30,9 @@ from anime_recommender.watch_events import (
     DeliveryReport,
     ForwarderSettings,
     Outcome,
-    StreamRecord,
+    RecordFate,
     WatchEventForwarder,
+    stream_records,
 )
 
 logger = Logger()
@@ -89,24 +89,30 @@ def tracking_id() -> str:
     return value
 
 
-def to_stream_record(record: KinesisDataStreamRecord) -> StreamRecord:
-    """The domain view of one Lambda Kinesis record."""
-    kinesis = record.kinesis
-    return StreamRecord(
-        record_id=kinesis.sequenceNumber,
-        data=kinesis.data,
-        arrived_at=datetime.fromtimestamp(kinesis.approximateArrivalTimestamp, UTC),
-        event_id=record.eventID,
-        source={"partitionKey": kinesis.partitionKey, "eventSourceARN": record.eventSourceARN},
-    )
+def settle_record(record: KinesisStreamRecord, fates: Iterator[RecordFate]) -> str:
+    """Powertools record handler (the parameter must be named ``record``): raise for records to retry.
 
-
-def settle_record(record: KinesisStreamRecord, report: DeliveryReport) -> str:
-    """Powertools record handler (the parameter must be named ``record``): raise for records to retry."""
-    fate = report.fate_of(record.kinesis.sequence_number)
+    BatchProcessor calls it once per record, in batch order, so ``fates`` (the report's fates in batch order)
+    pairs each record with its own fate even when a sequence number repeats.
+    """
+    fate = next(fates)
     if fate.outcome is Outcome.RETRY:
         raise RecordNotDelivered(f"{fate.reason}: {fate.detail}")
     return fate.outcome.value
+
+
+def batch_response(event: dict[str, Any], report: DeliveryReport, context: LambdaContext) -> dict[str, Any]:
+    """``batchItemFailures`` for the records to retry (an empty list when there are none)."""
+    if not report.received:  # Powertools refuses an event without records; Lambda reads [] as "all done"
+        return {"batchItemFailures": []}
+    fates = iter(report.fates_in_order())
+    try:
+        return process_partial_response(
+            event=event, record_handler=partial(settle_record, fates=fates), processor=processor, context=context
+        )
+    except Exception:  # a record too broken for Powertools to name (Lambda never sends one): use the report's ids
+        logger.exception("Powertools could not build the batch response; using the report's sequence numbers")
+        return {"batchItemFailures": [{"itemIdentifier": record_id} for record_id in report.to_retry]}
 
 
 def _publish(report: DeliveryReport) -> None:
@@ -119,23 +125,23 @@ def _publish(report: DeliveryReport) -> None:
     metrics.add_metric(name="PutEventsCalls", unit=MetricUnit.Count, value=summary["putEventsCalls"])
     metrics.add_metric(name="PutEventsTransientFailures", unit=MetricUnit.Count, value=summary["transientFailures"])
     logger.info("batch forwarded", extra=summary)
-    if report.to_retry:
-        first = report.fate_of(report.to_retry[0])
+    retry = report.retry_positions
+    if retry:
+        first = report.fate_at(retry[0])
         logger.warning(
             "records reported for retry",
             extra={
-                "count": len(report.to_retry),
-                "reasons": dict(Counter(report.fate_of(record_id).reason for record_id in report.to_retry)),
-                "firstSequenceNumber": report.to_retry[0],
+                "count": len(retry),
+                "reasons": dict(Counter(report.fate_at(position).reason for position in retry)),
+                "firstSequenceNumber": report.record_ids[retry[0]],
                 "firstDetail": first.detail,
             },
         )
-    for record_id in report.record_ids:
-        fate = report.fate_of(record_id)
+    for position, fate in enumerate(report.fates_in_order()):
         if fate.outcome is Outcome.DEAD_LETTERED:
             logger.warning(
                 "record dead-lettered",
-                extra={"sequenceNumber": record_id, "reason": fate.reason, "detail": fate.detail},
+                extra={"sequenceNumber": report.record_ids[position], "reason": fate.reason, "detail": fate.detail},
             )
 
 
@@ -143,15 +149,20 @@ def _publish(report: DeliveryReport) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Forward a Kinesis batch; return ``batchItemFailures`` for the records Lambda must retry."""
-    batch = parse(event=event, model=KinesisDataStreamModel)
-    records = [to_stream_record(record) for record in batch.Records]
+    """Forward a Kinesis batch; return ``batchItemFailures`` for the records Lambda must retry. Never raises for
+    a record: every one is delivered, dead-lettered or reported."""
+    records = stream_records(event)
     remaining = context.get_remaining_time_in_millis() / 1000
     deadline = time.monotonic() + remaining - max(1.0, remaining * DEADLINE_SAFETY)
-    report = forwarder().forward(records, tracking_id, deadline=deadline)
+    try:
+        active = forwarder()
+    except Exception as error:  # misconfigured function (e.g. DLQ_URL unset): nothing is lost, everything retried
+        logger.exception("forwarder unavailable")
+        report = DeliveryReport(record_ids=[record.record_id for record in records])
+        report.settle_unsettled(RecordFate(Outcome.RETRY, "forwarder-unavailable", f"{type(error).__name__}: {error}"))
+    else:
+        report = active.forward(records, tracking_id, deadline=deadline)
     if report.tracker_refused:  # the pipeline may have replaced the tracker: read the parameter again next time
         parameters.clear_caches()
     _publish(report)
-    return process_partial_response(
-        event=event, record_handler=partial(settle_record, report=report), processor=processor, context=context
-    )
+    return batch_response(event, report, context)

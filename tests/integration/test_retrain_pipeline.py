@@ -163,6 +163,22 @@ def test_broken_csv_fails_with_a_readable_cause_and_creates_no_personalize_resou
         assert stack.published_parameters()["/anime-recs/campaigns/user-personalization"] == "not-deployed-yet"
 
 
+def test_a_bad_config_json_fails_the_drop_once_with_one_notification(tmp_path: Path, tiny_drop: Path) -> None:
+    drop = _copy_drop(tiny_drop, tmp_path / "bad-config")
+    (drop / "config.json").write_text(json.dumps({"promotion": {"tolerance": 5}}), encoding="utf-8")
+    with offline_pipeline(tmp_path / "personalize", environment=QUIET) as stack:
+        executions = _run_uploads(stack, drop, "bad-config")  # one execution per uploaded file
+
+        assert len(executions) == len(list(drop.iterdir())) >= 3
+        run = _the_run(executions)  # before: every execution failed on the config, one notification each
+        assert (run["status"], run["error"]) == ("FAILED", "ConfigError")
+        assert "config.json is invalid: promotion.tolerance" in run["cause"]
+        [message] = stack.read_notifications()
+        assert "FAILED at Resolve the drop" in message["Subject"]
+        assert "upload the drop again" in message["Message"]
+        assert boto3.client("personalize").list_dataset_groups()["datasetGroups"] == []
+
+
 def _live_campaigns(stack: OfflineStack) -> dict[str, str]:
     published = stack.published_parameters()
     return {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -246,6 +247,17 @@ class DeliveredEvents:
             for call in self.calls
             for event in call["eventList"]
         ]
+
+
+#: The characters SQS accepts in a message body: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD |
+#: #x10000 to #x10FFFF (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
+#: moto does not check them; real SQS refuses a message with others (or replaces them with U+FFFD).
+SQS_ALLOWED_BODY = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]+")
+
+
+def sqs_accepts(body: str) -> bool:
+    """True when real SQS would store ``body`` unchanged."""
+    return SQS_ALLOWED_BODY.fullmatch(body) is not None
 
 
 def drain_queue(sqs: Any, queue_url: str) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from anime_recommender.watch_events import (
 )
 from anime_recommender.watch_events.dead_letter import MAX_BATCH_BYTES
 from anime_recommender.watch_events.record import RejectedRecord
-from tests.support.watch_events import PUT_EVENTS_EVENT, FailFirstCalls, PutEventsRecorder
+from tests.support.watch_events import PUT_EVENTS_EVENT, FailFirstCalls, PutEventsRecorder, sqs_accepts
 
 ARRIVAL = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -61,9 +61,9 @@ def make_forwarder(sqs_client, queue_url: str, hook, *, attempts: int = 3) -> tu
 
 
 def fates(report: DeliveryReport) -> list[tuple[str, str]]:
-    assert set(report.fates) == set(report.record_ids), "a record was left without an explicit fate"
+    assert set(report.fates) == set(range(report.received)), "a record was left without an explicit fate"
     assert report.reconciles()
-    return [(report.fates[r].outcome.value, report.fates[r].reason) for r in report.record_ids]
+    return [(fate.outcome.value, fate.reason) for fate in report.fates_in_order()]
 
 
 def test_failed_chunk_and_everything_behind_it_in_the_session_are_explicitly_retried(sqs) -> None:
@@ -73,7 +73,7 @@ def test_failed_chunk_and_everything_behind_it_in_the_session_are_explicitly_ret
     report = forwarder.forward(records, lambda: "tid")
 
     assert fates(report) == [("retry", "put-events-failed")] * 15
-    details = [report.fates[r.record_id].detail for r in records]
+    details = [fate.detail for fate in report.fates_in_order()]
     assert all(d.startswith("PutEvents failed after 3 attempt(s): ThrottlingException") for d in details[:10])
     assert all(d.startswith("behind an undelivered event of the same session") for d in details[10:])
     assert len(sleeps) == 2  # one chunk tried 3 times; the chunk behind it is not tried at all
@@ -87,7 +87,7 @@ def test_a_dead_letter_that_cannot_be_parked_is_explicitly_retried(sqs) -> None:
     report = forwarder.forward([record(0, b"{oops"), record(1, watch("u", 1))], lambda: "tid")
 
     assert fates(report) == [("retry", "dead-letter-failed"), ("delivered", "")]
-    assert "SendMessageBatch failed" in report.fates[report.record_ids[0]].detail
+    assert "SendMessageBatch failed" in report.fates[0].detail
 
 
 def test_tracking_id_failure_retries_valid_records_explicitly(sqs) -> None:
@@ -99,7 +99,7 @@ def test_tracking_id_failure_retries_valid_records_explicitly(sqs) -> None:
     report = forwarder.forward([record(0, watch("u", 1)), record(1, {"userId": "u"})], missing)
 
     assert fates(report) == [("retry", "tracking-id-unavailable"), ("dead-lettered", "missing-field")]
-    assert "not found" in report.fates[report.record_ids[0]].detail
+    assert "not found" in report.fates[0].detail
 
 
 def test_tracking_id_is_not_needed_when_nothing_is_valid(sqs) -> None:
@@ -128,14 +128,14 @@ def test_groups_are_delivered_concurrently_without_losing_or_duplicating_events(
 
 def test_unsettled_records_are_retried_and_settling_twice_is_a_bug() -> None:
     report = DeliveryReport(record_ids=["1", "2"])
-    report.settle("1", RecordFate(Outcome.DELIVERED))
+    report.settle(0, RecordFate(Outcome.DELIVERED))
 
-    assert report.fate_of("2").outcome is Outcome.RETRY
+    assert report.fate_at(1).outcome is Outcome.RETRY
     assert report.to_retry == ["2"]
     with pytest.raises(ValueError, match="already settled"):
-        report.settle("1", RecordFate(Outcome.DEAD_LETTERED))
+        report.settle(0, RecordFate(Outcome.DEAD_LETTERED))
     with pytest.raises(ValueError, match="not part of this batch"):
-        report.settle("3", RecordFate(Outcome.DELIVERED))
+        report.settle(2, RecordFate(Outcome.DELIVERED))
 
 
 def test_dead_letter_body_keeps_binary_payloads_and_truncates_only_what_does_not_fit() -> None:
@@ -173,3 +173,15 @@ def test_dead_letters_are_sent_in_batches_within_sqs_limits(sqs) -> None:
     assert all(len(batch) <= 10 and sum(batch) <= MAX_BATCH_BYTES for batch in sent_batches)
     assert sum(len(batch) for batch in sent_batches) == 27
     assert len(sent_batches) >= 4  # 12 x 50 KB need at least 3 batches; the 15 small ones at least one more
+
+
+def test_a_dead_letter_with_characters_sqs_refuses_is_escaped_and_recoverable() -> None:
+    text = '{"userId": "\ufffe\uffff\x00\x1b\ud7ff\U0001f600"}'
+    hostile = StreamRecord("1", text.encode("utf-8"), ARRIVAL, "shardId-0:1", {"partitionKey": "\uffff"})
+
+    body = dead_letter_body(RejectedRecord(hostile, "missing-field", "itemId: \ufffe"), now=ARRIVAL)
+
+    assert sqs_accepts(body), "real SQS would refuse (or alter) this body"  # before: U+FFFE/U+FFFF went in raw
+    letter = json.loads(body)
+    assert (letter["payload"], letter["payloadEncoding"]) == (text, "utf-8")
+    assert (letter["record"]["partitionKey"], letter["detail"]) == ("\uffff", "itemId: \ufffe")

@@ -376,3 +376,132 @@ def test_no_retry_wait_starts_past_the_invocation_deadline(forwarder, monkeypatc
     split = forwarder.reconcile(event, response)
     assert split.reported == set(split.received)
     assert throttle.seen == 1
+
+
+# ---------------------------------------------------------------- hostile input (regressions)
+
+
+class RaiseFor:
+    """A before-send hook raising ``error`` for PutEvents calls of ``user`` (any exception, not only botocore's)."""
+
+    def __init__(self, user: str, error: Exception, then: Any):
+        self.user, self.error, self.then = user, error, then
+
+    def __call__(self, request: Any, **_: Any) -> Any:
+        if json.loads(request.body)["userId"] == self.user:
+            raise self.error
+        return self.then(request)
+
+
+def test_a_non_botocore_error_dead_letters_only_the_event_it_comes_from(forwarder) -> None:
+    forwarder.hook(RaiseFor("u2", OverflowError("date value out of range"), then=forwarder.endpoint))
+    event = kinesis_event([watch("u1", 1), watch("u2", 2), watch("u3", 3), watch("u1", 4)])
+
+    response = forwarder.invoke(event)  # before: the OverflowError escaped and the whole batch was retried
+
+    letters = forwarder.dead_letters()
+    assert [(letter["reason"], json.loads(letter["payload"])["itemId"]) for letter in letters] == [
+        ("unsendable-event", "2")
+    ]
+    assert "OverflowError: date value out of range" in letters[0]["detail"]
+    split = reconcile(event, response, forwarder.delivered.events, letters)
+    assert (len(split.delivered), len(split.dead_lettered), len(split.reported)) == (3, 1, 0)
+
+
+def test_a_non_botocore_error_in_a_chunk_is_isolated_and_the_rest_of_the_session_delivered(forwarder) -> None:
+    calls = {"n": 0}
+
+    def fail_second_call(request: Any, **_: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("unexpected")
+        return forwarder.endpoint(request)
+
+    forwarder.hook(fail_second_call)
+    event = kinesis_event([watch("u1", n, session="s") for n in range(12)])
+
+    response = forwarder.invoke(event)
+
+    assert response == {"batchItemFailures": []}
+    assert [e["itemId"] for e in forwarder.delivered.events] == [str(n) for n in range(12)]
+    forwarder.reconcile(event, response)
+
+
+def test_a_sent_at_of_year_one_is_refused_as_invalid_not_sent(forwarder) -> None:
+    forwarder.hook(forwarder.endpoint)
+    event = kinesis_event([watch("u1", 1, sentAt="0001-01-01T00:00:00+05:00"), watch("u1", 2)])
+
+    response = forwarder.invoke(event)
+
+    letters = forwarder.dead_letters()
+    assert [letter["reason"] for letter in letters] == ["invalid-sent-at"]
+    split = reconcile(event, response, forwarder.delivered.events, letters)
+    assert (len(split.delivered), len(split.dead_lettered)) == (1, 1)
+
+
+def test_data_that_is_not_base64_dead_letters_that_record_only(forwarder) -> None:
+    forwarder.hook(forwarder.endpoint)
+    event = kinesis_event([watch("u1", 1), watch("u2", 2)])
+    broken = event["Records"][1]
+    broken["kinesis"]["data"] = "not base64!"
+
+    response = forwarder.invoke(event)  # before: the whole event failed Powertools' model
+
+    letters = forwarder.dead_letters()
+    assert [letter["reason"] for letter in letters] == ["invalid-record"]
+    assert "base64" in letters[0]["detail"]
+    assert json.loads(letters[0]["payload"]) == broken  # the record exactly as Lambda delivered it
+    assert letters[0]["record"]["sequenceNumber"] == broken["kinesis"]["sequenceNumber"]
+    assert response == {"batchItemFailures": []}
+    assert [e["itemId"] for e in forwarder.delivered.events] == ["1"]
+
+
+def test_a_repeated_sequence_number_is_dead_lettered_not_a_crash(forwarder) -> None:
+    forwarder.hook(forwarder.endpoint)
+    event = kinesis_event([watch("u1", 1), watch("u2", 2)])
+    event["Records"][1]["kinesis"]["sequenceNumber"] = event["Records"][0]["kinesis"]["sequenceNumber"]
+
+    response = forwarder.invoke(event)  # before: ValueError "already settled"
+
+    letters = forwarder.dead_letters()
+    assert [(letter["reason"], json.loads(letter["payload"])["itemId"]) for letter in letters] == [
+        ("duplicate-sequence-number", "2")
+    ]
+    assert "already appears at position 0" in letters[0]["detail"]
+    assert response == {"batchItemFailures": []}
+    assert [e["itemId"] for e in forwarder.delivered.events] == ["1"]
+
+
+@pytest.mark.parametrize("event", [{"Records": []}, {}, {"Records": "nope"}], ids=["empty", "no-records", "not-list"])
+def test_an_empty_batch_is_answered_not_raised(forwarder, event) -> None:
+    forwarder.hook(forwarder.endpoint)
+
+    assert forwarder.invoke(event) == {"batchItemFailures": []}  # before: Powertools raised on an empty batch
+    assert forwarder.delivered.calls == [] and forwarder.dead_letters() == []
+
+
+def test_an_exception_from_the_dead_letter_client_retries_those_records(forwarder) -> None:
+    def explode(**_: Any) -> None:
+        raise ValueError("not an AWS error")
+
+    forwarder.hook(forwarder.endpoint)
+    sqs_client = forwarder.app.forwarder().dead_letters.sqs_client
+    sqs_client.meta.events.register("before-call.sqs.SendMessageBatch", explode)  # before moto sees the request
+    event = kinesis_event([watch("u1", 1), "{bad"])
+
+    response = forwarder.invoke(event)
+
+    split = forwarder.reconcile(event, response)
+    assert (len(split.delivered), len(split.dead_lettered), len(split.reported)) == (1, 0, 1)
+
+
+def test_a_missing_dead_letter_queue_setting_retries_everything_instead_of_raising(forwarder, monkeypatch) -> None:
+    monkeypatch.delenv("DLQ_URL")
+    forwarder.app.forwarder.cache_clear()
+    event = kinesis_event([watch("u1", 1), "{bad"])
+
+    response = forwarder.invoke(event)
+
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [
+        r["kinesis"]["sequenceNumber"] for r in event["Records"]
+    ]

@@ -175,12 +175,59 @@ def test_release_never_removes_someone_elses_lock(s3: object) -> None:
     assert lock["owner"] == "exec-1"
 
 
-def test_an_invalid_config_json_fails_before_anything_is_claimed(s3: object) -> None:
+def test_an_invalid_config_json_fails_once_per_drop_not_once_per_uploaded_file(s3: object) -> None:
     _complete_drop(s3)
+    _put(s3, "incoming/d1/animelist.csv", "user_id\n")
     _put(s3, "incoming/d1/config.json", json.dumps({"promotion": {"tolerance": -1}}))
-    with pytest.raises(ConfigError, match=r"s3://data/incoming/d1/config.json is invalid: promotion.tolerance"):
+    markers = S3Markers(s3, BUCKET, _status)
+    keys = ["anime.csv", "rating_complete.csv", "animelist.csv", "config.json", "anime.csv", "config.json"]
+    RUNNING.update({f"exec-{n}": "RUNNING" for n in range(len(keys))})
+    outcomes = []
+    for n, name in enumerate(keys):  # one event per uploaded file, all arriving after the last upload
+        try:
+            outcomes.append(resolve(s3, markers, NAMES, BUCKET, f"incoming/d1/{name}", f"exec-{n}")["status"])
+        except ConfigError as error:
+            outcomes.append(str(error))
+        RUNNING[f"exec-{n}"] = "FAILED" if n == 0 else "SUCCEEDED"  # the first failed; later ones see it finished
+
+    first, *rest = outcomes
+    assert first.startswith("s3://data/incoming/d1/config.json is invalid: promotion.tolerance")
+    assert first.endswith("the drop was not processed: fix it and upload the drop again")
+    assert rest == ["DUPLICATE"] * 5  # before: six ConfigErrors, six failure notifications
+    claims = s3.list_objects_v2(Bucket=BUCKET, Prefix="state/").get("Contents", [])  # type: ignore[attr-defined]
+    assert [item["Key"].split("/")[1] for item in claims] == ["claims"], "no lock is taken for a bad config"
+    claim = json.loads(s3.get_object(Bucket=BUCKET, Key=claims[0]["Key"])["Body"].read())  # type: ignore[attr-defined]
+    assert (claim["owner"], claim["status"]) == ("exec-0", "FAILED")
+
+
+def test_a_fixed_config_json_uploaded_again_runs(s3: object) -> None:
+    _complete_drop(s3)
+    _put(s3, "incoming/d1/config.json", "{not json")
+    markers = S3Markers(s3, BUCKET, _status)
+    with pytest.raises(ConfigError, match=r"config.json is not valid JSON: .* at line 1 column 2"):
+        resolve(s3, markers, NAMES, BUCKET, "incoming/d1/config.json", "exec-1")
+    _put(s3, "incoming/d1/config.json", json.dumps({"promotion": {"tolerance": 0.1}}))
+    result = resolve(s3, markers, NAMES, BUCKET, "incoming/d1/config.json", "exec-2")
+    assert result["status"] == "READY" and result["config"]["promotion"]["tolerance"] == 0.1
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"\xff\xfe{}", "is not UTF-8 text"),
+        (b"[" * 50_000, "nested too deeply"),
+        (b'{"promotion": {"tolerance": NaN}}', "NaN is not a JSON value"),
+        (b" " * (64 * 1024 + 1), "a config.json may have at most 65536"),
+        (b"[]", "must be a JSON object, got list"),
+    ],
+    ids=["not-utf8", "deep", "nan", "too-large", "not-object"],
+)
+def test_a_hostile_config_json_is_a_config_error_naming_the_file(s3: object, body: bytes, message: str) -> None:
+    _complete_drop(s3)
+    s3.put_object(Bucket=BUCKET, Key="incoming/d1/config.json", Body=body)  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match=r"s3://data/incoming/d1/config\.json") as raised:
         resolve(s3, S3Markers(s3, BUCKET, _status), NAMES, BUCKET, "incoming/d1/anime.csv", "exec-1")
-    assert s3.list_objects_v2(Bucket=BUCKET, Prefix="state/").get("KeyCount") == 0  # type: ignore[attr-defined]
+    assert message in str(raised.value)
 
 
 def test_a_valid_config_json_reaches_the_execution_state(s3: object) -> None:

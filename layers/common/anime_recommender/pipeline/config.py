@@ -34,6 +34,9 @@ KNOWN_METRICS = (
 
 FilterName = Literal["base", "genre", "studio", "genre-studio"]
 
+#: A drop's config.json is a few hundred bytes; anything above this is refused before it is read.
+MAX_CONFIG_BYTES = 64 * 1024
+
 
 def metric_label(name: str) -> str:
     """Short column label: ``normalized_discounted_cumulative_gain_at_10`` -> ``NDCG@10``."""
@@ -205,14 +208,22 @@ def load_config(override: dict[str, Any] | None = None, source: str = "config.js
         raise ConfigError(f"{source} is invalid: {_describe_validation_error(error)}") from error
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value (RFC 8259 has no NaN or Infinity)")
+
+
 def parse_config_json(text: str, source: str) -> dict[str, Any]:
     """Parse a drop's config.json, turning a syntax error into a :class:`ConfigError` with line and column."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise ConfigError(
             f"{source} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from error
+    except RecursionError as error:
+        raise ConfigError(f"{source} is nested too deeply to be a pipeline config") from error
+    except ValueError as error:  # NaN / Infinity: Python's json accepts them, JSON (RFC 8259) does not
+        raise ConfigError(f"{source} is not valid JSON: {error}") from error
     if not isinstance(value, dict):
         raise ConfigError(f"{source}: must be a JSON object, got {type(value).__name__}")
     return value

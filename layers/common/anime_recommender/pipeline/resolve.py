@@ -2,7 +2,9 @@
 
 Outcomes (``status``): READY (claimed and locked: go on), BUSY (claimed, but another drop holds the dataset
 group lock: wait and retry), INCOMPLETE / DUPLICATE / IGNORED (end quietly with a ``reason``). An invalid
-``config.json`` raises :class:`ConfigError`.
+``config.json`` raises :class:`ConfigError` — after the content claim is taken, so a drop with a bad config fails
+(and notifies) once, not once per uploaded file: the claim is marked FAILED before the error is raised, and the
+other events of the same upload find it and end quietly as DUPLICATE.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from anime_recommender.pipeline.claims import S3Markers
-from anime_recommender.pipeline.config import load_config, parse_config_json
-from anime_recommender.pipeline.drop import CONFIG_FILE, drop_prefix_for_key, list_drop, read_text
-from anime_recommender.pipeline.errors import PollBudgetExceededError
+from anime_recommender.pipeline.config import MAX_CONFIG_BYTES, PipelineConfig, load_config, parse_config_json
+from anime_recommender.pipeline.drop import CONFIG_FILE, Drop, drop_prefix_for_key, list_drop, read_text
+from anime_recommender.pipeline.errors import ConfigError, PollBudgetExceededError
 from anime_recommender.pipeline.names import ResourceNames
 
 
@@ -31,14 +33,6 @@ def resolve(
             "reason": f"s3://{bucket}/{prefix} is not complete yet: waiting for {' and '.join(missing)} "
             f"(upload anime.csv last); nothing to do",
         }
-    override = None
-    if CONFIG_FILE in drop.files:
-        source = f"s3://{bucket}/{prefix}{CONFIG_FILE}"
-        override = parse_config_json(read_text(s3, bucket, drop.files[CONFIG_FILE].key), source)
-        config = load_config(override, source=source)
-    else:
-        config = load_config(None, source="the default config")
-
     described = drop.describe()
     described["executionArn"] = execution_arn
 
@@ -47,8 +41,9 @@ def resolve(
         uploaded_again = str(current.get("uploadedAt", "")) < described["uploadedAt"]
         return markers.holder_is_dead(current) or (current.get("status") == "FAILED" and uploaded_again)
 
+    claim_key = names.claim_key(described["contentHash"])
     claim = markers.take(
-        names.claim_key(described["contentHash"]),
+        claim_key,
         owner=execution_arn,
         details={"dropPrefix": prefix, "dropId": described["dropId"], "uploadedAt": described["uploadedAt"]},
         stale=claim_is_free,
@@ -60,6 +55,14 @@ def resolve(
             "reason": f"the same content of s3://{bucket}/{prefix} was already taken by {claim.holder} "
             f"({claim.holder_status}); nothing to do{hint}",
         }
+    try:  # read only by the claim's holder: one drop, one config error, one notification
+        config = drop_config(s3, drop)
+    except ConfigError as error:
+        _fail_claim(markers, claim_key, execution_arn, error)
+        raise ConfigError(f"{error}; the drop was not processed: fix it and upload the drop again") from error
+    except Exception as error:
+        _fail_claim(markers, claim_key, execution_arn, error)
+        raise
     state: dict[str, Any] = {
         "status": "READY",
         "reason": f"drop {described['dropId']} is complete: {len(drop.files)} files under s3://{bucket}/{prefix}",
@@ -72,6 +75,30 @@ def resolve(
         state["status"] = "BUSY"
         state["reason"] = f"waiting for {state['lock']['holder']} to release the dataset group"
     return state
+
+
+def drop_config(s3: Any, drop: Drop) -> PipelineConfig:
+    """The repo defaults merged with the drop's ``config.json`` (if any), validated; a :class:`ConfigError` names
+    the file and every problem (too large, not UTF-8, not JSON, invalid fields)."""
+    item = drop.files.get(CONFIG_FILE)
+    if item is None:
+        return load_config(None, source="the default config")
+    source = f"s3://{drop.bucket}/{item.key}"
+    if item.size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{source} is {item.size} bytes; a config.json may have at most {MAX_CONFIG_BYTES}")
+    try:
+        text = read_text(s3, drop.bucket, item.key)
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{source} is not UTF-8 text: {error}") from error
+    return load_config(parse_config_json(text, source), source=source)
+
+
+def _fail_claim(markers: S3Markers, claim_key: str, owner: str, error: BaseException) -> None:
+    """Mark this execution's content claim FAILED (uploading the drop again retries it); never masks ``error``."""
+    try:
+        markers.mark(claim_key, owner, "FAILED")
+    except Exception as mark_error:  # the original error is what the operator must see
+        error.add_note(f"the content claim {claim_key} could not be marked FAILED: {mark_error}")
 
 
 def acquire_lock(

@@ -8,6 +8,7 @@ from anime_recommender.watch_events.dead_letter import DeadLetterQueue, dead_let
 from anime_recommender.watch_events.delivery import PutEventsSender
 from anime_recommender.watch_events.forwarder import ForwarderSettings, WatchEventForwarder
 from anime_recommender.watch_events.grouping import MAX_EVENTS_PER_CALL, EventGroup, group_by_user_session
+from anime_recommender.watch_events.lambda_event import stream_records
 from anime_recommender.watch_events.record import (
     AcceptedEvent,
     RejectedRecord,
@@ -40,4 +41,5 @@ __all__ = [
     "group_by_user_session",
     "is_transient",
     "parse_watch_event",
+    "stream_records",
 ]

@@ -10,6 +10,12 @@ Message body (JSON, ``schemaVersion`` 1)::
      "deadLetteredAt": "2026-...Z"}
 
 The message attribute ``reason`` carries the same code, so a consumer can filter without parsing bodies.
+
+The body is JSON with every non-ASCII character escaped (``\\uXXXX``): SQS accepts only #x9 | #xA | #xD |
+#x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF in a message and refuses (or replaces with U+FFFD) anything else
+(https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html), while a payload
+may contain U+FFFE, U+FFFF or control characters. Escaped JSON is plain ASCII, and ``json.loads`` gives back the
+exact original text.
 """
 
 from __future__ import annotations
@@ -20,8 +26,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-
-from botocore.exceptions import BotoCoreError, ClientError
 
 from anime_recommender.watch_events.record import RejectedRecord
 from anime_recommender.watch_events.retry import error_code
@@ -53,11 +57,11 @@ def dead_letter_body(rejected: RejectedRecord, *, now: datetime, max_bytes: int 
         "payloadTruncated": False,
         "deadLetteredAt": now.isoformat(),
     }
-    body = json.dumps(message, ensure_ascii=False)
-    while len(body.encode("utf-8")) > max_bytes and message["payload"]:
+    body = json.dumps(message, ensure_ascii=True)
+    while len(body) > max_bytes and message["payload"]:  # ASCII: characters are bytes
         message["payload"] = message["payload"][: len(message["payload"]) // 2]
         message["payloadTruncated"] = True
-        body = json.dumps(message, ensure_ascii=False)
+        body = json.dumps(message, ensure_ascii=True)
     return body
 
 
@@ -74,7 +78,8 @@ class DeadLetterQueue:
 
     def __init__(self, sqs_client: Any, queue_url: str, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)):
         """``sqs_client`` is a boto3 SQS client; ``queue_url`` the dead-letter queue."""
-        self._sqs = sqs_client
+        self.sqs_client = sqs_client
+        """The boto3 SQS client (exposed so callers can instrument it, e.g. with botocore hooks)."""
         self._queue_url = queue_url
         self._now = now
 
@@ -82,7 +87,12 @@ class DeadLetterQueue:
         """Send every rejected record; report per record whether it is parked or must be retried."""
         result = DeadLetterResult()
         now = self._now()
-        bodies = [(item, dead_letter_body(item, now=now)) for item in rejected]
+        bodies = []
+        for item in rejected:
+            try:
+                bodies.append((item, dead_letter_body(item, now=now)))
+            except Exception as error:  # a bug must not lose the record: it is retried instead
+                result.failed.append((item, f"dead letter body failed: {type(error).__name__}: {error}"))
         for batch in _batches(bodies):
             entries = [
                 {
@@ -93,17 +103,20 @@ class DeadLetterQueue:
                 for index, (item, body) in enumerate(batch)
             ]
             try:
-                response = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
-            except (ClientError, BotoCoreError) as error:
+                response = self.sqs_client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            except Exception as error:  # any failure (AWS or not) leaves these records to the stream's retry
                 result.failed.extend(
                     (item, f"SendMessageBatch failed: {error_code(error)}: {error}") for item, _ in batch
                 )
                 continue
-            failed = {entry["Id"]: entry for entry in response.get("Failed", [])}
+            failed = {entry.get("Id"): entry for entry in response.get("Failed") or []}
+            successful = {entry.get("Id") for entry in response.get("Successful") or []}
             for index, (item, _) in enumerate(batch):
                 failure = failed.get(str(index))
-                if failure is None:
+                if failure is None and str(index) in successful:
                     result.parked.append(item)
+                elif failure is None:  # neither listed: SQS did not confirm it, so it is not known to be parked
+                    result.failed.append((item, "SendMessageBatch did not report this entry as successful"))
                 else:
                     result.failed.append(
                         (item, f"SendMessageBatch entry failed: {failure.get('Code')}: {failure.get('Message')}")

@@ -7,8 +7,15 @@ Per chunk of the group:
   When the message is about the tracking id or tracker itself, nothing is rejected: the chunk is retried.
 - a transient error still failing after the retries (or the deadline): this chunk and **every later event of the
   group** are left to the stream's retry, so a session's events never reach Personalize out of order.
-- any other error (access denied, unknown tracker, ...): treated like a transient one — reported for retry,
+- an error that is not an AWS answer (botocore's ``ParamValidationError``, or any other exception the client
+  raises, e.g. ``OverflowError`` while serialising): it comes from the events, so the chunk is isolated like an
+  ``InvalidInputException``; an event that fails on its own is rejected as ``unsendable-event`` (dead-lettered,
+  never retried: retrying it would fail the same way forever).
+- any other AWS error (access denied, unknown tracker, ...): treated like a transient one — reported for retry,
   never dropped — but without in-invocation retries, since waiting will not fix it.
+
+:meth:`PutEventsSender.deliver_group` never raises: if something unexpected happens between calls, the events
+not yet accounted for are left to the stream's retry (``forwarder-error``) and the delivered ones stay delivered.
 """
 
 from __future__ import annotations
@@ -18,11 +25,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
 from anime_recommender.watch_events.grouping import EventGroup
-from anime_recommender.watch_events.record import AcceptedEvent
+from anime_recommender.watch_events.record import (
+    REASON_REJECTED_BY_PERSONALIZE,
+    REASON_UNSENDABLE,
+    AcceptedEvent,
+)
 from anime_recommender.watch_events.retry import RetryOutcome, RetryPolicy, call_with_retry, error_code
 
 INVALID_INPUT = "InvalidInputException"
+#: Reason of events left to the stream's retry after an unexpected error inside the forwarder itself.
+REASON_FORWARDER_ERROR = "forwarder-error"
 
 
 @dataclass
@@ -30,8 +45,10 @@ class GroupResult:
     """What became of each event of one group, plus how many PutEvents calls it took."""
 
     delivered: list[AcceptedEvent] = field(default_factory=list)
-    rejected: list[tuple[AcceptedEvent, str]] = field(default_factory=list)
-    to_retry: list[tuple[AcceptedEvent, str]] = field(default_factory=list)
+    rejected: list[tuple[AcceptedEvent, str, str]] = field(default_factory=list)
+    """(event, reason code, detail) of events that can never be delivered."""
+    to_retry: list[tuple[AcceptedEvent, str, str]] = field(default_factory=list)
+    """(event, reason code, detail) of events left to the stream's retry."""
     calls: int = 0
     transient_failures: int = 0
     tracker_refused: bool = False
@@ -75,17 +92,24 @@ class PutEventsSender:
     def deliver_group(self, tracking_id: str, group: EventGroup, deadline: float | None = None) -> GroupResult:
         """Deliver a group chunk by chunk; stop at the first chunk that cannot be delivered now."""
         result = GroupResult()
-        chunks = list(group.chunks())
-        for index, chunk in enumerate(chunks):
-            stopped_at = self._deliver_chunk(tracking_id, group, chunk, deadline, result)
-            if stopped_at is not None:
-                position, reason = stopped_at
-                behind = [event for later in chunks[index + 1 :] for event in later]
-                result.to_retry.extend((event, reason) for event in chunk[position:])
-                result.to_retry.extend(
-                    (event, f"behind an undelivered event of the same session ({reason})") for event in behind
-                )
-                break
+        try:
+            chunks = list(group.chunks())
+            for index, chunk in enumerate(chunks):
+                stopped_at = self._deliver_chunk(tracking_id, group, chunk, deadline, result)
+                if stopped_at is not None:
+                    position, reason = stopped_at
+                    behind = [event for later in chunks[index + 1 :] for event in later]
+                    result.to_retry.extend((event, "put-events-failed", reason) for event in chunk[position:])
+                    detail = f"behind an undelivered event of the same session ({reason})"
+                    result.to_retry.extend((event, "put-events-failed", detail) for event in behind)
+                    break
+        except Exception as error:  # a bug here must not lose events nor re-send delivered ones
+            accounted = {id(event) for event in result.delivered}
+            accounted.update(id(item[0]) for item in result.rejected + result.to_retry)
+            detail = f"{type(error).__name__}: {error}"
+            result.to_retry.extend(
+                (event, REASON_FORWARDER_ERROR, detail) for event in group.events if id(event) not in accounted
+            )
         return result
 
     def _deliver_chunk(
@@ -104,17 +128,17 @@ class PutEventsSender:
         if refuses_tracker(outcome.error):
             result.tracker_refused = True
             return 0, _failure_reason(outcome)
-        if error_code(outcome.error) != INVALID_INPUT:
+        if not blames_the_events(outcome.error):
             return 0, _failure_reason(outcome)
         if len(chunk) == 1:
-            result.rejected.append((chunk[0], _message(outcome.error)))
+            result.rejected.append((chunk[0], *_rejection(outcome.error)))
             return None
         for position, event in enumerate(chunk):  # isolate the refused event(s), keeping order
             single = self._send(tracking_id, group, [event], deadline, result)
             if single.succeeded:
                 result.delivered.append(event)
-            elif error_code(single.error) == INVALID_INPUT and not refuses_tracker(single.error):
-                result.rejected.append((event, _message(single.error)))
+            elif blames_the_events(single.error) and not refuses_tracker(single.error):
+                result.rejected.append((event, *_rejection(single.error)))
             else:
                 result.tracker_refused = result.tracker_refused or refuses_tracker(single.error)
                 return position, _failure_reason(single)
@@ -145,8 +169,22 @@ def refuses_tracker(error: BaseException | None) -> bool:
     return any(marker in message for marker in ("trackingid", "tracking id", "event tracker"))
 
 
-def _message(error: BaseException | None) -> str:
-    return f"PutEvents refused the event: {error}"
+def blames_the_events(error: BaseException | None) -> bool:
+    """True when the error is about the events sent, so isolating and rejecting them is right (retrying is not).
+
+    ``InvalidInputException`` is Personalize's answer to a bad event; ``ParamValidationError`` and any exception
+    that is not a botocore error are raised by the client itself while building the request from the events.
+    """
+    if isinstance(error, ClientError):
+        return error_code(error) == INVALID_INPUT
+    return isinstance(error, ParamValidationError) or not isinstance(error, BotoCoreError)
+
+
+def _rejection(error: BaseException | None) -> tuple[str, str]:
+    """(reason code, detail) of an event rejected because of ``error``."""
+    if isinstance(error, ClientError):
+        return REASON_REJECTED_BY_PERSONALIZE, f"PutEvents refused the event: {error}"
+    return REASON_UNSENDABLE, f"the client could not send the event: {type(error).__name__}: {error}"
 
 
 def _failure_reason(outcome: RetryOutcome) -> str:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 from anime_recommender.watch_events.dead_letter import DeadLetterQueue
-from anime_recommender.watch_events.delivery import GroupResult, PutEventsSender
+from anime_recommender.watch_events.delivery import REASON_FORWARDER_ERROR, GroupResult, PutEventsSender
 from anime_recommender.watch_events.grouping import EventGroup, group_by_user_session
 from anime_recommender.watch_events.record import (
-    REASON_REJECTED_BY_PERSONALIZE,
+    REASON_DUPLICATE_SEQUENCE_NUMBER,
+    REASON_UNPROCESSABLE,
     AcceptedEvent,
     RejectedRecord,
     StreamRecord,
@@ -80,7 +81,8 @@ class WatchEventForwarder:
         self.events_client = events_client
         """The ``personalize-events`` client (exposed so callers can instrument it, e.g. with botocore hooks)."""
         self._sender = PutEventsSender(events_client, self.settings.retry, clock=clock, sleep=sleep)
-        self._dead_letters = dead_letters
+        self.dead_letters = dead_letters
+        """The dead-letter queue (exposed, like ``events_client``, so callers can instrument its client)."""
 
     def forward(
         self,
@@ -89,23 +91,53 @@ class WatchEventForwarder:
         *,
         deadline: float | None = None,
     ) -> DeliveryReport:
-        """Process one batch. ``tracking_id`` is called only if there is something to deliver; ``deadline`` is a
-        ``time.monotonic()`` value after which no new retry wait starts."""
+        """Process one batch; never raises. ``tracking_id`` is called only if there is something to deliver;
+        ``deadline`` is a ``time.monotonic()`` value after which no new retry wait starts.
+
+        This is the one place where an unexpected error becomes an outcome: the steps below settle each record
+        as soon as its fate is known, and anything that escapes them leaves the records not yet settled to the
+        stream's retry (``forwarder-error``). A delivered record is never reported for retry.
+        """
+        records = [replace(record, position=position) for position, record in enumerate(records)]
         report = DeliveryReport(record_ids=[record.record_id for record in records])
+        try:
+            self._forward(records, tracking_id, deadline, report)
+        except Exception as error:
+            fate = RecordFate(Outcome.RETRY, REASON_FORWARDER_ERROR, f"{type(error).__name__}: {error}")
+            report.settle_unsettled(fate)
+        return report
+
+    def _forward(
+        self,
+        records: list[StreamRecord],
+        tracking_id: Callable[[], str],
+        deadline: float | None,
+        report: DeliveryReport,
+    ) -> None:
         accepted: list[AcceptedEvent] = []
         rejected: list[RejectedRecord] = []
+        first_position: dict[str, int] = {}
         for record in records:
-            parsed = parse_watch_event(
-                record, max_payload_bytes=self.settings.max_payload_bytes, max_future=self.settings.max_future
-            )
+            parsed = self._parse(record, first_position)
             (accepted if isinstance(parsed, AcceptedEvent) else rejected).append(parsed)
-
         if accepted:
-            refused = self._deliver(accepted, tracking_id, deadline, report)
-            rejected.extend(refused)
+            rejected.extend(self._deliver(accepted, tracking_id, deadline, report))
         if rejected:
             self._park(rejected, report)
-        return report
+
+    def _parse(self, record: StreamRecord, first_position: dict[str, int]) -> AcceptedEvent | RejectedRecord:
+        """Validate one record; a repeated sequence number or an unexpected error rejects only this record."""
+        earlier = first_position.setdefault(record.record_id, record.position)
+        # Lambda reports retries by sequence number only, so a repeat cannot be told apart from the first one.
+        if earlier != record.position and not record.envelope_error:
+            detail = f"sequence number {record.record_id!r} already appears at position {earlier} of this batch"
+            return RejectedRecord(record, REASON_DUPLICATE_SEQUENCE_NUMBER, detail)
+        try:
+            return parse_watch_event(
+                record, max_payload_bytes=self.settings.max_payload_bytes, max_future=self.settings.max_future
+            )
+        except Exception as error:
+            return RejectedRecord(record, REASON_UNPROCESSABLE, f"validation failed: {type(error).__name__}: {error}")
 
     def _deliver(
         self,
@@ -114,41 +146,39 @@ class WatchEventForwarder:
         deadline: float | None,
         report: DeliveryReport,
     ) -> list[RejectedRecord]:
-        """Deliver every group; settle delivered and to-retry records; return the events Personalize refused."""
+        """Deliver every group; settle delivered and to-retry records; return the events that can never go."""
         try:
             tracker = tracking_id()
         except Exception as error:  # configuration not there yet: nothing is lost, the stream retries the batch
             fate = RecordFate(Outcome.RETRY, "tracking-id-unavailable", f"{type(error).__name__}: {error}")
-            report.settle_all((event.record.record_id for event in accepted), fate)
+            report.settle_all((event.record.position for event in accepted), fate)
             return []
 
-        groups = group_by_user_session(accepted)
-        results = self._deliver_groups(tracker, groups, deadline)
         refused: list[RejectedRecord] = []
-        for result in results:
+        for result in self._deliver_groups(tracker, group_by_user_session(accepted), deadline):
             report.put_events_calls += result.calls
             report.transient_failures += result.transient_failures
             report.tracker_refused = report.tracker_refused or result.tracker_refused
-            report.settle_all((event.record.record_id for event in result.delivered), RecordFate(Outcome.DELIVERED))
-            for event, reason in result.to_retry:
-                report.settle(event.record.record_id, RecordFate(Outcome.RETRY, "put-events-failed", reason))
-            refused.extend(
-                RejectedRecord(event.record, REASON_REJECTED_BY_PERSONALIZE, message)
-                for event, message in result.rejected
-            )
+            report.settle_all((event.record.position for event in result.delivered), RecordFate(Outcome.DELIVERED))
+            for event, reason, detail in result.to_retry:
+                report.settle(event.record.position, RecordFate(Outcome.RETRY, reason, detail))
+            refused.extend(RejectedRecord(event.record, reason, detail) for event, reason, detail in result.rejected)
         return refused
 
-    def _deliver_groups(self, tracker: str, groups: list[EventGroup], deadline: float | None) -> list[GroupResult]:
+    def _deliver_groups(self, tracker: str, groups: list[EventGroup], deadline: float | None) -> Iterator[GroupResult]:
+        """Each group's result as soon as it is known (``deliver_group`` never raises)."""
         workers = min(self.settings.concurrency, len(groups))
         if workers <= 1:
-            return [self._sender.deliver_group(tracker, group, deadline) for group in groups]
+            yield from (self._sender.deliver_group(tracker, group, deadline) for group in groups)
+            return
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="put-events") as pool:
-            return list(pool.map(lambda group: self._sender.deliver_group(tracker, group, deadline), groups))
+            futures = [pool.submit(self._sender.deliver_group, tracker, group, deadline) for group in groups]
+            yield from (future.result() for future in as_completed(futures))
 
     def _park(self, rejected: list[RejectedRecord], report: DeliveryReport) -> None:
         """Dead-letter the rejected records; a record that cannot be parked is retried instead of dropped."""
-        result = self._dead_letters.park(rejected)
+        result = self.dead_letters.park(rejected)
         for item in result.parked:
-            report.settle(item.record.record_id, RecordFate(Outcome.DEAD_LETTERED, item.reason, item.detail))
+            report.settle(item.record.position, RecordFate(Outcome.DEAD_LETTERED, item.reason, item.detail))
         for item, error in result.failed:
-            report.settle(item.record.record_id, RecordFate(Outcome.RETRY, "dead-letter-failed", error))
+            report.settle(item.record.position, RecordFate(Outcome.RETRY, "dead-letter-failed", error))

@@ -27,6 +27,9 @@ MAX_PROPERTIES_CHARS = 1024
 FORBIDDEN_PROPERTY_KEYS = frozenset({"userid", "sessionid", "eventtype", "timestamp", "recommendationid", "impression"})
 #: Epoch values above this are milliseconds or nonsense (2e10 s is the year 2603).
 _MAX_EPOCH_SECONDS = 2e10
+#: ``sentAt`` must be after this instant (epoch seconds > 0, the same rule for ISO strings): earlier times are
+#: nonsense for a watch event, and times near year 1 cannot even be converted to UTC (OverflowError).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Namespace of the default session ids (uuid5 of the user id): stable across invocations and deployments.
 DEFAULT_SESSION_NAMESPACE = uuid.UUID("6f1c8f8e-2a4b-5d7e-9c3a-8b1d2e4f6a70")
 
@@ -69,11 +72,16 @@ class WatchEvent(BaseModel):
         if isinstance(value, str):
             try:
                 parsed = datetime.fromisoformat(value.strip())
-            except ValueError:
+                parsed = parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            except (ValueError, OverflowError):
                 raise PydanticCustomError(
                     "sent_at_invalid", "sentAt {value!r} is not ISO-8601 or epoch seconds", {"value": value}
                 ) from None
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            if parsed <= _EPOCH or parsed.timestamp() > _MAX_EPOCH_SECONDS:
+                raise PydanticCustomError(
+                    "sent_at_invalid", "sentAt {value!r} is not between 1970 and 2603", {"value": value}
+                )
+            return parsed
         raise PydanticCustomError("sent_at_invalid", "sentAt must be ISO-8601 or epoch seconds")
 
     @field_validator("properties")
@@ -121,6 +129,11 @@ class StreamRecord:
     """A stable id for this record (``<shardId>:<sequenceNumber>``): the default PutEvents ``eventId``."""
     source: dict[str, str] = field(default_factory=dict)
     """Where an operator finds the record again (stream ARN, shard, partition key): copied into dead letters."""
+    envelope_error: str = ""
+    """Why the record around the data could not be read (e.g. ``data`` is not base64); such a record is
+    dead-lettered as ``invalid-record`` with ``data`` holding the record as it was received."""
+    position: int = 0
+    """The record's index in its batch (set by the forwarder): its identity even if a sequence number repeats."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +167,10 @@ REASON_PROPERTIES_TOO_LONG = "properties-too-long"
 REASON_INVALID_PROPERTIES = "invalid-properties"
 REASON_INVALID_SENT_AT = "invalid-sent-at"
 REASON_REJECTED_BY_PERSONALIZE = "rejected-by-personalize"
+REASON_INVALID_RECORD = "invalid-record"
+REASON_DUPLICATE_SEQUENCE_NUMBER = "duplicate-sequence-number"
+REASON_UNSENDABLE = "unsendable-event"
+REASON_UNPROCESSABLE = "unprocessable-record"
 
 _REASON_BY_ERROR_TYPE = {
     "json_invalid": REASON_INVALID_JSON,
@@ -169,6 +186,8 @@ def parse_watch_event(
     record: StreamRecord, *, max_payload_bytes: int, max_future: timedelta
 ) -> AcceptedEvent | RejectedRecord:
     """Validate one stream record; return the PutEvents-ready event or the reason it can never be delivered."""
+    if record.envelope_error:
+        return RejectedRecord(record, REASON_INVALID_RECORD, record.envelope_error)
     if len(record.data) > max_payload_bytes:
         return RejectedRecord(
             record, REASON_TOO_LARGE, f"payload is {len(record.data)} bytes; the limit is {max_payload_bytes}"
@@ -211,9 +230,9 @@ def parse_watch_event(
     )
 
 
-def _rejection_from(record: StreamRecord, error: ValidationError) -> RejectedRecord:
-    """Turn pydantic's errors into a reason code plus one line per problem, naming the field."""
-    errors = [
+def field_errors(error: ValidationError) -> list[dict[str, str]]:
+    """pydantic's errors as ``{"field", "type", "message"}`` items (never the input: it may be huge or hostile)."""
+    return [
         {
             "field": ".".join(str(part) for part in item["loc"]) or "(record)",
             "type": item["type"],
@@ -221,7 +240,15 @@ def _rejection_from(record: StreamRecord, error: ValidationError) -> RejectedRec
         }
         for item in error.errors(include_url=False, include_input=False)
     ]
-    first = errors[0]
-    reason = _REASON_BY_ERROR_TYPE.get(first["type"], REASON_INVALID_FIELD)
-    detail = "; ".join(f"{item['field']}: {item['message']}" for item in errors)
-    return RejectedRecord(record, reason, detail, errors)
+
+
+def describe_errors(errors: list[dict[str, str]]) -> str:
+    """One line naming each field and what is wrong with it."""
+    return "; ".join(f"{item['field']}: {item['message']}" for item in errors)
+
+
+def _rejection_from(record: StreamRecord, error: ValidationError) -> RejectedRecord:
+    """Turn pydantic's errors into a reason code plus one line per problem, naming the field."""
+    errors = field_errors(error)
+    reason = _REASON_BY_ERROR_TYPE.get(errors[0]["type"], REASON_INVALID_FIELD)
+    return RejectedRecord(record, reason, describe_errors(errors), errors)

@@ -1,4 +1,8 @@
-"""The fate of every record of a batch: delivered, dead-lettered, or to be retried by the stream."""
+"""The fate of every record of a batch: delivered, dead-lettered, or to be retried by the stream.
+
+Records are identified by their **position** in the batch, not by sequence number: a hostile or broken event can
+repeat a sequence number, and each record must still end in exactly one outcome.
+"""
 
 from __future__ import annotations
 
@@ -37,34 +41,42 @@ class DeliveryReport:
     """Per-record fates in stream order, plus call statistics. Every record ends in exactly one outcome."""
 
     record_ids: list[str]
-    fates: dict[str, RecordFate] = field(default_factory=dict)
+    """The records' sequence numbers, in batch order (position i is the i-th record)."""
+    fates: dict[int, RecordFate] = field(default_factory=dict)
+    """Settled fates by position."""
     put_events_calls: int = 0
     transient_failures: int = 0
     tracker_refused: bool = False
     """PutEvents refused the tracking id (unknown or inactive tracker): re-read it before the next batch."""
     _settled: Counter[Outcome] = field(default_factory=Counter, repr=False)
-    _known: set[str] = field(default_factory=set, repr=False)
 
-    def __post_init__(self) -> None:
-        self._known = set(self.record_ids)
-
-    def settle(self, record_id: str, fate: RecordFate) -> None:
-        """Record the fate of one record; settling a record twice or an unknown record is a bug."""
-        if record_id in self.fates:
-            raise ValueError(f"record {record_id} already settled as {self.fates[record_id].outcome}")
-        if record_id not in self._known:
-            raise ValueError(f"record {record_id} is not part of this batch")
-        self.fates[record_id] = fate
+    def settle(self, position: int, fate: RecordFate) -> None:
+        """Record the fate of the record at ``position``; settling a record twice or an unknown one is a bug."""
+        if not 0 <= position < len(self.record_ids):
+            raise ValueError(f"position {position} is not part of this batch of {len(self.record_ids)} records")
+        if position in self.fates:
+            raise ValueError(f"record at position {position} already settled as {self.fates[position].outcome}")
+        self.fates[position] = fate
         self._settled[fate.outcome] += 1
 
-    def settle_all(self, record_ids: Iterable[str], fate: RecordFate) -> None:
+    def settle_all(self, positions: Iterable[int], fate: RecordFate) -> None:
         """Record the same fate for several records."""
-        for record_id in record_ids:
-            self.settle(record_id, fate)
+        for position in positions:
+            self.settle(position, fate)
 
-    def fate_of(self, record_id: str) -> RecordFate:
-        """The fate of a record; one that was never settled is retried (never silently dropped)."""
-        return self.fates.get(record_id, UNSETTLED)
+    def settle_unsettled(self, fate: RecordFate) -> int:
+        """Give ``fate`` to every record without one (after an unexpected error); returns how many."""
+        open_positions = [position for position in range(len(self.record_ids)) if position not in self.fates]
+        self.settle_all(open_positions, fate)
+        return len(open_positions)
+
+    def fate_at(self, position: int) -> RecordFate:
+        """The fate of the record at ``position``; one that was never settled is retried (never silently dropped)."""
+        return self.fates.get(position, UNSETTLED)
+
+    def fates_in_order(self) -> list[RecordFate]:
+        """Every record's fate, in batch order."""
+        return [self.fate_at(position) for position in range(len(self.record_ids))]
 
     def count(self, outcome: Outcome) -> int:
         """How many records of the batch ended with ``outcome`` (unsettled records count as RETRY)."""
@@ -88,13 +100,18 @@ class DeliveryReport:
         return self.count(Outcome.DEAD_LETTERED)
 
     @property
+    def retry_positions(self) -> list[int]:
+        """Positions of the records to retry, in stream order."""
+        return [p for p in range(len(self.record_ids)) if self.fate_at(p).outcome is Outcome.RETRY]
+
+    @property
     def to_retry(self) -> list[str]:
-        """Record ids (sequence numbers) to report as batch item failures, in stream order."""
-        return [record_id for record_id in self.record_ids if self.fate_of(record_id).outcome is Outcome.RETRY]
+        """Sequence numbers to report as batch item failures, in stream order, each once."""
+        return list(dict.fromkeys(self.record_ids[position] for position in self.retry_positions))
 
     def reconciles(self) -> bool:
         """records in == delivered + dead-lettered + to retry (true by construction; asserted by every test)."""
-        return self.received == self.delivered + self.dead_lettered + len(self.to_retry) == len(self._known)
+        return self.received == self.delivered + self.dead_lettered + len(self.retry_positions)
 
     def summary(self) -> dict[str, int]:
         """Counts for logs and metrics."""

@@ -102,7 +102,8 @@ def call_with_retry(
     sleep: Callable[[float], None] = time.sleep,
 ) -> RetryOutcome:
     """Run ``call``; retry transient errors with backoff until success, a permanent error, the attempt limit,
-    or a wait that would pass ``deadline`` (a ``clock()`` value). Never raises the call's errors: returns them."""
+    or a wait that would pass ``deadline`` (a ``clock()`` value). Never raises the call's errors (any
+    ``Exception``, botocore's or not): returns them in the outcome."""
     outcome = RetryOutcome()
     for attempt in range(1, policy.max_attempts + 1):
         if attempt > 1:
@@ -113,7 +114,7 @@ def call_with_retry(
         outcome.attempts = attempt
         try:
             outcome.result = call()
-        except (ClientError, BotoCoreError) as error:
+        except Exception as error:  # returned, never raised: the caller classifies it (only transient ones retry)
             outcome.error = error
             if not is_transient(error, operation_model):
                 return outcome
