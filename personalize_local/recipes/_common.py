@@ -230,3 +230,23 @@ def trim_users(matrix: InteractionMatrix, low_pct: float, high_pct: float) -> np
         return np.zeros(0, dtype=bool)
     low, high = np.quantile(lengths, [low_pct, high_pct])
     return (lengths >= low) & (lengths <= high)
+
+
+def sparse_arrays(name: str, matrix: sp.csr_matrix) -> dict[str, np.ndarray]:
+    """A CSR matrix as plain arrays for :func:`save_model` (``<name>_data``/``_indices``/``_indptr``/``_shape``)."""
+    return {
+        f"{name}_data": matrix.data,
+        f"{name}_indices": matrix.indices,
+        f"{name}_indptr": matrix.indptr,
+        f"{name}_shape": np.array(matrix.shape),
+    }
+
+
+def sparse_from_arrays(name: str, arrays: Mapping[str, np.ndarray]) -> sp.csr_matrix | None:
+    """The matrix :func:`sparse_arrays` stored under ``name`` (None when absent)."""
+    if f"{name}_data" not in arrays:
+        return None
+    return sp.csr_matrix(
+        (arrays[f"{name}_data"], arrays[f"{name}_indices"], arrays[f"{name}_indptr"]),
+        shape=tuple(int(x) for x in arrays[f"{name}_shape"]),
+    )
