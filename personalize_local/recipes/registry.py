@@ -7,11 +7,20 @@ from personalize_local.recipes.hyperparameters import resolve_hyperparameters
 from personalize_local.recipes.popularity import PopularityCountRecipe
 from personalize_local.recipes.sims import SimsRecipe
 from personalize_local.recipes.user_personalization import PersonalizedRankingRecipe, UserPersonalizationRecipe
+from personalize_local.recipes.user_personalization_v2 import PersonalizedRankingV2Recipe, UserPersonalizationV2Recipe
 
 RECIPE_ARN_PREFIX = "arn:aws:personalize:::recipe/"
 
 _RECIPES: dict[str, type[Recipe]] = {
-    cls.name: cls for cls in (UserPersonalizationRecipe, PersonalizedRankingRecipe, SimsRecipe, PopularityCountRecipe)
+    cls.name: cls
+    for cls in (
+        UserPersonalizationRecipe,
+        PersonalizedRankingRecipe,
+        UserPersonalizationV2Recipe,
+        PersonalizedRankingV2Recipe,
+        SimsRecipe,
+        PopularityCountRecipe,
+    )
 }
 
 
