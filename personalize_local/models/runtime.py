@@ -334,7 +334,7 @@ class RuntimeMixin(BackendCore):
                 raise InvalidInputException("userId is required for a campaign with a USER_PERSONALIZATION recipe")
             allowed = self._filter_mask(deployment, state, filterArn, filterValues, userId)
             history = state.history.items(userId, deployment.keep)
-            scored = deployment.model.recommend(history, n, allowed, deployment.exploration)
+            scored = deployment.model.recommend(history, n, allowed, deployment.exploration, context)
         elif deployment.recipe_type == "RELATED_ITEMS":
             if not itemId:
                 raise InvalidInputException("itemId is required for a campaign with a RELATED_ITEMS recipe")
@@ -369,7 +369,9 @@ class RuntimeMixin(BackendCore):
         self._check_metadata(deployment, metadataColumns, len(inputList))
         state = self._group_state(deployment.group_arn)
         allowed = self._filter_mask(deployment, state, filterArn, filterValues, userId)
-        ranked = deployment.model.rank(state.history.items(userId, deployment.keep), list(dict.fromkeys(inputList)))
+        ranked = deployment.model.rank(
+            state.history.items(userId, deployment.keep), list(dict.fromkeys(inputList)), context
+        )
         if allowed is not None:
             position = {item: i for i, item in enumerate(deployment.model.item_ids.tolist())}
             ranked = [(item, score) for item, score in ranked if item not in position or allowed[position[item]]]

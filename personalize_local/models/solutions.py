@@ -24,7 +24,7 @@ from personalize_local.models.base import (
     with_token,
 )
 from personalize_local.models.groupdata import filter_events
-from personalize_local.recipes import registry
+from personalize_local.recipes import catalog, registry
 from personalize_local.recipes.base import InvalidHyperParameterError, Recipe, TrainingData
 from personalize_local.store import Resource
 from personalize_local.training_cache import TrainingCache, train_or_reuse
@@ -330,24 +330,15 @@ class SolutionsMixin(BackendCore):
 
     @staticmethod
     def _recipe_body(cls: type[Recipe]) -> dict[str, Any]:
-        return {
-            "name": cls.name,
-            "recipeArn": registry.recipe_arn(cls),
-            "algorithmArn": f"arn:aws:personalize:::algorithm/{cls.name}",
-            "featureTransformationArn": f"arn:aws:personalize:::feature-transformation/{cls.name}",
-            "status": ACTIVE,
-            "description": cls.description,
-            "creationDateTime": RECIPE_EPOCH,
-            "recipeType": cls.recipe_type,
-            "lastUpdatedDateTime": RECIPE_EPOCH,
-        }
+        body = catalog.metadata_of(cls).wire()
+        return {**body, "status": ACTIVE, "creationDateTime": RECIPE_EPOCH, "lastUpdatedDateTime": RECIPE_EPOCH}
 
     def describe_algorithm(self, algorithmArn: str) -> dict[str, Any]:
         """DescribeAlgorithm: a recipe's default hyperparameters and their ranges."""
-        prefix = "arn:aws:personalize:::algorithm/"
-        if not algorithmArn.startswith(prefix):
-            raise ResourceNotFoundException(f"Could not find algorithm with ARN {algorithmArn}")
-        cls = recipe_class(algorithmArn[len(prefix) :])
+        try:
+            cls = catalog.recipe_for_algorithm(algorithmArn)
+        except KeyError:
+            raise ResourceNotFoundException(f"Could not find algorithm with ARN {algorithmArn}") from None
         ranges: dict[str, list[dict[str, Any]]] = {
             "integerHyperParameterRanges": [],
             "continuousHyperParameterRanges": [],
@@ -365,9 +356,9 @@ class SolutionsMixin(BackendCore):
                         "isTunable": hp.tunable,
                     }
                 )
-            elif hp.kind == "bool":
+            elif hp.kind == "bool" or hp.choices:
                 ranges["categoricalHyperParameterRanges"].append(
-                    {"name": hp.name, "values": ["true", "false"], "isTunable": hp.tunable}
+                    {"name": hp.name, "values": list(hp.choices) or ["true", "false"], "isTunable": hp.tunable}
                 )
         algorithm = {
             "name": cls.name,
