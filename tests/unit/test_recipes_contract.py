@@ -56,7 +56,7 @@ def answers(model: TrainedModel, data: TrainingData, allowed: np.ndarray | None 
     if model.recipe_type == "RELATED_ITEMS":
         return [model.related(item, 10, allowed) for item in items]
     if model.recipe_type == "PERSONALIZED_RANKING":
-        return [model.rank(h, model.item_ids[::3].tolist() + ["never-seen"]) for h in histories]
+        return [model.rank(h, [*model.item_ids[::3].tolist(), "never-seen"]) for h in histories]
     return [model.recommend(h, 10, allowed) for h in histories] + [model.recommend([], 10, allowed)]
 
 
