@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from personalize_local.recipes._common import id_strings, item_index
+from personalize_local.recipes._common import id_strings, item_columns
 
 #: Interactions columns that are not context (reserved by Personalize or not categorical request context).
 RESERVED_COLUMNS = frozenset(
@@ -56,9 +56,7 @@ class ContextModel:
         if not columns:
             return None
         n_items = len(item_ids)
-        codes, uniques = pd.factorize(interactions["ITEM_ID"])
-        column_of = item_index(item_ids, id_strings(uniques))
-        items = np.where(codes >= 0, column_of[np.maximum(codes, 0)] if len(column_of) else -1, -1)
+        items = item_columns(interactions["ITEM_ID"], item_ids)
         overall = np.bincount(items[items >= 0], minlength=n_items).astype(np.float64)
         p_all = (overall + 1.0) / (overall.sum() + n_items)
         values_out, lifts_out = [], []

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from personalize_local.recipes._common import id_strings, item_index, sorted_codes
+from personalize_local.recipes._common import item_columns, sorted_codes
 
 RECENT_EVENTS = 5
 #: Weight of the k-th most recent event (0 = newest) is 0.5 ** (k / RECENT_HALF_LIFE).
@@ -28,9 +28,7 @@ def transition_matrix(interactions: pd.DataFrame, item_ids: np.ndarray) -> sp.cs
     if len(interactions) < 2 or n == 0:
         return sp.csr_matrix((n, n), dtype=np.float32)
     users, _ = sorted_codes(interactions["USER_ID"])
-    codes, uniques = pd.factorize(interactions["ITEM_ID"])
-    column_of = item_index(item_ids, id_strings(uniques))
-    items = np.where(codes >= 0, column_of[np.maximum(codes, 0)] if len(column_of) else -1, -1)
+    items = item_columns(interactions["ITEM_ID"], item_ids)
     order = np.lexsort((interactions["TIMESTAMP"].to_numpy(dtype=np.int64), users))
     u, it = users[order], items[order]
     a, b = it[:-1], it[1:]

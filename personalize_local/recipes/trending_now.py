@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from personalize_local.recipes import hyperparameters as hp
-from personalize_local.recipes._common import InteractionMatrix, id_strings, item_index, item_universe
+from personalize_local.recipes._common import InteractionMatrix, item_columns, item_universe
 from personalize_local.recipes.base import HyperParameter, Recipe, RecipeType, TrainingData
 from personalize_local.recipes.popularity import PopularityModel
 
@@ -41,9 +41,7 @@ def window_counts(interactions: pd.DataFrame, item_ids: np.ndarray, seconds: int
     if len(interactions) == 0:
         return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     ts = interactions["TIMESTAMP"].to_numpy(dtype=np.int64)
-    codes, uniques = pd.factorize(interactions["ITEM_ID"])
-    column_of = item_index(item_ids, id_strings(uniques))
-    items = np.where(codes >= 0, column_of[np.maximum(codes, 0)] if len(column_of) else -1, -1)
+    items = item_columns(interactions["ITEM_ID"], item_ids)
     latest = int(ts.max())
     last = (ts > latest - seconds) & (items >= 0)
     prev = (ts > latest - 2 * seconds) & (ts <= latest - seconds) & (items >= 0)

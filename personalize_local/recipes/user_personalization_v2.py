@@ -19,9 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-import numpy as np
-
 from personalize_local.recipes import hyperparameters as hp
+from personalize_local.recipes._common import item_universe
 from personalize_local.recipes.base import HyperParameter, RecipeType, TrainingData
 from personalize_local.recipes.user_personalization import (
     PersonalizedRankingModel,
@@ -42,9 +41,7 @@ class TooManyItemsError(ValueError):
 
 def check_item_limit(data: TrainingData, limit: int) -> None:
     """Raise :class:`TooManyItemsError` when Interactions ∪ Items hold more than ``limit`` distinct items."""
-    items = data.interactions["ITEM_ID"].nunique()
-    if data.items is not None and "ITEM_ID" in data.items.columns:
-        items = len(np.union1d(data.interactions["ITEM_ID"].astype(str).unique(), data.items["ITEM_ID"].astype(str)))
+    items = len(item_universe(data))
     if items > limit:
         raise TooManyItemsError(f"Too many items for this recipe: {items}, at most {limit}")
 
