@@ -17,7 +17,11 @@ def recommendations_for(model: TrainedModel, user: TestUser, k: int = TOP_K) -> 
     if model.recipe_type == "RELATED_ITEMS":
         return [item for item, _ in model.related(user.history[-1], k)] if user.history else []
     if model.recipe_type == "PERSONALIZED_RANKING":
-        return [item for item, _ in model.rank(user.history, model.item_ids.tolist())[:k]]
+        # The catalogue minus what the user already has: ``rank`` orders by taste and keeps seen items where taste
+        # puts them, so ranking them too would fill the top with the history instead of measuring the held-out items.
+        seen = set(user.history)
+        candidates = [item for item in model.item_ids.tolist() if item not in seen]
+        return [item for item, _ in model.rank(user.history, candidates)[:k]]
     return [item for item, _ in model.recommend(user.history, k)]
 
 

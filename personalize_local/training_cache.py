@@ -7,7 +7,9 @@ and its offline metrics) is stored here under a key of everything that determine
 procedure, the resolved hyperparameters, the seed and a fingerprint of the training data (pandas' row hashes of the
 interactions, items and users, in order). A later version with the same key loads that result instead of training:
 the same thing training again would produce, in seconds. Retraining on unchanged data hits the cache as well; any
-change to the data, a hyperparameter or the seed misses it.
+change to the data, a hyperparameter or the seed misses it. Metrics are stored per recipe type: the ranking
+recipe's GetSolutionMetrics rank the catalogue with ``rank`` (ordered by taste) where User-Personalization uses
+``recommend``, so a ranking version that reuses the model still computes its own metrics.
 """
 
 from __future__ import annotations
@@ -77,19 +79,35 @@ class TrainingCache:
         entry = self.root / key
         if not (entry / MODEL_DIR).is_dir():
             return None
-        metrics_path = entry / METRICS_JSON
-        metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else None
+        metrics = self._metrics(entry).get(recipe.recipe_type)
         os.utime(entry)  # most recently used
         return recipe.model_class().load(entry / MODEL_DIR), metrics
 
-    def store(self, key: str, model: TrainedModel, metrics: Mapping[str, float] | None) -> None:
+    @staticmethod
+    def _metrics(entry: Path) -> dict[str, dict[str, float]]:
+        path = entry / METRICS_JSON
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def has_metrics(self, key: str) -> bool:
+        """Whether the stored result of ``key`` has metrics of any recipe type."""
+        return bool(self._metrics(self.root / key))
+
+    def add_metrics(self, key: str, recipe_type: str, metrics: Mapping[str, float]) -> None:
+        """Record ``recipe_type``'s metrics next to a stored model (call under :meth:`lock`)."""
+        entry = self.root / key
+        stored = {**self._metrics(entry), recipe_type: dict(metrics)}
+        staging = entry / f".{uuid.uuid4().hex}.tmp"
+        staging.write_text(json.dumps(stored, sort_keys=True))
+        os.replace(staging, entry / METRICS_JSON)
+
+    def store(self, key: str, model: TrainedModel, metrics: Mapping[str, float] | None, recipe_type: str) -> None:
         """Store a result atomically (written aside, then renamed), then drop the least recently used entries."""
         self.root.mkdir(parents=True, exist_ok=True)
         staging = self.root / f".{uuid.uuid4().hex}.tmp"
         (staging / MODEL_DIR).mkdir(parents=True)
         model.save(staging / MODEL_DIR)
         if metrics is not None:
-            (staging / METRICS_JSON).write_text(json.dumps(dict(metrics), sort_keys=True))
+            (staging / METRICS_JSON).write_text(json.dumps({recipe_type: dict(metrics)}, sort_keys=True))
         target = self.root / key
         shutil.rmtree(target, ignore_errors=True)
         try:
@@ -119,7 +137,8 @@ def train_or_reuse(
     """A solution version's served model and metrics: from ``cache`` when present there, else trained (and stored).
 
     ``evaluate`` computes the offline metrics (None: not wanted, e.g. a trainingMode UPDATE version keeps its base
-    version's). Returns ``(model, metrics, reused)``.
+    version's). A stored model with another recipe type's metrics only is reused; only the metrics are computed.
+    Returns ``(model, metrics, reused)``.
     """
     if cache is None:
         metrics = evaluate() if evaluate is not None else None
@@ -130,6 +149,9 @@ def train_or_reuse(
         if hit is not None and (evaluate is None or hit[1] is not None):
             return hit[0], hit[1] if evaluate is not None else None, True
         metrics = evaluate() if evaluate is not None else None
+        if hit is not None and metrics is not None and cache.has_metrics(key):  # another recipe type's result
+            cache.add_metrics(key, recipe.recipe_type, metrics)
+            return hit[0], metrics, True
         model = recipe().train(data, hyperparameters, seed=seed)
-        cache.store(key, model, metrics)
+        cache.store(key, model, metrics, recipe.recipe_type)
     return model, metrics, False

@@ -6,7 +6,7 @@ from personalize_local.exceptions import ResourceNotFoundException
 from personalize_local.models.domain import AlgorithmDescription, Page, RecipeDescription
 from personalize_local.models.lifecycle import ACTIVE, Lifecycle
 from personalize_local.models.solutions import recipe_class
-from personalize_local.recipes import registry
+from personalize_local.recipes import catalog, registry
 from personalize_local.recipes.base import Recipe
 
 RECIPE_EPOCH = 1546300800.0  # creation time reported for the built-in recipes (2019-01-01)
@@ -14,17 +14,18 @@ ALGORITHM_ARN_PREFIX = "arn:aws:personalize:::algorithm/"
 
 
 def describe(cls: type[Recipe]) -> RecipeDescription:
-    """A recipe class as DescribeRecipe shows it."""
+    """A recipe class as DescribeRecipe shows it (identity from the recipes' metadata table)."""
+    meta = catalog.metadata_of(cls)
     return RecipeDescription(
-        name=cls.name,
-        recipe_arn=registry.recipe_arn(cls),
-        algorithm_arn=f"{ALGORITHM_ARN_PREFIX}{cls.name}",
-        feature_transformation_arn=f"arn:aws:personalize:::feature-transformation/{cls.name}",
+        name=meta.name,
+        recipe_arn=meta.recipe_arn,
+        algorithm_arn=meta.algorithm_arn,
+        feature_transformation_arn=meta.feature_transformation_arn,
         status=ACTIVE,
-        description=cls.description,
+        description=meta.description,
         creation_date_time=RECIPE_EPOCH,
         last_updated_date_time=RECIPE_EPOCH,
-        recipe_type=cls.recipe_type,
+        recipe_type=meta.recipe_type,
     )
 
 
@@ -51,9 +52,10 @@ class RecipeCatalog:
 
     def describe_algorithm(self, algorithm_arn: str) -> AlgorithmDescription:
         """DescribeAlgorithm: a recipe's default hyperparameters and their ranges."""
-        if not algorithm_arn.startswith(ALGORITHM_ARN_PREFIX):
-            raise ResourceNotFoundException(f"Could not find algorithm with ARN {algorithm_arn}")
-        cls = recipe_class(algorithm_arn[len(ALGORITHM_ARN_PREFIX) :])
+        try:
+            cls = catalog.recipe_for_algorithm(algorithm_arn)
+        except KeyError:
+            raise ResourceNotFoundException(f"Could not find algorithm with ARN {algorithm_arn}") from None
         ranges: dict[str, list[dict[str, object]]] = {
             "integer_hyper_parameter_ranges": [],
             "continuous_hyper_parameter_ranges": [],
@@ -71,9 +73,9 @@ class RecipeCatalog:
                         "is_tunable": hp.tunable,
                     }
                 )
-            elif hp.kind == "bool":
+            elif hp.kind == "bool" or hp.choices:
                 ranges["categorical_hyper_parameter_ranges"].append(
-                    {"name": hp.name, "values": ["true", "false"], "is_tunable": hp.tunable}
+                    {"name": hp.name, "values": list(hp.choices) or ["true", "false"], "is_tunable": hp.tunable}
                 )
         return AlgorithmDescription(
             name=cls.name,

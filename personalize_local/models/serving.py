@@ -187,7 +187,7 @@ class Serving:
                 raise InvalidInputException("userId is required for a campaign with a USER_PERSONALIZATION recipe")
             allowed = self._filter_mask(deployment, state, filter_arn, filter_values, user_id)
             history = state.history.items(user_id, deployment.keep)
-            scored = deployment.model.recommend(history, n, allowed, deployment.exploration)
+            scored = deployment.model.recommend(history, n, allowed, deployment.exploration, context)
         elif deployment.recipe_type == "RELATED_ITEMS":
             if not item_id:
                 raise InvalidInputException("itemId is required for a campaign with a RELATED_ITEMS recipe")
@@ -222,7 +222,8 @@ class Serving:
         self._check_metadata(deployment, metadata_columns, len(input_list))
         state = self.group_data.state(deployment.group_arn)
         allowed = self._filter_mask(deployment, state, filter_arn, filter_values, user_id)
-        ranked = deployment.model.rank(state.history.items(user_id, deployment.keep), list(dict.fromkeys(input_list)))
+        history = state.history.items(user_id, deployment.keep)
+        ranked = deployment.model.rank(history, list(dict.fromkeys(input_list)), context)
         if allowed is not None:
             position = {item: i for i, item in enumerate(deployment.model.item_ids.tolist())}
             ranked = [(item, score) for item, score in ranked if item not in position or allowed[position[item]]]

@@ -48,9 +48,7 @@ class InteractionMatrix:
     def build(cls, interactions: pd.DataFrame, item_ids: np.ndarray) -> InteractionMatrix:
         """Binary matrix of ``interactions`` (USER_ID, ITEM_ID) over ``item_ids`` (items outside are dropped)."""
         user_codes, user_ids = sorted_codes(interactions["USER_ID"])
-        item_codes, item_uniques = pd.factorize(interactions["ITEM_ID"])
-        column_of = item_index(item_ids, id_strings(item_uniques))
-        cols = np.where(item_codes >= 0, column_of[np.maximum(item_codes, 0)] if len(column_of) else -1, -1)
+        cols = item_columns(interactions["ITEM_ID"], item_ids)
         keep = (cols >= 0) & (user_codes >= 0)
         present = np.bincount(user_codes[keep], minlength=len(user_ids)) > 0
         compact = np.cumsum(present) - 1  # old user code -> row among the users that keep an interaction
@@ -72,6 +70,13 @@ class InteractionMatrix:
     def interactions_of(self, users: np.ndarray) -> np.ndarray:
         """Boolean mask over the input interactions: those of the matrix rows where ``users`` (row mask) is true."""
         return (self.rows >= 0) & users[np.maximum(self.rows, 0)]
+
+
+def item_columns(column: pd.Series, item_ids: np.ndarray) -> np.ndarray:
+    """Position in ``item_ids`` of every row of an ITEM_ID ``column`` (-1 for ids outside it or missing)."""
+    codes, uniques = pd.factorize(column)
+    column_of = item_index(item_ids, id_strings(uniques))
+    return np.where(codes >= 0, column_of[np.maximum(codes, 0)] if len(column_of) else -1, -1)
 
 
 def item_index(item_ids: np.ndarray, wanted: Sequence[str] | np.ndarray) -> np.ndarray:
@@ -211,3 +216,23 @@ def trim_users(matrix: InteractionMatrix, low_pct: float, high_pct: float) -> np
         return np.zeros(0, dtype=bool)
     low, high = np.quantile(lengths, [low_pct, high_pct])
     return (lengths >= low) & (lengths <= high)
+
+
+def sparse_arrays(name: str, matrix: sp.csr_matrix) -> dict[str, np.ndarray]:
+    """A CSR matrix as plain arrays for :func:`save_model` (``<name>_data``/``_indices``/``_indptr``/``_shape``)."""
+    return {
+        f"{name}_data": matrix.data,
+        f"{name}_indices": matrix.indices,
+        f"{name}_indptr": matrix.indptr,
+        f"{name}_shape": np.array(matrix.shape),
+    }
+
+
+def sparse_from_arrays(name: str, arrays: Mapping[str, np.ndarray]) -> sp.csr_matrix | None:
+    """The matrix :func:`sparse_arrays` stored under ``name`` (None when absent)."""
+    if f"{name}_data" not in arrays:
+        return None
+    return sp.csr_matrix(
+        (arrays[f"{name}_data"], arrays[f"{name}_indices"], arrays[f"{name}_indptr"]),
+        shape=tuple(int(x) for x in arrays[f"{name}_shape"]),
+    )

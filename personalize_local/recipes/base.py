@@ -57,6 +57,8 @@ class HyperParameter:
     minimum: float | None = None
     maximum: float | None = None
     tunable: bool = True
+    #: For ``str`` parameters with a documented list of values (e.g. ``trend_discovery_frequency``): the values.
+    choices: tuple[str, ...] = ()
 
 
 class InvalidHyperParameterError(ValueError):
@@ -82,12 +84,15 @@ class TrainedModel(ABC):
         num_results: int,
         allowed: np.ndarray | None = None,
         exploration: ExplorationConfig | None = None,
+        context: Mapping[str, str] | None = None,
     ) -> list[Scored]:
         """Top ``num_results`` for a user whose interactions, oldest first, are ``history`` (bulk + live events).
 
         ``allowed`` is a boolean mask over :attr:`item_ids` produced by a filter (None = everything allowed);
         filtering happens before truncation. A user with no history gets popular items. ``exploration`` (campaign
-        setting; None = no exploration, as in offline evaluation) mixes in new, little-seen items.
+        setting; None = no exploration, as in offline evaluation) mixes in new, little-seen items. ``context`` is
+        the request's contextual metadata (e.g. ``{"DEVICE": "mobile"}``); recipes that do not use context on AWS
+        ignore it.
         """
         raise NotImplementedError(f"{type(self).__name__} does not serve user recommendations")
 
@@ -95,8 +100,10 @@ class TrainedModel(ABC):
         """Items related to ``item_id`` (RELATED_ITEMS recipes); unknown or too-cold items fall back to popular."""
         raise NotImplementedError(f"{type(self).__name__} does not serve related items")
 
-    def rank(self, history: Sequence[str], input_list: Sequence[str]) -> list[Scored]:
-        """``input_list`` reordered for the user; unknown items go last without a score."""
+    def rank(
+        self, history: Sequence[str], input_list: Sequence[str], context: Mapping[str, str] | None = None
+    ) -> list[Scored]:
+        """``input_list`` reordered for the user (and request ``context``); items not in training go last."""
         raise NotImplementedError(f"{type(self).__name__} does not rank")
 
     @abstractmethod

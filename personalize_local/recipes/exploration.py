@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from personalize_local.recipes.text import is_textual, item_table, l2_normalise_rows, string_columns
+
 DAY_SECONDS = 86400.0
-_TEXTUAL_MEAN_LENGTH = 200  # longer string columns are textual (e.g. SYNOPSIS), not categorical
-_SKIP_COLUMNS = {"ITEM_ID", "CREATION_TIMESTAMP"}
 
 
 def item_creation_times(
@@ -44,27 +44,19 @@ def item_creation_times(
 
 def item_features(item_ids: np.ndarray, items: pd.DataFrame | None) -> sp.csr_matrix | None:
     """Row-normalised one-hot matrix (items × ``COLUMN=value`` tokens) of the categorical string columns."""
-    if items is None or "ITEM_ID" not in items.columns:
+    table = item_table(item_ids, items)
+    if table is None:
         return None
-    table = items.drop_duplicates("ITEM_ID", keep="last")
-    table.index = pd.Index(table["ITEM_ID"].astype(str).to_numpy(dtype=object))
-    table = table.reindex(item_ids.astype(str))
     blocks = []
-    for column in table.columns:
-        if column in _SKIP_COLUMNS or pd.api.types.is_numeric_dtype(table[column]):
+    for column in string_columns(table):
+        if is_textual(table[column]):
             continue
-        text = table[column].astype("string")
-        if text.str.len().mean(skipna=True) > _TEXTUAL_MEAN_LENGTH:
-            continue
-        block = one_hot(text)
+        block = one_hot(table[column].astype("string"))
         if block.shape[1]:
             blocks.append(block)
     if not blocks:
         return None
-    matrix = sp.hstack(blocks).tocsr()
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sp.diags(1.0 / norms).dot(matrix).tocsr().astype(np.float32)
+    return l2_normalise_rows(sp.hstack(blocks)).astype(np.float32)
 
 
 def one_hot(values: pd.Series) -> sp.csr_matrix:

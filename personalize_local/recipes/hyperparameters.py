@@ -22,7 +22,7 @@ def describe_range(spec: HyperParameter) -> str:
     if spec.kind == "bool":
         return "a boolean (true or false)"
     if spec.kind == "str":
-        return "a string"
+        return "one of " + ", ".join(repr(c) for c in spec.choices) if spec.choices else "a string"
     noun = "an integer" if spec.kind == "int" else "a number"
     low = "-inf" if spec.minimum is None else _fmt(spec.minimum, spec.kind)
     high = "inf" if spec.maximum is None else _fmt(spec.maximum, spec.kind)
@@ -45,6 +45,8 @@ def parse_value(spec: HyperParameter, raw: object) -> int | float | bool | str:
             raise error
         return lowered == "true"
     if spec.kind == "str":
+        if spec.choices and text not in spec.choices:
+            raise error
         return text
     if spec.kind == "int":
         if not re.fullmatch(r"[+-]?\d+", text):

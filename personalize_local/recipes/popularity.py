@@ -50,8 +50,9 @@ class PopularityModel(TrainedModel):
         num_results: int,
         allowed: np.ndarray | None = None,
         exploration: ExplorationConfig | None = None,
+        context: Mapping[str, str] | None = None,
     ) -> list[Scored]:
-        """The most popular allowed items; history and exploration do not change the list (as on AWS)."""
+        """The most popular allowed items; history, exploration and context do not change the list (as on AWS)."""
         return unscored(self._item_ids, take_allowed(self.order, allowed, num_results))
 
     def save(self, directory: Path) -> None:

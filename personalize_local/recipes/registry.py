@@ -5,13 +5,28 @@ from __future__ import annotations
 from personalize_local.recipes.base import Recipe
 from personalize_local.recipes.hyperparameters import resolve_hyperparameters
 from personalize_local.recipes.popularity import PopularityCountRecipe
+from personalize_local.recipes.semantic_similarity import SemanticSimilarityRecipe
+from personalize_local.recipes.similar_items import SimilarItemsRecipe
 from personalize_local.recipes.sims import SimsRecipe
+from personalize_local.recipes.trending_now import TrendingNowRecipe
 from personalize_local.recipes.user_personalization import PersonalizedRankingRecipe, UserPersonalizationRecipe
+from personalize_local.recipes.user_personalization_v2 import PersonalizedRankingV2Recipe, UserPersonalizationV2Recipe
 
 RECIPE_ARN_PREFIX = "arn:aws:personalize:::recipe/"
 
 _RECIPES: dict[str, type[Recipe]] = {
-    cls.name: cls for cls in (UserPersonalizationRecipe, PersonalizedRankingRecipe, SimsRecipe, PopularityCountRecipe)
+    cls.name: cls
+    for cls in (
+        UserPersonalizationRecipe,
+        UserPersonalizationV2Recipe,
+        PersonalizedRankingRecipe,
+        PersonalizedRankingV2Recipe,
+        SimsRecipe,
+        SimilarItemsRecipe,
+        SemanticSimilarityRecipe,
+        PopularityCountRecipe,
+        TrendingNowRecipe,
+    )
 }
 
 

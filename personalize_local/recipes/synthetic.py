@@ -7,6 +7,10 @@
   the other, so their co-occurrence is planted.
 * The last ``n_new_items`` items are new: created a day before the latest interaction and (almost) never
   interacted with — what exploration must surface.
+* Every item has a SYNOPSIS: filler words plus words of its primary genre's vocabulary (``g<genre>w<k>``), so text
+  similarity recovers the genres.
+* With ``device_context``, each interaction has a DEVICE: ``tv`` for items of :data:`TV_GENRES`, ``mobile`` for the
+  others, each flipped with probability 0.1 — context that predicts what is watched.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 DAY = 86400
+TV_GENRES = (0, 1)
+_FILLER = ("story", "world", "young", "friends", "journey", "secret", "school", "city", "power", "life", "team")
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ def planted_interactions(
     taste_strength: float = 0.85,
     n_new_items: int = 10,
     seed: int = 0,
+    device_context: bool = False,
 ) -> PlantedData:
     """Generate a :class:`PlantedData` (see the module doc)."""
     rng = np.random.default_rng(seed)
@@ -68,6 +75,10 @@ def planted_interactions(
             rows.append((f"u{u}", str(item), t))
     interactions = pd.DataFrame(rows, columns=["USER_ID", "ITEM_ID", "TIMESTAMP"])
     interactions["EVENT_TYPE"] = "RATING"
+    if device_context:
+        on_tv = np.isin(item_genre[interactions["ITEM_ID"].astype(int).to_numpy()], TV_GENRES)
+        flip = rng.random(len(interactions)) < 0.1
+        interactions["DEVICE"] = np.where(on_tv ^ flip, "tv", "mobile")
     latest = int(interactions["TIMESTAMP"].max())
     created = np.full(n_items, start - 365 * DAY, dtype=np.int64)
     created[n_old:] = latest - DAY
@@ -80,6 +91,7 @@ def planted_interactions(
                 for i, g in enumerate(item_genre)
             ],
             "CREATION_TIMESTAMP": created,
+            "SYNOPSIS": [synopsis(rng, int(g)) for g in item_genre],
         }
     )
     return PlantedData(
@@ -89,3 +101,10 @@ def planted_interactions(
         {str(i): int(g) for i, g in enumerate(item_genre)},
         [str(i) for i in range(n_old, n_items)],
     )
+
+
+def synopsis(rng: np.random.Generator, genre: int, length: int = 24) -> str:
+    """A generated description: half filler words, half words of ``genre``'s vocabulary (seeded)."""
+    words = [f"g{genre}w{k}" for k in rng.integers(0, 12, length // 2)]
+    words += [str(w) for w in rng.choice(_FILLER, length - length // 2)]
+    return " ".join(str(w) for w in rng.permutation(words)).capitalize() + "."

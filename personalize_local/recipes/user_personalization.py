@@ -24,6 +24,7 @@ learned repeat demotion only lowers them when the data says users rarely repeat.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from personalize_local.recipes._common import (
     item_universe,
     load_model,
     save_model,
+    sparse_arrays,
+    sparse_from_arrays,
     top_k,
     trim_users,
 )
@@ -64,6 +67,7 @@ from personalize_local.recipes.base import (
     TrainedModel,
     TrainingData,
 )
+from personalize_local.recipes.context import ContextModel
 from personalize_local.recipes.exploration import (
     DAY_SECONDS,
     exploration_positions,
@@ -72,6 +76,7 @@ from personalize_local.recipes.exploration import (
     merge,
     rank_explorable,
 )
+from personalize_local.recipes.sequence import blend_transitions, transition_matrix
 
 HRNN_HYPERPARAMETERS: tuple[HyperParameter, ...] = (
     HyperParameter("hidden_dimension", "int", "149", 32, 256),
@@ -95,6 +100,8 @@ MAX_VALIDATION_USERS = 2000
 #: below it): at full size (58M ratings) each candidate then fits in seconds instead of the final fit's minutes.
 SELECTION_MAX_INTERACTIONS = 5_000_000
 RECENCY_FLOOR = 0.2
+#: Transition weights tried by sequence-aware recipes, as multiples of the validation scores' standard deviation.
+TRANSITION_GRID = (0.25, 0.5, 1.0, 2.0)
 TEMPERATURE_GRID = np.logspace(-2.5, 1.0, 22)
 
 
@@ -106,10 +113,13 @@ class InferenceOptions:
     ``repeat_share``: None = one softmax over every item; a number r = a mixture in which the user's own items
     share probability r and all other items share 1 - r (each group keeps the model's softmax inside it). With r
     at the data's repeat rate, a catalogue nobody re-rates ranks a user's own items after everything else.
+    ``transition_weight``: see :mod:`personalize_local.recipes.sequence`.
     """
 
     recency_half_life: float = 0.0
     repeat_share: float | None = None
+    #: Weight, in raw-score units, of the next-item transition component (v2 recipes; 0 = off).
+    transition_weight: float = 0.0
 
 
 def history_weights(n: int, half_life: float) -> np.ndarray:
@@ -193,6 +203,10 @@ class UserPersonalizationModel(TrainedModel):
     """A scoring core (EASE or iALS) plus temperature, inference options and exploration data."""
 
     recipe_type: ClassVar[RecipeType] = "USER_PERSONALIZATION"
+    #: Score of ``rank`` input items that were not in training (appended last). Personalized-Ranking: "If an item
+    #: wasn't present during the latest training, it receives a score of 0"
+    #: (https://docs.aws.amazon.com/personalize/latest/dg/rankings.html); the v2 models return no score.
+    untrained_rank_score: ClassVar[float | None] = 0.0
 
     def __init__(
         self,
@@ -205,6 +219,8 @@ class UserPersonalizationModel(TrainedModel):
         latest: float,
         features: sp.csr_matrix | None,
         hyperparameters: Mapping[str, str],
+        transitions: sp.csr_matrix | None = None,
+        context_model: ContextModel | None = None,
     ) -> None:
         self._item_ids = item_ids
         self.core = core
@@ -218,20 +234,36 @@ class UserPersonalizationModel(TrainedModel):
         self.hyperparameters = dict(hyperparameters)
         self._lookup = ItemLookup(item_ids)
         self._prior = np.log(train_counts.astype(np.float64) + 1.0)
+        self.transitions = transitions
+        self.context_model = context_model
 
     @property
     def item_ids(self) -> np.ndarray:
         """Every item (sorted ids), in mask order."""
         return self._item_ids
 
-    def logits(self, history: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Log-probabilities over the catalogue for ``history`` (oldest first) and the known history positions."""
+    def logits(
+        self, history: Sequence[str], context: Mapping[str, str] | None = None, repeat_mixture: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Log-probabilities over the catalogue for ``history`` (oldest first) and the known history positions.
+
+        ``context`` adds the context model's log-lift (see :mod:`~personalize_local.recipes.context`);
+        ``repeat_mixture=False`` leaves out the demotion of the user's own items (ranking orders by taste alone).
+        """
         codes = self._lookup.codes(history)
+        lift = self.context_model.lift(context) if self.context_model is not None else None
         if len(codes) == 0:
-            return log_probabilities(self._prior, codes, None), codes
+            prior = self._prior if lift is None else self._prior + lift
+            return log_probabilities(prior, codes, None), codes
         positions, weights = collapse(codes, history_weights(len(codes), self.options.recency_half_life))
-        raw = fix_cold(self.core.score_one(positions, weights), self.cold).astype(np.float64)
-        return log_probabilities(raw / self.temperature, positions, self.options.repeat_share), positions
+        raw = blend_transitions(
+            fix_cold(self.core.score_one(positions, weights), self.cold).astype(np.float64),
+            self.transitions,
+            codes,
+            self.options.transition_weight,
+        )
+        z = raw / self.temperature if lift is None else raw / self.temperature + lift
+        return log_probabilities(z, positions, self.options.repeat_share if repeat_mixture else None), positions
 
     def recommend(
         self,
@@ -239,9 +271,10 @@ class UserPersonalizationModel(TrainedModel):
         num_results: int,
         allowed: np.ndarray | None = None,
         exploration: ExplorationConfig | None = None,
+        context: Mapping[str, str] | None = None,
     ) -> list[Scored]:
         """Top items by softmax score among ``allowed``, with exploration items interleaved when configured."""
-        logits, positions = self.logits(history)
+        logits, positions = self.logits(history, context)
         probs = np.exp(logits)
         picked = top_k(logits, num_results, allowed).tolist()
         if exploration is not None and exploration.weight > 0 and num_results > 0:
@@ -267,17 +300,25 @@ class UserPersonalizationModel(TrainedModel):
         n_slots = len(exploration_positions(num_results, exploration.weight))
         return merge(exploit, candidates[:n_slots].tolist(), num_results, exploration.weight)
 
-    def rank(self, history: Sequence[str], input_list: Sequence[str]) -> list[Scored]:
-        """``input_list`` by softmax score restricted to its known items (sums to 1); unknown items last, no score."""
+    def rank(
+        self, history: Sequence[str], input_list: Sequence[str], context: Mapping[str, str] | None = None
+    ) -> list[Scored]:
+        """``input_list`` by the user's taste, softmax over its trained items (sums to 1).
+
+        Items the model was not trained on (unknown ids and items without training interactions) follow in input
+        order with :attr:`untrained_rank_score`. The repeat demotion of GetRecommendations does not apply: a
+        ranking orders the caller's list by taste, whether or not the user already has some of its items.
+        """
         unique = pd.unique(np.asarray(list(map(str, input_list)), dtype=object))  # first occurrence order
         positions = item_index(self._item_ids, unique)
         known = positions >= 0
-        logits, _ = self.logits(history)
+        known[known] = ~self.cold[positions[known]]
+        logits, _ = self.logits(history, context, repeat_mixture=False)
         known_logits = logits[positions[known]]
         probs = softmax(known_logits) if len(known_logits) else known_logits
         order = np.argsort(-known_logits, kind="stable")
         ranked: list[Scored] = list(zip(unique[known][order].tolist(), probs[order].tolist(), strict=True))
-        ranked += [(u, None) for u in unique[~known].tolist()]
+        ranked += [(u, self.untrained_rank_score) for u in unique[~known].tolist()]
         return ranked
 
     def save(self, directory: Path) -> None:
@@ -288,18 +329,17 @@ class UserPersonalizationModel(TrainedModel):
             "created": self.created,
             **self.core.arrays(),
         }
-        if self.features is not None:
-            arrays.update(
-                features_data=self.features.data,
-                features_indices=self.features.indices,
-                features_indptr=self.features.indptr,
-                features_shape=np.array(self.features.shape),
-            )
+        for name, matrix in (("features", self.features), ("transitions", self.transitions)):
+            if matrix is not None:
+                arrays.update(sparse_arrays(name, matrix))
+        if self.context_model is not None:
+            arrays.update(self.context_model.arrays())
         meta = {
             "kind": self.core.kind,
             "temperature": self.temperature,
             "recency_half_life": self.options.recency_half_life,
             "repeat_share": self.options.repeat_share,
+            "transition_weight": self.options.transition_weight,
             "latest": self.latest,
             "hyperparameters": self.hyperparameters,
         }
@@ -309,21 +349,20 @@ class UserPersonalizationModel(TrainedModel):
     def load(cls, directory: Path) -> UserPersonalizationModel:
         """Read back :meth:`save`."""
         meta, a = load_model(directory)
-        features = None
-        if "features_data" in a:
-            features = sp.csr_matrix(
-                (a["features_data"], a["features_indices"], a["features_indptr"]), shape=tuple(a["features_shape"])
-            )
         return cls(
             a["item_ids"],
             load_core(meta["kind"], a),
             float(meta["temperature"]),
-            InferenceOptions(float(meta["recency_half_life"]), meta["repeat_share"]),
+            InferenceOptions(
+                float(meta["recency_half_life"]), meta["repeat_share"], float(meta.get("transition_weight", 0.0))
+            ),
             a["train_counts"],
             a["created"],
             float(meta["latest"]),
-            features,
+            sparse_from_arrays("features", a),
             meta["hyperparameters"],
+            sparse_from_arrays("transitions", a),
+            ContextModel.from_arrays(a),
         )
 
 
@@ -413,9 +452,14 @@ def _validation_logits(
     cold: np.ndarray,
     options: InferenceOptions,
     temperature: float = 1.0,
+    transitions: sp.csr_matrix | None = None,
 ) -> np.ndarray:
     matrix, rows = histories_matrix(lookup, [u.history for u in users], core.n_items, options.recency_half_life)
-    logits = fix_cold(core.score_batch(matrix), cold).astype(np.float64) / temperature
+    raw = fix_cold(core.score_batch(matrix), cold).astype(np.float64)
+    if transitions is not None and options.transition_weight > 0:
+        for r, user in enumerate(users):
+            raw[r] = blend_transitions(raw[r], transitions, lookup.codes(user.history), options.transition_weight)
+    logits = raw / temperature
     return np.stack(
         [log_probabilities(row, seen, options.repeat_share) for row, seen in zip(logits, rows, strict=True)]
     )
@@ -454,6 +498,35 @@ def fit_temperature(
     return best
 
 
+def choose_transition_weight(
+    core: ScoringCore,
+    item_ids: np.ndarray,
+    users: list[TestUser],
+    cold: np.ndarray,
+    option: InferenceOptions,
+    transitions: sp.csr_matrix,
+    base_score: tuple[float, float],
+    report: dict[str, list[float]],
+) -> tuple[InferenceOptions, tuple[float, float]]:
+    """``option`` with the transition weight (from :data:`TRANSITION_GRID`) that :func:`choose` prefers on ``users``.
+
+    Weights are multiples of the standard deviation of the validation users' raw scores, so the grid means the
+    same for EASE and iALS. Weight 0 (``option`` itself, scored ``base_score``) stays when nothing beats it.
+    """
+    lookup = ItemLookup(item_ids)
+    matrix, _ = histories_matrix(lookup, [u.history for u in users], core.n_items, option.recency_half_life)
+    scale = float(np.std(fix_cold(core.score_batch(matrix), cold))) or 1.0
+    tried = {option: base_score}
+    for factor in TRANSITION_GRID:
+        candidate = dataclasses.replace(option, transition_weight=factor * scale)
+        logits = _validation_logits(core, lookup, users, cold, candidate, transitions=transitions)
+        tried[candidate] = _ndcg10_coverage(logits, item_ids, users)
+        report[f"transition={factor:g}sd"] = [round(v, 4) for v in tried[candidate]]
+    keys = list(tried)
+    best = choose({(i, 0): tried[key] for i, key in enumerate(keys)})[0]
+    return keys[best], tried[keys[best]]
+
+
 def _histories(interactions: pd.DataFrame, limit: int) -> list[list[str]]:
     ordered = interactions.sort_values("TIMESTAMP", kind="mergesort")
     groups = ordered.groupby(ordered["USER_ID"].astype(str), sort=True)["ITEM_ID"]
@@ -469,9 +542,17 @@ class UserPersonalizationRecipe(Recipe):
     description: ClassVar[str] = "Predicts items a user will interact with and performs exploration on cold items."
     hyperparameters: ClassVar[tuple[HyperParameter, ...]] = HRNN_HYPERPARAMETERS
 
+    #: Whether training also tries the next-item transition component (the v2 recipes).
+    sequence_aware: ClassVar[bool] = False
+
+    @classmethod
+    def typed_parameters(cls, hyperparameters: Mapping[str, str]) -> dict[str, int | float | bool | str]:
+        """The HRNN-style parameters training reads (``hidden_dimension``, ``bptt``, ``recency_mask``, percentiles)."""
+        return hp.typed(UserPersonalizationRecipe, hyperparameters)
+
     def train(self, data: TrainingData, hyperparameters: Mapping[str, str], seed: int = 0) -> UserPersonalizationModel:
         """Validate candidates on held-out training users, keep the best, refit it on all training users."""
-        params = hp.typed(UserPersonalizationRecipe, hyperparameters)
+        params = self.typed_parameters(hyperparameters)
         item_ids = item_universe(data)
         lookup = ItemLookup(item_ids)
         full = InteractionMatrix.build(data.interactions, item_ids)
@@ -518,8 +599,20 @@ class UserPersonalizationRecipe(Recipe):
                 cores[chosen[0]] = candidates[chosen[0]].fit(fit_matrix, seed, fit_gram)
             del fit_gram
             option = options[chosen[1]]
+            if self.sequence_aware:
+                fit_rows = full.interactions_of(keep & ~held_out)
+                fit_transitions = transition_matrix(data.interactions.loc[fit_rows], item_ids)
+                option, chosen_score = choose_transition_weight(
+                    cores[chosen[0]], item_ids, val_users, cold, option, fit_transitions, chosen_score, report
+                )
+                options[chosen[1]] = option
             raw = _validation_logits(
-                cores[chosen[0]], lookup, val_users, cold, InferenceOptions(option.recency_half_life)
+                cores[chosen[0]],
+                lookup,
+                val_users,
+                cold,
+                InferenceOptions(option.recency_half_life, None, option.transition_weight),
+                transitions=fit_transitions if self.sequence_aware else None,
             )
             truth = [lookup.codes(sorted(u.truth)) for u in val_users]
             seen_rows = [lookup.codes(u.history) for u in val_users]
@@ -531,18 +624,33 @@ class UserPersonalizationRecipe(Recipe):
             sample, _ = histories_matrix(lookup, _histories(data.interactions, 200), len(item_ids), 0.0)
             temperature = max(1e-6, float(np.std(core.score_batch(sample)))) if sample.shape[0] else 1.0
         created, latest = item_creation_times(item_ids, data.interactions, data.items)
+        transitions = None
+        if option.transition_weight > 0:
+            kept_rows = full.interactions_of(keep)
+            transitions = transition_matrix(data.interactions.loc[kept_rows], item_ids)
         recorded = {
             **hyperparameters,
             **winner.describe(),
             "local_temperature": f"{temperature:.6g}",
             "local_recency_half_life": f"{option.recency_half_life:g}",
             "local_repeat_share": "off" if option.repeat_share is None else f"{option.repeat_share:.4g}",
+            "local_transition_weight": f"{option.transition_weight:.4g}",
             "local_validation_ndcg_at_10": f"{chosen_score[0]:.4f}",
             "local_validation_coverage": f"{chosen_score[1]:.4f}",
             "local_validation_candidates": json.dumps(report, sort_keys=True),
         }
         return self.model_class()(
-            item_ids, core, temperature, option, counts, created, latest, item_features(item_ids, data.items), recorded
+            item_ids,
+            core,
+            temperature,
+            option,
+            counts,
+            created,
+            latest,
+            item_features(item_ids, data.items),
+            recorded,
+            transitions,
+            ContextModel.fit(data.interactions, item_ids),
         )
 
     @classmethod

@@ -116,7 +116,7 @@ def test_personalized_ranking(wire: Wire, deployed: DeployedRecommender) -> None
     ranked = wire.runtime.get_personalized_ranking(campaignArn=campaign, userId="u000", inputList=inputs)
     order = [item["itemId"] for item in ranked["personalizedRanking"]]
     assert sorted(order) == sorted(inputs) and order[-1] == "not-an-item"
-    assert "score" not in ranked["personalizedRanking"][-1]
+    assert ranked["personalizedRanking"][-1]["score"] == 0.0  # rankings.html: not in training -> score 0
     assert all("score" in item for item in ranked["personalizedRanking"][:-1])
     assert len(ranked["recommendationId"]) <= 40
     _raises(

@@ -10,7 +10,17 @@ from personalize_local.recipes.registry import all_recipes, get_recipe, recipe_a
 
 def test_recipes_by_name_and_arn() -> None:
     names = [cls.name for cls in all_recipes()]
-    assert names == ["aws-personalized-ranking", "aws-popularity-count", "aws-sims", "aws-user-personalization"]
+    assert names == [
+        "aws-personalized-ranking",
+        "aws-personalized-ranking-v2",
+        "aws-popularity-count",
+        "aws-semantic-similarity",
+        "aws-similar-items",
+        "aws-sims",
+        "aws-trending-now",
+        "aws-user-personalization",
+        "aws-user-personalization-v2",
+    ]
     for cls in all_recipes():
         assert get_recipe(cls.name) is cls
         assert get_recipe(recipe_arn(cls)) is cls

@@ -157,7 +157,7 @@ def test_ranking_puts_the_users_taste_first(planted) -> None:
     input_list = [str(i) for i in rng.permutation(mine + others)] + ["unknown-1", mine[0]]  # duplicate dropped
     ranked = model.rank(history, input_list)
     assert [i for i, _ in ranked[:5]] and {i for i, _ in ranked[:5]} == set(mine)
-    assert ranked[-1] == ("unknown-1", None)
+    assert ranked[-1] == ("unknown-1", 0.0)  # "If an item wasn't present during the latest training ... 0"
     assert len(ranked) == len(mine) + len(others) + 1
     assert sum(s for _, s in ranked[:-1]) == pytest.approx(1.0, abs=1e-9)
 

@@ -1,0 +1,26 @@
+"""ListRecipes / DescribeRecipe / DescribeAlgorithm report every recipe from the recipes' metadata table."""
+
+from __future__ import annotations
+
+from personalize_local.recipes.catalog import recipe_table
+from tests.contract.conftest import Wire
+
+
+def test_every_recipe_is_listed_and_described_from_the_table(wire: Wire) -> None:
+    listed = wire.personalize.list_recipes(recipeProvider="SERVICE", maxResults=100)["recipes"]
+    assert sorted(r["name"] for r in listed) == [row.name for row in recipe_table()]
+    for row in recipe_table():
+        described = wire.personalize.describe_recipe(recipeArn=row.recipe_arn)["recipe"]
+        assert {k: described[k] for k in row.wire()} == row.wire()
+        assert ("featureTransformationArn" in described) is (row.feature_transformation_arn is not None)
+        algorithm = wire.personalize.describe_algorithm(algorithmArn=row.algorithm_arn)["algorithm"]
+        assert algorithm["algorithmArn"] == row.algorithm_arn
+
+
+def test_trending_frequency_is_a_categorical_range(wire: Wire) -> None:
+    algorithm = wire.personalize.describe_algorithm(
+        algorithmArn="arn:aws:personalize:::algorithm/aws-trending-now-custom"
+    )["algorithm"]
+    assert algorithm["defaultHyperParameters"] == {"trend_discovery_frequency": "2 hours"}
+    (frequency,) = algorithm["defaultHyperParameterRanges"]["categoricalHyperParameterRanges"]
+    assert frequency["values"] == ["30 minutes", "1 hour", "2 hours", "3 hours", "1 day"]
