@@ -108,8 +108,3 @@ def lf_chunks(stream: BinaryIO, chunk_size: int) -> Iterator[bytes]:
             data, pending = data[:-1], b"\r"
         if data:
             yield to_lf(data)
-
-
-def nul_position(data: bytes) -> int:
-    """Index of the first NUL byte, -1 when there is none."""
-    return data.find(b"\x00")

@@ -93,9 +93,8 @@ def iter_quoted(
                 start += 1
                 break
             end = base + reader.line_num
-            if end - start > 1 and not _spans_correctly(
-                fields, width, lines[start + 1 : end], multiline_columns, id_first
-            ):
+            multiline = end - start > 1 or any("\n" in value for value in fields)  # or a quote open at the end
+            if multiline and not _spans_correctly(fields, width, lines[start + 1 : end], multiline_columns, id_first):
                 yield _unclosed(lines, start, first_line, _first_multiline_field(fields))
                 start += 1
                 break
