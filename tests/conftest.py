@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 
 _FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -25,3 +26,8 @@ def _fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
     for name, value in _FAKE_ENV.items():
         monkeypatch.setenv(name, value)
+
+
+# Hypothesis: bounded by default; HYPOTHESIS_PROFILE=fuzz runs many more examples (`make fuzz`).
+settings.register_profile("fuzz", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
