@@ -24,23 +24,15 @@ import pytest
 
 from anime_recommender.kaggle import DataValidationError, LocalStorage, PrepareOptions, prepare_drop
 from anime_recommender.kaggle.errors import reading
-from tests.unit.prepare_data.drops import (
-    ANIME_IDS,
-    RATING_HEADER,
-    animelist_lines,
-    expected_rows,
-    fixture_text,
-    make_drop,
-    rating_lines,
-    run,
-)
+from tests.unit.prepare_data import drops
+from tests.unit.prepare_data.drops import ANIME_IDS, expected_rows, fixture_text, make_drop, rating_lines, run
 
 RC = "rating_complete.csv"
 BLOCK_SIZES = [7, 64, 8 * 1024 * 1024]
 
 
 def _rating_bytes(lines: list[str], newline: str) -> bytes:
-    return (newline.join([RATING_HEADER, *lines]) + newline).encode()
+    return (newline.join([drops.RATING_HEADER, *lines]) + newline).encode()
 
 
 def _parked(out: Path) -> list[tuple[str, int, str]]:
@@ -225,7 +217,7 @@ def test_a_quoted_synopsis_may_span_lines_but_not_swallow_the_next_record(tmp_pa
 
 def test_rows_read_are_written_rejected_or_merged_in_every_file(tmp_path: Path) -> None:
     rating = [*rating_lines(), "abc,1,7", "89,1,3", ""]  # users 0-49 are in animelist.csv too
-    animelist = [*animelist_lines()[:600], "5,1,7,9,1", "5,1,7,2"]
+    animelist = [*drops.animelist_lines()[:600], "5,1,7,9,1", "5,1,7,2"]
     synopsis = fixture_text("anime_with_synopsis.csv") + '9999,X,7.0,Drama,"Orphan."\n'
     drop = make_drop(tmp_path / "drop", rating=rating, animelist=animelist, synopsis_text=synopsis)
     outcome = run(drop, tmp_path / "out")

@@ -17,21 +17,10 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-ANIME_COLUMNS = (
-    "MAL_ID",
-    "Name",
-    "Score",
-    "Genres",
-    "English name",
-    "Type",
-    "Episodes",
-    "Aired",
-    "Premiered",
-    "Studios",
-    "Source",
-    "Rating",
-)
-RATING_COLUMNS = ("user_id", "anime_id", "rating")
+from anime_recommender.kaggle.files import ANIME, RATING_COMPLETE
+
+ANIME_COLUMNS = tuple(ANIME.columns)
+RATING_COLUMNS = tuple(RATING_COMPLETE.columns)
 ANIMELIST_COLUMNS = ("user_id", "anime_id", "rating", "watching_status", "watched_episodes")
 SYNOPSIS_COLUMNS = ("MAL_ID", "Name", "sypnopsis")
 ANIME_IDS = st.integers(1, 40)

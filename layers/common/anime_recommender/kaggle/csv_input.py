@@ -2,9 +2,10 @@
 
 Interaction files are read in blocks of whole lines. A block made only of digits, commas and line breaks (all
 blocks of a clean Kaggle file) is parsed by pyarrow straight to int64 columns: as fast as pyarrow's own reader.
-Any other block (quotes, letters, signs, blank or ragged lines, ...) is parsed exactly with the ``csv`` module,
-which knows every row's line. Both paths produce the same :class:`IntBlock`, so validation is shared and the
-result never depends on where block boundaries fall.
+Any other block (quotes, letters, signs, blank or ragged lines, ...) is parsed exactly, one physical line per row
+(:mod:`records`), which knows every row's line. Both paths produce the same :class:`IntBlock`, so validation is
+shared and the result never depends on where block boundaries fall. Line breaks are LF, CRLF or a bare CR
+(:mod:`raw_bytes`).
 """
 
 from __future__ import annotations

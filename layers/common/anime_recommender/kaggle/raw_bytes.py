@@ -38,30 +38,29 @@ _SNIFF_BYTES = 256
 
 def check_text_file(file: str, head: bytes) -> int:
     """Refuse compressed and UTF-16/32 files by name; return the length of a UTF-8 BOM to skip (0 or 3)."""
+    reason = _not_utf8_text(head)
+    if reason is not None:
+        raise fatal(file, reason, line=1)
+    return len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
+
+
+def _not_utf8_text(head: bytes) -> str | None:
+    """Why a file starting with ``head`` is not UTF-8 text, or None."""
+    save_again = "but this step reads UTF-8 (with or without BOM); save it again as UTF-8."
     for magic, label in _COMPRESSED:
         if head.startswith(magic):
-            raise fatal(
-                file,
+            return (
                 f"the file is {label}-compressed (it starts with the {label} magic bytes {magic.hex(' ')}); this "
-                "step reads plain CSV: upload the uncompressed file.",
-                line=1,
+                "step reads plain CSV: upload the uncompressed file."
             )
     for bom, label in _WIDE_BOMS:
         if head.startswith(bom):
-            raise fatal(
-                file,
-                f"the file is {label} encoded (it starts with a {label} byte-order mark), but this step reads UTF-8 "
-                "(with or without BOM); save it again as UTF-8.",
-                line=1,
-            )
+            return f"the file is {label} encoded (it starts with a {label} byte-order mark), {save_again}"
     if _looks_utf16(head[:_SNIFF_BYTES]):
-        raise fatal(
-            file,
-            "the file is UTF-16 encoded without a byte-order mark (every other byte of its start is NUL), but this "
-            "step reads UTF-8 (with or without BOM); save it again as UTF-8.",
-            line=1,
+        return (
+            f"the file is UTF-16 encoded without a byte-order mark (every other byte of its start is NUL), {save_again}"
         )
-    return len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
+    return None
 
 
 def _looks_utf16(sample: bytes) -> bool:
