@@ -272,3 +272,24 @@ def test_a_parsing_library_error_becomes_a_data_validation_error_naming_the_file
 def test_a_bug_is_not_dressed_up_as_bad_data() -> None:
     with pytest.raises(KeyError), reading("anime.csv"):
         raise KeyError("not an input problem")
+
+
+def test_a_metadata_file_far_larger_than_kaggle_s_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("anime_recommender.kaggle.csv_input.MAX_METADATA_BYTES", 1000)
+    drop = make_drop(tmp_path / "drop", rating=rating_lines())
+    with pytest.raises(DataValidationError) as raised:
+        run(drop, tmp_path / "out")
+    size = (drop / "anime.csv").stat().st_size
+    assert raised.value.file == "anime.csv"
+    assert f"the file is {size} bytes" in raised.value.message and "at most 1000 bytes" in raised.value.message
+
+
+def test_an_interaction_line_without_a_break_for_more_than_a_mebibyte_is_fatal_and_named(tmp_path: Path) -> None:
+    drop = make_drop(tmp_path / "drop")
+    (drop / RC).write_bytes(_rating_bytes([*rating_lines()[:3], "7" * (2 * 1024 * 1024)], "\n"))
+    with pytest.raises(DataValidationError) as raised:
+        run(drop, tmp_path / "out", block_size=64 * 1024)
+    assert (raised.value.file, raised.value.line) == (RC, 5)
+    assert "line 5 is longer than 1048576 bytes" in raised.value.message

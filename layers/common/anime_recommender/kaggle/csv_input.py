@@ -27,6 +27,7 @@ from anime_recommender.kaggle.storage import Storage
 from anime_recommender.kaggle.values import parse_id, parse_int
 
 HEAD_BYTES = 64 * 1024
+MAX_METADATA_BYTES = 256 * 1024 * 1024  # anime.csv / anime_with_synopsis.csv, read whole (~40x the real ones)
 MAX_LINE_BYTES = 1024 * 1024  # an interaction row is ~20 bytes; a longer "line" is not a row of this file
 _CLEAN_BYTES = b"0123456789,\n"
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -263,7 +264,16 @@ def _parse_exact_block(block: bytes, first_line: int, header: CsvHeader) -> tupl
 
 
 def read_exact_table(storage: Storage, header: CsvHeader) -> Iterator[Record]:
-    """Every record of a small metadata file (anime.csv, anime_with_synopsis.csv) with exact line numbers."""
+    """Every record of a small metadata file (anime.csv, anime_with_synopsis.csv) with exact line numbers.
+
+    These files are read whole (the real ones are 6-7 MB), so one far larger than that is refused before it is read.
+    """
+    if header.size > MAX_METADATA_BYTES:
+        raise fatal(
+            header.file.name,
+            f"the file is {header.size} bytes; this metadata file is read whole and may be at most "
+            f"{MAX_METADATA_BYTES} bytes (the Kaggle file is about 7 MB). Is it the right file?",
+        )
     with storage.open_read(header.file.name) as stream:
         data = stream.read()
     text = decode_utf8(to_lf(data[header.data_offset :]), 2, header)
