@@ -29,7 +29,26 @@ USER_IDS = st.integers(0, 60)
 # bytes an adversary likes: structure (quotes, separators, line breaks), NUL, BOMs, invalid or odd UTF-8, signs
 GARBAGE = st.sampled_from(
     (
-        *(b"\x00", b'"', b"\r", b"\n", b"\r\n", b",", b";", b"\t", b" ", b"-", b"+", b"0", b"9", b"x", b"\xef\xbb\xbf"),
+        *(
+            b"\x00",
+            b"\x00",
+            b"\x00",
+            b'"',
+            b'"',
+            b"\r",
+            b"\n",
+            b"\r\n",
+            b",",
+            b";",
+            b"\t",
+            b" ",
+            b"-",
+            b"+",
+            b"0",
+            b"9",
+            b"x",
+            b"\xef\xbb\xbf",
+        ),
         *("\u0663".encode(), "\u2028".encode(), b"\x1f\x8b", b'"",', b"\n\n"),
     )
 )
@@ -95,8 +114,10 @@ def _damaged(draw: st.DrawFn, data: bytes, header_end: int, exotic: bool) -> byt
     for _ in range(draw(st.integers(0, 3))):
         low = 0 if draw(st.integers(0, 29)) == 0 else min(header_end + 1, len(data))
         position = draw(st.integers(low, len(data)))
-        action = draw(st.sampled_from(["insert", "insert", "cut", "repeat"]))
-        if action == "insert":
+        action = draw(st.sampled_from(["insert", "insert", "cut", "repeat", "stray quote"]))
+        if action == "stray quote":  # an unbalanced quote: in anime.csv it would run into the lines below
+            data = data[:position] + b'"' + data[position:]
+        elif action == "insert":
             garbage = GARBAGE | NOT_UTF8 if exotic else GARBAGE
             data = data[:position] + b"".join(draw(st.lists(garbage, min_size=1, max_size=3))) + data[position:]
         elif action == "cut":
