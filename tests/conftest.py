@@ -39,3 +39,6 @@ def _fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
     for name, value in _FAKE_ENV.items():
         monkeypatch.setenv(name, value)
+
+
+# Hypothesis: bounded by default; HYPOTHESIS_PROFILE=fuzz runs many more examples (`make fuzz`).

@@ -3,7 +3,10 @@ DataValidationError and a report saying why."""
 
 from __future__ import annotations
 
+import csv
+import gzip
 import importlib.util
+import io
 import json
 import sys
 from dataclasses import dataclass
@@ -126,3 +129,48 @@ def test_broken_drop_raises_data_validation_error_and_writes_the_report(s3, tmp_
 def test_missing_drop_is_a_data_validation_error(s3) -> None:
     with pytest.raises(DataValidationError, match=r"anime\.csv: the file is missing"):
         _load_handler()(_event("nothing-here"), FakeContext())
+
+
+def test_cr_only_line_endings_are_prepared_from_s3(s3, tmp_path: Path) -> None:
+    drop = make_drop(tmp_path / "drop", rating=rating_lines())
+    for name in ("anime.csv", "rating_complete.csv"):
+        (drop / name).write_bytes((drop / name).read_bytes().replace(b"\n", b"\r"))
+    _upload_drop(s3, drop, "incoming/drop-cr/")
+    response = _load_handler()(_event("drop-cr"), FakeContext())
+    assert response["counts"] == {"interactions": 1080, "users": 90, "items": 12, "rejectedRows": 0}
+
+
+def test_a_compressed_file_in_s3_is_refused_by_name_with_a_report(s3, tmp_path: Path) -> None:
+    drop = make_drop(tmp_path / "drop", rating=rating_lines())
+    (drop / "rating_complete.csv").write_bytes(gzip.compress((drop / "rating_complete.csv").read_bytes()))
+    _upload_drop(s3, drop, "incoming/drop-gz/")
+
+    with pytest.raises(DataValidationError) as raised:
+        _load_handler()(_event("drop-gz"), FakeContext())
+
+    assert type(raised.value).__name__ == "DataValidationError"  # the Step Functions error name
+    assert "gzip-compressed" in raised.value.message
+    report = json.loads(s3.get_object(Bucket=BUCKET, Key="prepared/drop-gz/report.json")["Body"].read())
+    assert report["error"] | {"message": None} == {
+        "type": "DataValidationError",
+        "message": None,
+        "file": "rating_complete.csv",
+        "line": 1,
+        "column": None,
+    }
+    assert _keys(s3, "prepared/drop-gz/") == ["prepared/drop-gz/rejected.csv", "prepared/drop-gz/report.json"]
+
+
+def test_an_unclosed_quote_in_s3_is_parked_in_rejected_csv(s3, tmp_path: Path) -> None:
+    anime = (FIXTURES / "anime.csv").read_text(encoding="utf-8").split("\n")
+    anime.insert(2, '777,"Never closed' + ",x" * 34)
+    drop = make_drop(tmp_path / "drop", rating=rating_lines(), anime_text="\n".join(anime))
+    _upload_drop(s3, drop, "incoming/drop-quote/")
+
+    response = _load_handler()(_event("drop-quote"), FakeContext())
+
+    assert response["counts"]["items"] == 12 and response["counts"]["rejectedRows"] == 1
+    rejected = s3.get_object(Bucket=BUCKET, Key="prepared/drop-quote/rejected.csv")["Body"].read().decode()
+    parked = list(csv.reader(io.StringIO(rejected)))
+    assert parked[1][:4] == ["anime.csv", "3", "unclosed_quote", "Name"]
+    assert parked[1][4].startswith('777,"Never closed')

@@ -122,7 +122,14 @@ def test_fatal_problem_stops_the_drop_with_a_clear_message(
         assert phrase in message
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert report["status"] == "failed"
-    assert report["error"] == {"type": "DataValidationError", "message": message, "file": file}
+    error = raised.value
+    assert report["error"] == {
+        "type": "DataValidationError",
+        "message": message,
+        "file": file,
+        "line": error.line,
+        "column": error.column,
+    }
     published = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert published == ["rejected.csv", "report.json"]  # nothing half-made
 

@@ -12,8 +12,8 @@ from datetime import date
 
 import numpy as np
 
-from anime_recommender.kaggle.csv_input import MAX_ID, CsvHeader, needed_fields, read_exact_table
-from anime_recommender.kaggle.rules import RuleLog
+from anime_recommender.kaggle.csv_input import CsvHeader, needed_fields, read_exact_table
+from anime_recommender.kaggle.rules import RuleLog, record_structural
 from anime_recommender.kaggle.storage import Storage
 from anime_recommender.kaggle.timestamps import (
     MAL_LAUNCH,
@@ -22,6 +22,7 @@ from anime_recommender.kaggle.timestamps import (
     parse_aired_start,
     parse_premiered,
 )
+from anime_recommender.kaggle.values import parse_id, parse_int
 
 DENSE_LOOKUP_LIMIT = 1 << 24  # ids below this use a lookup table (64 MiB at most; MAL ids are < 50,000)
 SYNOPSIS_PLACEHOLDER_PREFIX = "No synopsis"  # MAL's "No synopsis information has been added to this title…"
@@ -99,11 +100,6 @@ def _split_list(value: str) -> list[str]:
     return [token for token in (t.strip() for t in value.split(",")) if token and token not in UNKNOWN_VALUES]
 
 
-def _parse_id(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() and int(text) <= MAX_ID else None
-
-
 def _parse_score(text: str) -> tuple[float | None, bool]:
     if _known(text) is None:
         return None, True
@@ -117,8 +113,8 @@ def _parse_score(text: str) -> tuple[float | None, bool]:
 def _parse_episodes(text: str) -> tuple[int | None, bool]:
     if _known(text) is None:
         return None, True
-    text = text.strip()
-    return (int(text), True) if text.isascii() and text.isdigit() and int(text) <= 2**31 - 1 else (None, False)
+    value = parse_int(text.strip())
+    return (value, True) if value is not None and 0 <= value <= 2**31 - 1 else (None, False)
 
 
 def _age_rating(text: str) -> str | None:
@@ -138,13 +134,6 @@ def _first_airing(aired: str, premiered: str, file: str, line: int, log: RuleLog
     return None
 
 
-def _structural(log: RuleLog, file: str, line: int, bad: list[str]) -> None:
-    if bad:
-        log.record("ragged_row", file, None, [line], [",".join(bad)])
-    else:
-        log.record("blank_row", file, None, [line], [""])
-
-
 @dataclass
 class _RowCount:
     """Data rows read from one file, good or bad."""
@@ -157,17 +146,17 @@ def _unique_id_rows(
 ) -> Iterator[tuple[int, dict[str, str], int]]:
     """(line, needed fields, MAL_ID) of every well-formed row with a valid, first-seen MAL_ID.
 
-    Ragged rows, invalid ids and repeated ids are recorded in ``log`` and skipped; ``count`` counts every row.
+    Structural problems, invalid ids and repeated ids are recorded in ``log`` and skipped; ``count`` counts every row.
     """
     file = header.file.name
     seen: set[int] = set()
-    for line, fields, bad in read_exact_table(storage, header):
+    for record in read_exact_table(storage, header):
         count.rows += 1
-        if fields is None:
-            _structural(log, file, line, bad)
+        if record.problem is not None:
+            record_structural(log, file, header.names, [record])
             continue
-        row = needed_fields(fields, header)
-        anime_id = _parse_id(row["MAL_ID"])
+        line, row = record.line, needed_fields(record.fields, header)
+        anime_id = parse_id(row["MAL_ID"])
         if anime_id is None:
             log.record("invalid_anime_id", file, "MAL_ID", [line], [row["MAL_ID"]])
             continue
@@ -207,11 +196,12 @@ def load_anime(storage: Storage, header: CsvHeader, log: RuleLog) -> tuple[Anime
     return AnimeTable(list(records.values())), count.rows
 
 
-def attach_synopses(table: AnimeTable, storage: Storage, header: CsvHeader, log: RuleLog) -> int:
-    """Read anime_with_synopsis.csv into ``table``; returns the number of data rows read."""
+def attach_synopses(table: AnimeTable, storage: Storage, header: CsvHeader, log: RuleLog) -> tuple[int, int]:
+    """Read anime_with_synopsis.csv into ``table``; returns (data rows read, rows attached to an anime)."""
     file = header.file.name
     by_id = {record.anime_id: record for record in table.records}
     count = _RowCount()
+    attached = 0
     for line, row, anime_id in _unique_id_rows(storage, header, log, count):
         record = by_id.get(anime_id)
         if record is None:
@@ -219,5 +209,6 @@ def attach_synopses(table: AnimeTable, storage: Storage, header: CsvHeader, log:
             continue
         text = row["synopsis"].strip()
         record.synopsis = None if not text or text.startswith(SYNOPSIS_PLACEHOLDER_PREFIX) else text
+        attached += 1
     table.with_synopsis = True
-    return count.rows
+    return count.rows, attached

@@ -2,16 +2,15 @@
 
 Interaction files are read in blocks of whole lines. A block made only of digits, commas and line breaks (all
 blocks of a clean Kaggle file) is parsed by pyarrow straight to int64 columns: as fast as pyarrow's own reader.
-Any other block (quotes, letters, signs, blank or ragged lines, ...) is parsed exactly with the ``csv`` module,
-which knows every row's line. Both paths produce the same :class:`IntBlock`, so validation is shared and the
-result never depends on where block boundaries fall.
+Any other block (quotes, letters, signs, blank or ragged lines, ...) is parsed exactly, one physical line per row
+(:mod:`records`), which knows every row's line. Both paths produce the same :class:`IntBlock`, so validation is
+shared and the result never depends on where block boundaries fall. Line breaks are LF, CRLF or a bare CR
+(:mod:`raw_bytes`).
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
-import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -20,14 +19,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from anime_recommender.kaggle.errors import DataValidationError
-from anime_recommender.kaggle.files import KaggleFile
+from anime_recommender.kaggle.errors import fatal
+from anime_recommender.kaggle.files import ID_COLUMNS, KaggleFile
+from anime_recommender.kaggle.raw_bytes import check_text_file, lf_chunks, line_end, to_lf
+from anime_recommender.kaggle.records import Record, iter_quoted, iter_unquoted, physical_lines
 from anime_recommender.kaggle.storage import Storage
+from anime_recommender.kaggle.values import parse_id, parse_int
 
 HEAD_BYTES = 64 * 1024
-MAX_ID = 10**18 - 1
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-_CLEAN_BYTES = b"0123456789,\r\n"
+MAX_METADATA_BYTES = 256 * 1024 * 1024  # anime.csv / anime_with_synopsis.csv, read whole (~40x the real ones)
+MAX_LINE_BYTES = 1024 * 1024  # an interaction row is ~20 bytes; a longer "line" is not a row of this file
+_CLEAN_BYTES = b"0123456789,\n"
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
@@ -47,38 +49,40 @@ class CsvHeader:
         return len(self.names)
 
 
-def _fatal(file: str, text: str, column: str | None = None) -> DataValidationError:
-    return DataValidationError(f"{file}: {text} The drop was not imported.", file=file, column=column)
-
-
 def read_header(storage: Storage, kaggle_file: KaggleFile) -> CsvHeader:
-    """Check that ``kaggle_file`` exists, is non-empty UTF-8 CSV and names every needed column; else fatal."""
+    """Check that ``kaggle_file`` exists, is non-empty, uncompressed UTF-8 CSV and names every needed column; else
+    fatal."""
     name = kaggle_file.name
     size = storage.size(name)
     if size is None:
-        raise _fatal(name, "the file is missing from the drop.")
+        raise fatal(name, "the file is missing from the drop.")
     if size == 0:
-        raise _fatal(name, "the file is empty (0 bytes); upload it again from the Kaggle dataset.")
+        raise fatal(name, "the file is empty (0 bytes); upload it again from the Kaggle dataset.")
     head = storage.read_head(name, HEAD_BYTES)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head[:256]:
-        raise _fatal(
+    offset = check_text_file(name, head)
+    bounds = line_end(head, offset)
+    if bounds is None:
+        if size > len(head):
+            raise fatal(name, f"the first line is longer than {HEAD_BYTES} bytes, so it is not a CSV header.", line=1)
+        bounds = (len(head) - 1, len(head)) if head.endswith(b"\r") else (len(head), len(head))
+    end, data_offset = bounds
+    header_bytes = head[offset:end]
+    if b"\x00" in header_bytes:
+        raise fatal(
             name,
-            "the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark or holds NUL bytes), but this "
-            "step reads UTF-8 (with or without BOM); save it again as UTF-8.",
+            f"the header (line 1) holds a NUL byte at byte {header_bytes.index(0) + 1}, so it is not a CSV header; "
+            "the file is binary or damaged.",
+            line=1,
         )
-    offset = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
-    end = head.find(b"\n", offset)
-    if end < 0 and size > len(head):
-        raise _fatal(name, f"the first line is longer than {HEAD_BYTES} bytes, so it is not a CSV header.")
-    header_bytes = head[offset : end if end >= 0 else len(head)]
     try:
-        header_text = header_bytes.decode("utf-8").rstrip("\r")
+        header_text = header_bytes.decode("utf-8")
     except UnicodeDecodeError as error:
         bad = header_bytes[error.start]
-        raise _fatal(
+        raise fatal(
             name,
             f"the header is not UTF-8: byte 0x{bad:02x} at byte {error.start + offset + 1} of line 1 cannot be "
             "decoded (the file looks Latin-1/Windows-1252 encoded); save it again as UTF-8.",
+            line=1,
         ) from None
     names = tuple(field.strip() for field in next(csv.reader([header_text]), []))
     positions: dict[str, int] = {}
@@ -98,20 +102,20 @@ def read_header(storage: Storage, kaggle_file: KaggleFile) -> CsvHeader:
                     hint = f" The header is a single column containing {label}s: the file looks {label}-separated, "
                     hint += "but Kaggle files are comma-separated."
                     break
-        raise _fatal(
+        raise fatal(
             name,
             f"the header is missing the column(s) {', '.join(missing)}; found {found_text} in line 1.{hint}",
             column=missing[0],
+            line=1,
         )
-    data_offset = end + 1 if end >= 0 else len(head)
     if data_offset >= size or (size <= len(head) and not head[data_offset:].strip()):
-        raise _fatal(name, "the file has a header but no data rows.")
+        raise fatal(name, "the file has a header but no data rows.")
     return CsvHeader(kaggle_file, names, positions, data_offset, size)
 
 
 def iter_line_blocks(stream: BinaryIO, header: CsvHeader, block_size: int) -> Iterator[tuple[int, bytes, int]]:
     """Yield ``(line number of the block's first line, bytes, number of line breaks)`` for blocks of whole lines
-    after the header."""
+    after the header, with every line break (LF, CRLF, bare CR) as LF."""
     skipped = 0
     while skipped < header.data_offset:
         piece = stream.read(header.data_offset - skipped)
@@ -120,21 +124,25 @@ def iter_line_blocks(stream: BinaryIO, header: CsvHeader, block_size: int) -> It
         skipped += len(piece)
     line = 2
     carry = b""
-    while True:
-        chunk = stream.read(block_size)
-        if not chunk:
-            if carry:
-                yield line, carry, carry.count(b"\n")
-            return
+    for chunk in lf_chunks(stream, block_size):
         data = carry + chunk if carry else chunk
         cut = data.rfind(b"\n") + 1
         if cut == 0:
+            if len(data) > MAX_LINE_BYTES:
+                raise fatal(
+                    header.file.name,
+                    f"line {line} is longer than {MAX_LINE_BYTES} bytes without a line break, so it is not a row "
+                    "of this file (is it binary or damaged?).",
+                    line=line,
+                )
             carry = data
             continue
         block, carry = (data, b"") if cut == len(data) else (data[:cut], data[cut:])
         breaks = block.count(b"\n")
         yield line, block, breaks
         line += breaks
+    if carry:
+        yield line, carry, carry.count(b"\n")
 
 
 @dataclass
@@ -157,11 +165,9 @@ class IntBlock:
 
 @dataclass
 class StructuralIssues:
-    """Rows of a block that are not rows: blank lines and rows of the wrong width (exact path only)."""
+    """Records of a block that are not rows (blank, NUL byte, ragged: exact path only), in line order."""
 
-    blank_lines: list[int]
-    ragged_lines: list[int]
-    ragged_text: list[str]
+    records: list[Record]
 
 
 def parse_int_block(
@@ -175,7 +181,7 @@ def parse_int_block(
         breaks = block.count(b"\n")
     fast = _parse_clean_block(block, first_line, header, breaks + (0 if block.endswith(b"\n") else 1))
     if fast is not None:
-        return fast, StructuralIssues([], [], [])
+        return fast, StructuralIssues([])
     return _parse_exact_block(block, first_line, header)
 
 
@@ -215,94 +221,72 @@ def _parse_clean_block(block: bytes, first_line: int, header: CsvHeader, lines: 
     return IntBlock(lines, values, ok, None)
 
 
-def decode_utf8(block: bytes, first_line: int, file: str) -> str:
-    """Decode a block; a non-UTF-8 byte is fatal and names its line."""
+def decode_utf8(block: bytes, first_line: int, header: CsvHeader) -> str:
+    """Decode an LF-normalised block; a non-UTF-8 byte is fatal and names its line, column and byte."""
     try:
         return block.decode("utf-8")
     except UnicodeDecodeError as error:
+        line_start = block.rfind(b"\n", 0, error.start) + 1
         line = first_line + block.count(b"\n", 0, error.start)
-        raise _fatal(
-            file,
-            f"line {line} is not UTF-8: byte 0x{block[error.start]:02x} cannot be decoded (the file looks "
-            "Latin-1/Windows-1252 encoded); save it again as UTF-8.",
+        prefix = block[line_start : error.start].decode("utf-8")
+        index = len(next(csv.reader([prefix]), [""])) - 1 if prefix else 0
+        column = header.names[index] if index < header.width else None
+        raise fatal(
+            header.file.name,
+            f"line {line} is not UTF-8: byte 0x{block[error.start]:02x} (byte {error.start - line_start + 1} of the "
+            f"line, column {column or index + 1}) cannot be decoded (the file looks Latin-1/Windows-1252 encoded); "
+            "save it again as UTF-8.",
+            line=line,
+            column=column,
         ) from None
 
 
-def iter_exact_rows(
-    text: str, first_line: int, width: int, *, quoted: bool, file: str
-) -> Iterator[tuple[int, list[str] | None, list[str]]]:
-    """Rows of ``text`` with their first line: ``(line, fields, [])`` for good rows, ``(line, None, fields)`` for
-    blank (``fields == []``) or ragged rows.
-
-    ``quoted=False`` (interaction files, numbers only) reads every physical line as one row, so a stray quote
-    cannot swallow the lines after it and the result cannot depend on where a block ends.
-    """
-    if quoted:
-        reader = csv.reader(io.StringIO(text, newline=""))
-    else:
-        physical = text.split("\n")
-        if physical and physical[-1] == "":
-            physical.pop()
-        reader = csv.reader((line.removesuffix("\r") for line in physical), quoting=csv.QUOTE_NONE)
-    consumed = 0
-    while True:
-        line = first_line + consumed
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise _fatal(file, f"line {line} is not valid CSV ({error}).") from None
-        consumed = reader.line_num
-        if len(record) == width:
-            yield line, record, []
-        else:
-            yield line, None, record
-
-
-def _to_int(text: str) -> int | None:
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        text = text[1:-1]
-    body = text[1:] if text.startswith("-") else text
-    if not body or not body.isascii() or not body.isdigit():
-        return None
-    value = int(text)
-    return value if _INT64_MIN <= value <= _INT64_MAX else None
-
-
 def _parse_exact_block(block: bytes, first_line: int, header: CsvHeader) -> tuple[IntBlock, StructuralIssues]:
-    text = decode_utf8(block, first_line, header.file.name)
-    issues = StructuralIssues([], [], [])
+    text = decode_utf8(block, first_line, header)
+    issues = StructuralIssues([])
     lines: list[int] = []
     raw: dict[str, list[str]] = {column: [] for column in header.positions}
-    for line, fields, bad in iter_exact_rows(text, first_line, header.width, quoted=False, file=header.file.name):
-        if fields is None:
-            if not bad:
-                issues.blank_lines.append(line)
-            else:
-                issues.ragged_lines.append(line)
-                issues.ragged_text.append(",".join(bad))
+    for record in iter_unquoted(physical_lines(text), first_line, header.width):
+        if record.problem is not None:
+            issues.records.append(record)
             continue
-        lines.append(line)
+        lines.append(record.line)
         for column, position in header.positions.items():
-            raw[column].append(fields[position])
+            raw[column].append(record.fields[position])
     values: dict[str, np.ndarray] = {}
     ok: dict[str, np.ndarray] = {}
     for column, texts in raw.items():
-        parsed = [_to_int(t) for t in texts]
+        parse = parse_id if column in ID_COLUMNS else parse_int
+        parsed = [parse(t) for t in texts]
         ok[column] = np.fromiter((p is not None for p in parsed), dtype=bool, count=len(parsed))
         values[column] = np.fromiter((p or 0 for p in parsed), dtype=np.int64, count=len(parsed))
     return IntBlock(np.asarray(lines, dtype=np.int64), values, ok, raw), issues
 
 
-def read_exact_table(storage: Storage, header: CsvHeader) -> Iterator[tuple[int, list[str] | None, list[str]]]:
-    """Every row of a small metadata file (anime.csv, anime_with_synopsis.csv) with exact line numbers."""
+def read_exact_table(storage: Storage, header: CsvHeader) -> Iterator[Record]:
+    """Every record of a small metadata file (anime.csv, anime_with_synopsis.csv) with exact line numbers.
+
+    These files are read whole (the real ones are 6-7 MB), so one far larger than that is refused before it is read.
+    """
+    if header.size > MAX_METADATA_BYTES:
+        raise fatal(
+            header.file.name,
+            f"the file is {header.size} bytes; this metadata file is read whole and may be at most "
+            f"{MAX_METADATA_BYTES} bytes (the Kaggle file is about 7 MB). Is it the right file?",
+        )
     with storage.open_read(header.file.name) as stream:
         data = stream.read()
-    text = decode_utf8(data[header.data_offset :], 2, header.file.name)
-    yield from iter_exact_rows(text, 2, header.width, quoted=True, file=header.file.name)
+    text = decode_utf8(to_lf(data[header.data_offset :]), 2, header)
+    multiline = frozenset(header.positions[column] for column in header.file.textual)
+    id_first = bool(header.names) and header.names[0] in ID_COLUMNS
+    yield from iter_quoted(physical_lines(text), 2, header.width, multiline, id_first=id_first)
+
+
+def column_name(header: CsvHeader, index: int | None) -> str | None:
+    """The header name of field ``index`` (None when there is none)."""
+    return header.names[index] if index is not None and index < header.width else None
 
 
 def needed_fields(fields: Sequence[str], header: CsvHeader) -> dict[str, str]:
-    """The needed columns of one exact row, by canonical name."""
+    """The needed columns of one good record, by canonical name."""
     return {column: fields[position] for column, position in header.positions.items()}

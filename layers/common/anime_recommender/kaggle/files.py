@@ -15,6 +15,7 @@ class KaggleFile:
 
     name: str
     columns: dict[str, tuple[str, ...]]
+    textual: tuple[str, ...] = ()  # columns whose quoted values may hold line breaks
 
 
 ANIME = KaggleFile(
@@ -49,6 +50,9 @@ ANIMELIST = KaggleFile(
         "watching_status": ("watching_status",),
     },
 )
-SYNOPSIS = KaggleFile("anime_with_synopsis.csv", {"MAL_ID": ("MAL_ID",), "synopsis": ("sypnopsis", "synopsis")})
+SYNOPSIS = KaggleFile(
+    "anime_with_synopsis.csv", {"MAL_ID": ("MAL_ID",), "synopsis": ("sypnopsis", "synopsis")}, textual=("synopsis",)
+)
 
+ID_COLUMNS = frozenset({"user_id", "anime_id", "MAL_ID"})  # one id syntax for all of them (values.parse_id)
 INTERACTION_FILES: tuple[KaggleFile, ...] = (ANIMELIST, RATING_COMPLETE)  # merge precedence: first wins

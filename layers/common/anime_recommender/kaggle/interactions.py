@@ -30,7 +30,6 @@ import pyarrow.csv as pacsv
 
 from anime_recommender.kaggle.anime_metadata import AnimeTable
 from anime_recommender.kaggle.csv_input import (
-    MAX_ID,
     CsvHeader,
     IntBlock,
     StructuralIssues,
@@ -39,10 +38,11 @@ from anime_recommender.kaggle.csv_input import (
 )
 from anime_recommender.kaggle.files import ANIMELIST, INTERACTION_FILES, KaggleFile
 from anime_recommender.kaggle.prefetch import prefetched
-from anime_recommender.kaggle.rules import RuleAction, RuleLog
+from anime_recommender.kaggle.rules import RuleAction, RuleLog, record_structural
 from anime_recommender.kaggle.schemas import INTERACTIONS_FIELDS
 from anime_recommender.kaggle.storage import Storage
 from anime_recommender.kaggle.timestamps import synthesize_timestamps, user_partition, window_bounds
+from anime_recommender.kaggle.values import MAX_ID
 
 EVENT_TYPES: tuple[str, ...] = ("RATING", "WATCHING", "COMPLETED", "ON_HOLD", "DROPPED", "PLAN_TO_WATCH")
 WATCHING_STATUS_EVENTS = {1: "WATCHING", 2: "COMPLETED", 3: "ON_HOLD", 4: "DROPPED", 6: "PLAN_TO_WATCH"}
@@ -179,10 +179,9 @@ class InteractionPreparer:
         file = kaggle_file.name
         for parsed, issues in prefetched(self._parsed_blocks(storage, header)):
             with self._log.in_line_order():
-                self._log.record("blank_row", file, None, issues.blank_lines, [""] * len(issues.blank_lines))
-                self._log.record("ragged_row", file, None, issues.ragged_lines, issues.ragged_text)
+                record_structural(self._log, file, header.names, issues.records)
                 kept = self._validate(parsed, kaggle_file, source)
-            counts.rows_read += parsed.lines.size + len(issues.blank_lines) + len(issues.ragged_lines)
+            counts.rows_read += parsed.lines.size + len(issues.records)
             counts.rows_valid += kept["user"].size
             self._spill.append(kept)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from anime_recommender.kaggle.anime_metadata import AnimeTable, attach_synopses, load_anime
 from anime_recommender.kaggle.csv_input import CsvHeader, read_header
-from anime_recommender.kaggle.errors import DataValidationError
+from anime_recommender.kaggle.errors import DataValidationError, reading
 from anime_recommender.kaggle.files import ANIME, INTERACTION_FILES, SYNOPSIS
 from anime_recommender.kaggle.interactions import (
     InteractionPreparer,
@@ -82,7 +82,10 @@ def prepare_drop(
 ) -> PreparedDrop:
     """Validate the Kaggle drop in ``source`` and write the Personalize datasets to ``destination``.
 
-    Raises :class:`DataValidationError` for fatal problems, after writing report.json (and rejected.csv).
+    Raises :class:`DataValidationError` for fatal problems, after writing report.json (and rejected.csv). This is
+    the one place where every failure is classified: bad data is a :class:`DataValidationError` naming file, line
+    and column (parsing libraries' errors are turned into one by :func:`~.errors.reading`); any other exception
+    (storage, a bug) is written to report.json under its own type and re-raised unchanged.
     """
     options = options or PrepareOptions()
     started = time.monotonic()
@@ -93,8 +96,9 @@ def prepare_drop(
         "error": None,
         "options": _jsonable(asdict(options)),
         "inputs": {},
+        "counts": {},
     }
-    failure: DataValidationError | None = None
+    failure: Exception | None = None
     result: PreparedDrop | None = None
     with destination.open_write(REJECTED_CSV) as rejected:
         log = RuleLog(rejected, max_examples=options.max_examples, overrides=overrides)
@@ -102,7 +106,11 @@ def prepare_drop(
             result = _prepare(source, destination, options, log, report)
         except DataValidationError as error:
             failure = error
-            report["error"] = {"type": type(error).__name__, "message": error.message, "file": error.file}
+            report["error"] = error.as_report()
+        except Exception as error:  # a storage failure or a bug, not bad data: still reported, then re-raised as is
+            failure = error
+            report["error"] = {"type": type(error).__name__, "message": str(error)}
+        _record_rejections(report, log)
         report["rules"] = log.summary()
         report["counts"]["rejectedRows"] = log.rejected_rows()
     report["uris"] = {"rejected": destination.uri(REJECTED_CSV), "report": destination.uri(REPORT_JSON)}
@@ -124,8 +132,8 @@ def prepare_drop(
 def _prepare(
     source: Storage, destination: Storage, options: PrepareOptions, log: RuleLog, report: dict[str, Any]
 ) -> PreparedDrop:
-    report["counts"] = {}
-    anime_header = read_header(source, ANIME)
+    with reading(ANIME.name):
+        anime_header = read_header(source, ANIME)
     present = [f for f in INTERACTION_FILES if source.size(f.name) is not None]
     if not present:
         names = " or ".join(f.name for f in INTERACTION_FILES)
@@ -134,11 +142,23 @@ def _prepare(
             "The drop was not imported.",
             file=INTERACTION_FILES[0].name,
         )
-    headers: list[CsvHeader] = [read_header(source, f) for f in present]
-    synopsis_header = read_header(source, SYNOPSIS) if source.size(SYNOPSIS.name) is not None else None
+    headers: list[CsvHeader] = []
+    for kaggle_file in present:
+        with reading(kaggle_file.name):
+            headers.append(read_header(source, kaggle_file))
+    synopsis_header = None
+    if source.size(SYNOPSIS.name) is not None:
+        with reading(SYNOPSIS.name):
+            synopsis_header = read_header(source, SYNOPSIS)
 
-    anime, anime_rows = load_anime(source, anime_header, log)
-    report["inputs"][ANIME.name] = {"bytes": anime_header.size, "rowsRead": anime_rows, "items": len(anime.records)}
+    with reading(ANIME.name):
+        anime, anime_rows = load_anime(source, anime_header, log)
+    report["inputs"][ANIME.name] = {
+        "bytes": anime_header.size,
+        "rowsRead": anime_rows,
+        "rowsWritten": len(anime.records),
+        "items": len(anime.records),
+    }
     if not anime.records:
         raise DataValidationError(
             f"anime.csv: none of its {anime_rows} data rows has a valid MAL_ID, so there is no item to recommend "
@@ -147,8 +167,9 @@ def _prepare(
             column="MAL_ID",
         )
     if synopsis_header is not None:
-        rows = attach_synopses(anime, source, synopsis_header, log)
-        report["inputs"][SYNOPSIS.name] = {"bytes": synopsis_header.size, "rowsRead": rows}
+        with reading(SYNOPSIS.name):
+            rows, attached = attach_synopses(anime, source, synopsis_header, log)
+        report["inputs"][SYNOPSIS.name] = {"bytes": synopsis_header.size, "rowsRead": rows, "rowsWritten": attached}
 
     snapshot = epoch_seconds(options.snapshot_date)
     interaction_bytes = sum(h.size for h in headers)
@@ -163,7 +184,8 @@ def _prepare(
             work_dir=Path(work_dir),
         )
         for header in headers:
-            preparer.add_file(source, header)
+            with reading(header.file.name):
+                preparer.add_file(source, header)
         with destination.open_write(INTERACTIONS_CSV) as sink:
             totals = preparer.write(sink)
             _record_interaction_counts(report, totals, headers, log)
@@ -213,6 +235,13 @@ def _record_interaction_counts(
         "unknownAnimeRows": log.count("unknown_anime"),
         "eventTypes": totals.event_types,
     }
+
+
+def _record_rejections(report: dict[str, Any], log: RuleLog) -> None:
+    """Per input file: rows rejected and rows merged away, so that read = written + rejected + merged."""
+    for name, counts in report["inputs"].items():
+        counts["rowsRejected"] = log.rows_in(name, RuleAction.REJECTED)
+        counts["rowsMerged"] = log.rows_in(name, RuleAction.MERGED)
 
 
 def _check_minimums(totals: InteractionTotals, options: PrepareOptions, log: RuleLog) -> None:

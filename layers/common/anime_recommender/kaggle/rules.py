@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from anime_recommender.kaggle.records import Record
+
 
 class RuleAction(StrEnum):
     """What happens to a row a rule fires on."""
@@ -38,8 +40,15 @@ class Rule:
 RULES: dict[str, Rule] = {
     rule.id: rule
     for rule in (
-        Rule("ragged_row", "the row has a different number of fields than the header", RuleAction.REJECTED),
         Rule("blank_row", "the line is empty", RuleAction.REJECTED),
+        Rule(
+            "unclosed_quote",
+            "a quoted field runs over a line break where none is allowed, or over too many lines; this line is "
+            "rejected and reading resumes at the next line",
+            RuleAction.REJECTED,
+        ),
+        Rule("nul_byte", "the row holds a NUL byte (binary data or a damaged file)", RuleAction.REJECTED),
+        Rule("ragged_row", "the row has a different number of fields than the header", RuleAction.REJECTED),
         Rule("invalid_user_id", "user_id is not a non-negative integer below 10^18", RuleAction.REJECTED),
         Rule("invalid_anime_id", "the anime id is not a non-negative integer below 10^18", RuleAction.REJECTED),
         Rule("invalid_rating", "rating is not an integer", RuleAction.REJECTED),
@@ -93,6 +102,7 @@ _PARKED_ACTIONS = frozenset({RuleAction.REJECTED, RuleAction.NULLED})  # rows wr
 @dataclass
 class _RuleTally:
     count: int = 0
+    per_file: dict[str, int] = field(default_factory=dict)
     examples: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -138,6 +148,7 @@ class RuleLog:
             raise KeyError(f"unknown rule {rule_id!r}")
         tally = self._tallies.setdefault(rule_id, _RuleTally())
         tally.count += int(lines.size)
+        tally.per_file[file] = tally.per_file.get(file, 0) + int(lines.size)
         first = np.argsort(lines, kind="stable")[: self._max_examples]
         shown = _pick(values, first, lines.size)
         if isinstance(shown, (pa.Array, pa.ChunkedArray)):
@@ -193,6 +204,10 @@ class RuleLog:
         tally = self._tallies.get(rule_id)
         return tally.count if tally else 0
 
+    def rows_in(self, file: str, action: RuleAction) -> int:
+        """How many rows of ``file`` rules with ``action`` fired on so far."""
+        return sum(t.per_file.get(file, 0) for rule_id, t in self._tallies.items() if self._actions[rule_id] is action)
+
     def rejected_rows(self) -> int:
         """Rows not written because of a REJECTED rule."""
         return sum(t.count for rule_id, t in self._tallies.items() if self._actions[rule_id] is RuleAction.REJECTED)
@@ -208,6 +223,18 @@ class RuleLog:
             }
             for rule_id, tally in sorted(self._tallies.items())
         }
+
+
+def record_structural(log: RuleLog, file: str, names: Sequence[str], records: Sequence[Record]) -> None:
+    """Log records that are not rows (blank, unclosed quote, NUL byte, ragged) under their rules."""
+    groups: dict[tuple[str, str | None], list[Record]] = {}
+    for record in records:
+        if record.problem is None:
+            continue
+        column = names[record.column] if record.column is not None and record.column < len(names) else None
+        groups.setdefault((record.problem, column), []).append(record)
+    for (rule_id, column), hits in groups.items():
+        log.record(rule_id, file, column, [hit.line for hit in hits], [hit.text for hit in hits])
 
 
 def _pick(values: Any, index: np.ndarray | None, size: int) -> Any:
