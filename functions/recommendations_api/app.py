@@ -38,6 +38,7 @@ from anime_recommender.recommendations import (
     UpstreamError,
     split_values,
 )
+from anime_recommender.recommendations.authorization import AccessDeniedError, require_own_user
 
 logger = Logger()
 tracer = Tracer()
@@ -53,6 +54,7 @@ app.enable_swagger(
         "anime, 429 means Personalize throttled (retry), 503 means no campaign is live yet."
     ),
 )
+app.use(middlewares=[require_own_user])  # userId routes: the token's own user or a trusted service (docs/security.md)
 
 USER_ID = Annotated[str, Path(min_length=1, max_length=256, description="The user's id (as in the training data).")]
 ANIME_ID = Annotated[int, Path(ge=1, description="Anime id (MyAnimeList id).")]
@@ -218,6 +220,11 @@ def describe_validation_error(error: dict[str, Any]) -> tuple[str, str]:
 def handle_request_validation_error(error: RequestValidationError) -> Response:
     parameter, message = describe_validation_error(error.errors()[0])
     return error_response(HTTPStatus.BAD_REQUEST, message, parameter)
+
+
+@app.exception_handler(AccessDeniedError)
+def handle_access_denied(error: AccessDeniedError) -> Response:
+    return error_response(error.status, error.message)
 
 
 @app.exception_handler(InvalidParameterError)

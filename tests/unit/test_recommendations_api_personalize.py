@@ -23,8 +23,9 @@ from werkzeug.test import Client
 
 from anime_recommender.pipeline.names import FILTER_EXPRESSIONS, ResourceNames
 from anime_recommender.recommendations import PublishedSettings, RecommendationService, SettingsConfig
-from offline.serve_api import load_handler, wsgi_app
+from offline.serve_api import load_handler
 from personalize_local import local_personalize
+from tests.support.api_auth import as_trusted_service
 from tests.support.personalize_setup import deploy_small_recommender, small_dataset
 
 PROJECT = "anime-recs"
@@ -133,7 +134,7 @@ def client(live: Live, monkeypatch: pytest.MonkeyPatch) -> Client:
         s3_client=boto3.client("s3"),
     )
     monkeypatch.setattr(APP, "recommendation_service", lambda: service)
-    return Client(wsgi_app(HANDLER))
+    return Client(as_trusted_service(HANDLER))
 
 
 def get(client: Client, url: str) -> tuple[int, dict[str, Any]]:

@@ -22,7 +22,8 @@ from werkzeug.test import Client, EnvironBuilder
 from anime_recommender.recommendations import PublishedSettings, RecommendationService, SettingsConfig
 from anime_recommender.recommendations.catalog import parse_s3_uri
 from anime_recommender.watch_events.record import default_session_id
-from offline.serve_api import http_api_event, load_handler, local_context, wsgi_app
+from offline.serve_api import http_api_event, load_handler, local_context
+from tests.support.api_auth import as_trusted_service
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "anime-recs"
@@ -121,7 +122,7 @@ def make_api(backend: Backend, monkeypatch: pytest.MonkeyPatch, project: str = P
     )
     monkeypatch.setattr(APP, "recommendation_service", lambda: service)
     with Stubber(backend.runtime) as runtime_stub, Stubber(backend.events) as events_stub:
-        yield Api(Client(wsgi_app(HANDLER)), runtime_stub, events_stub)
+        yield Api(Client(as_trusted_service(HANDLER)), runtime_stub, events_stub)
         runtime_stub.assert_no_pending_responses()
         events_stub.assert_no_pending_responses()
 
