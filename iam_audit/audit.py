@@ -23,11 +23,11 @@ _EXPLANATION = re.compile(r"#\s*not exercised offline:\s*(?P<actions>[\w:*\s,]+?
 
 @dataclass(frozen=True)
 class Grant:
-    """One action pattern on one resource pattern, from an Allow statement of ``principal``'s policies."""
+    """One action pattern of one Allow statement of ``principal``'s policies (on that statement's resources)."""
 
     principal: str
     action: str
-    resource: str
+    resources: tuple[str, ...]
     statement: Mapping[str, Any] = field(compare=False, hash=False, repr=False)
 
 
@@ -50,6 +50,7 @@ class PrincipalReport:
     denied: list[Denial] = field(default_factory=list)
     unused: list[Grant] = field(default_factory=list)
     explained: dict[Grant, str] = field(default_factory=dict)
+    unused_resources: list[tuple[str, str]] = field(default_factory=list)  # (actions, resource pattern): info only
 
     @property
     def unexplained(self) -> list[Grant]:
@@ -62,21 +63,39 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def grants(principal: str, policies: Iterable[Mapping[str, Any]]) -> list[Grant]:
-    """Every (action, resource) pair the Allow statements of ``policies`` grant."""
+    """Every action pattern the Allow statements of ``policies`` grant (with the statement's resources)."""
     found = []
     for policy in policies:
         for statement in _as_list(policy.get("Statement", [])):
             if statement.get("Effect") != "Allow":
                 continue
+            resources = tuple(_as_list(statement.get("Resource", "*")))
             for action in _as_list(statement.get("Action", [])):
-                for resource in _as_list(statement.get("Resource", "*")):
-                    found.append(Grant(principal, action, resource, statement))
+                found.append(Grant(principal, action, resources, statement))
     return found
 
 
+def _narrowed(statement: Mapping[str, Any], **elements: Any) -> dict[str, Any]:
+    return {**statement, **elements}
+
+
 def _grant_used(grant: Grant, request: Request) -> bool:
-    narrowed = {**grant.statement, "Action": grant.action, "Resource": grant.resource}
-    return applies(narrowed, request)
+    return applies(_narrowed(grant.statement, Action=grant.action), request)
+
+
+def _unused_resources(policies: Iterable[Mapping[str, Any]], requests: list[Request]) -> list[tuple[str, str]]:
+    """Resource patterns of Allow statements that no allowed request matched (a hint, not a failure)."""
+    unused = []
+    for policy in policies:
+        for statement in _as_list(policy.get("Statement", [])):
+            if statement.get("Effect") != "Allow":
+                continue
+            actions = ", ".join(_as_list(statement.get("Action", [])))
+            for resource in _as_list(statement.get("Resource", "*")):
+                narrowed = _narrowed(statement, Resource=resource)
+                if not any(applies(narrowed, request) for request in requests):
+                    unused.append((actions, resource))
+    return unused
 
 
 def template_explanations(text: str) -> dict[str, dict[str, str]]:
@@ -160,6 +179,7 @@ def audit(
             )
             if reason:
                 report.explained[grant] = reason
+        report.unused_resources = _unused_resources(owner_policies, allowed[name])
     return reports
 
 
@@ -182,5 +202,7 @@ def format_report(reports: Mapping[str, PrincipalReport]) -> str:
         for grant in report.unused:
             why = report.explained.get(grant)
             label = f"explained: {why}" if why else "UNEXPLAINED"
-            lines.append(f"unused   {name}: {grant.action} on {grant.resource} ({label})")
+            lines.append(f"unused   {name}: {grant.action} on {', '.join(grant.resources)} ({label})")
+        for actions, resource in report.unused_resources:
+            lines.append(f"hint     {name}: no call used {resource} (granted for {actions})")
     return "\n".join(lines)

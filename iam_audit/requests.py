@@ -81,9 +81,12 @@ def _personalize_resources(operation: str, params: Mapping[str, Any], region: st
     if operation == "CreateDataset":
         group = str(params["datasetGroupArn"]).rsplit("/", 1)[-1]
         return [f"{prefix}:dataset/{group}/{str(params['datasetType']).upper()}"]
+    if operation == "CreateSolutionVersion":  # authorized on the solution it trains
+        return [str(params["solutionArn"])]
     noun = operation.removeprefix("Create")
-    if operation.startswith("Create") and noun in PERSONALIZE_TYPES and "name" in params:
-        return [f"{prefix}:{PERSONALIZE_TYPES[noun]}/{params['name']}"]
+    name = params.get("name") or params.get("jobName")
+    if operation.startswith("Create") and noun in PERSONALIZE_TYPES and name:
+        return [f"{prefix}:{PERSONALIZE_TYPES[noun]}/{name}"]
     arns = {key: str(value) for key, value in params.items() if key.endswith("Arn") and isinstance(value, str)}
     noun = re.sub(r"^(Describe|Delete|Update|Stop|Get|Create)", "", operation).removesuffix("Creation")
     own = f"{_lower_camel(noun)}Arn"
