@@ -151,3 +151,13 @@ def test_serve_with_the_real_handler_refuses_another_users_token() -> None:
     client = Client(wsgi_app(HANDLER, auth))
     response = client.get("/users/2/recommendations", headers={"Authorization": f"Bearer {auth.issue('1')}"})
     assert response.status_code == 403
+
+
+def test_the_local_cloud_switch_turns_the_user_check_off_and_nothing_else_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    event = event_with_claims("/users/7/recommendations", None)
+    monkeypatch.setenv("USER_CHECK", "local-unenforced")
+    check_user_access(event, "7")
+    for value in ("", "enforced", "LOCAL-UNENFORCED", "off"):
+        monkeypatch.setenv("USER_CHECK", value)
+        with pytest.raises(AccessDeniedError):
+            check_user_access(event, "7")

@@ -3,7 +3,8 @@
 API Gateway's JWT authorizer has already checked the token's signature, issuer, audience and expiry; the claims
 it verified arrive in ``requestContext.authorizer.jwt.claims``. A trusted service is a caller whose token carries
 the scope ``TRUSTED_SERVICE_SCOPE`` (an OAuth client-credentials token, e.g. a Cognito resource-server scope) or
-whose ``cognito:groups`` claim holds ``TRUSTED_SERVICE_GROUP``. See docs/security.md.
+whose ``cognito:groups`` claim holds ``TRUSTED_SERVICE_GROUP``. ``USER_CHECK=local-unenforced`` switches the check
+off for the local cloud tier only, whose emulator verifies no JWT. See docs/security.md.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 DEFAULT_TRUSTED_SCOPE = "anime-recs/service"
 DEFAULT_TRUSTED_GROUP = "recommender-services"
+LOCAL_UNENFORCED = "local-unenforced"
 
 
 class AccessDeniedError(Exception):
@@ -33,13 +35,15 @@ class TrustPolicy:
 
     scope: str = DEFAULT_TRUSTED_SCOPE
     group: str = DEFAULT_TRUSTED_GROUP
+    enforced: bool = True
 
     @classmethod
     def from_environment(cls) -> TrustPolicy:
-        """``TRUSTED_SERVICE_SCOPE`` and ``TRUSTED_SERVICE_GROUP`` (the template sets both)."""
+        """``TRUSTED_SERVICE_SCOPE``, ``TRUSTED_SERVICE_GROUP`` and ``USER_CHECK`` (the template sets all three)."""
         return cls(
             scope=os.environ.get("TRUSTED_SERVICE_SCOPE", DEFAULT_TRUSTED_SCOPE),
             group=os.environ.get("TRUSTED_SERVICE_GROUP", DEFAULT_TRUSTED_GROUP),
+            enforced=os.environ.get("USER_CHECK", "enforced") != LOCAL_UNENFORCED,
         )
 
 
@@ -64,10 +68,13 @@ def is_trusted_service(claims: Mapping[str, Any], policy: TrustPolicy) -> bool:
 
 def check_user_access(event: Mapping[str, Any], user_id: str, policy: TrustPolicy | None = None) -> None:
     """Raise :class:`AccessDeniedError` unless the caller is ``user_id`` or a trusted service."""
+    policy = policy or TrustPolicy.from_environment()
+    if not policy.enforced:
+        return
     claims = jwt_claims(event)
     if not claims:
         raise AccessDeniedError(HTTPStatus.UNAUTHORIZED, "A bearer token is required")
-    if claims.get("sub") == user_id or is_trusted_service(claims, policy or TrustPolicy.from_environment()):
+    if claims.get("sub") == user_id or is_trusted_service(claims, policy):
         return
     raise AccessDeniedError(HTTPStatus.FORBIDDEN, "The token may only read and write its own user's data")
 
