@@ -105,8 +105,8 @@ def condition_holds(operator: str, key: str, expected: Any, context: Mapping[str
     if name == "Null":
         return (actual is None) == (wanted[0].lower() == "true")
     test, negated = _string_test(name)
-    if actual is None:
-        return True if if_exists else negated
+    if actual is None:  # ForAllValues over no values is vacuously true
+        return True if if_exists or qualifier == "ForAllValues" else negated
     if qualifier == "ForAllValues":
         matched = all(any(test(want, have) for want in wanted) for have in actual)
     elif qualifier == "ForAnyValue":
