@@ -16,7 +16,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-from iam_audit.audit import audit, format_report
+from iam_audit.audit import audit_offline_run, format_report
 from iam_audit.policies import BUCKET_POLICY, SERVICE_ROLE, load_policies
 from offline.harness import offline_pipeline
 from offline.lambdas import LocalContext, load_handler
@@ -117,11 +117,9 @@ def test_every_recorded_call_is_allowed_and_every_grant_is_used_or_explained(tmp
         _exercise_forwarder(stack)
         cleanup = stack.wait(stack.start("CleanupStateMachine", {}), timeout=RUN_TIMEOUT)
         assert cleanup["status"] == "SUCCEEDED", cleanup.get("cause")
-        calls = list(stack.registry.calls.calls)
-        physical = dict(stack.physical)
+        reports = audit_offline_run(stack)
 
-    policies = load_policies(physical=physical)
-    reports = audit(calls, policies)
+    policies = load_policies()
     text = format_report(reports)
     print(text)
     for function in policies.identity:
