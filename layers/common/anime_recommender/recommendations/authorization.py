@@ -4,7 +4,7 @@ API Gateway's JWT authorizer has already checked the token's signature, issuer, 
 it verified arrive in ``requestContext.authorizer.jwt.claims``. A trusted service is a caller whose token carries
 the scope ``TRUSTED_SERVICE_SCOPE`` (an OAuth client-credentials token, e.g. a Cognito resource-server scope) or
 whose ``cognito:groups`` claim holds ``TRUSTED_SERVICE_GROUP``. ``USER_CHECK=local-unenforced`` switches the check
-off for the local cloud tier only, whose emulator verifies no JWT. See docs/security.md.
+off for the local cloud tier only, whose emulator routes carry no JWT authorizer. See docs/security.md.
 """
 
 from __future__ import annotations
