@@ -186,13 +186,17 @@ def audit(
 def format_report(reports: Mapping[str, PrincipalReport]) -> str:
     """A plain-text table: per principal, calls, denied, unused grants (explained / not), then the details."""
     lines = [f"{'principal':<32} {'calls':>6} {'denied':>6} {'unused':>6} {'unexplained':>11}"]
+    ran = {name for name, report in reports.items() if report.calls or name == BUCKET_POLICY}
     for name in sorted(reports):
         report = reports[name]
+        if name not in ran:
+            lines.append(f"{name:<32} {'-':>6} {'-':>6} {'-':>6} {'not run':>11}")
+            continue
         lines.append(
             f"{name:<32} {report.calls:>6} {len(report.denied):>6} {len(report.unused):>6} "
             f"{len(report.unexplained):>11}"
         )
-    for name in sorted(reports):
+    for name in sorted(ran):
         report = reports[name]
         for denial in report.denied:
             lines.append(

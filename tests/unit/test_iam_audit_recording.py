@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 from moto import mock_aws
 
-from iam_audit.audit import audit, template_explanations
+from iam_audit.audit import audit, format_report, template_explanations
 from iam_audit.evaluator import Decision, Request
 from iam_audit.policies import load_policies
 from iam_audit.recorder import CallRecorder, RecordedCall, recording_calls
@@ -127,3 +127,13 @@ def test_unused_grants_are_listed_and_only_a_template_comment_explains_them() ->
     text = "Resources:\n  NotifyFunction:\n    # not exercised offline: sns:Publish - a reason\n"
     assert audit([], policies, template_text=text)["NotifyFunction"].unexplained == []
     assert template_explanations(text) == {"NotifyFunction": {"sns:publish": "a reason"}}
+
+
+def test_the_report_marks_principals_that_made_no_call_as_not_run() -> None:
+    text = format_report(
+        audit([_call("NotifyFunction", "sns:Publish", f"arn:aws:sns:{REGION}:{ACCOUNT}:x")], load_policies())
+    )
+    assert "CleanupFunction" in text and "not run" in text
+    assert "unused   CleanupFunction" not in text
+    assert "unused   NotifyFunction: sns:Publish" in text  # ran, but published to another topic: denied, grant unused
+    assert "DENIED   NotifyFunction: Publish -> sns:Publish" in text
