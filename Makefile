@@ -7,12 +7,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 PYTEST_ARGS ?= -n auto
 LAMBDA_PYTHON := python3.12
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo test lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed console test-browser
+.PHONY: help demo test lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed console test-browser checkov-venv
 
 help:
 	@echo "make demo   - run the retraining pipeline end to end offline (Personalize Local + moto), show results"
@@ -47,6 +49,14 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 
 sam-venv: $(SAM_VENV)/.installed
 
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@echo "==> installing checkov in its own virtualenv $(CHECKOV_VENV) (its pins clash with the test environment)"
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/pip install -q -r requirements-checkov.txt
+	@touch $@
+
+checkov-venv: $(CHECKOV_VENV)/.installed
+
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "make: npm not found - install Node.js 18+ and npm (needed for asl-validator)"; exit 1; }
 	@echo "==> installing node tools (asl-validator) with npm ci"
@@ -76,13 +86,15 @@ fuzz: venv
 	@echo "==> pytest -m fuzz (HYPOTHESIS_PROFILE=fuzz)"
 	@HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest $(PYTEST_ARGS) -m fuzz
 
-validate: venv sam-venv node-tools
+validate: venv sam-venv checkov-venv node-tools
 	@echo "==> cfn-lint template.yaml"
 	@$(VENV)/bin/cfn-lint template.yaml
 	@echo "==> sam validate --lint"
 	@$(SAM) validate --lint --template template.yaml
 	@echo "==> asl-validator statemachine/*.asl.json"
 	@for f in statemachine/*.asl.json; do [ -e $$f ] || continue; node_modules/.bin/asl-validator --json-path $$f || exit 1; done
+	@echo "==> checkov template.yaml (every skip is in the template's Metadata with its reason: docs/security.md)"
+	@$(CHECKOV) --file template.yaml --framework cloudformation --quiet --compact --skip-download
 
 # ---------------------------------------------------------------- build, serve, bench
 build: venv sam-venv

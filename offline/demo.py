@@ -27,6 +27,7 @@ import pandas as pd
 
 from anime_recommender.pipeline.config import metric_label
 from anime_recommender.pipeline.notification import metrics_table
+from iam_audit.audit import audit_offline_run, format_report, summary_line
 from offline.harness import offline_pipeline
 from offline.stack import OfflineStack
 from offline.template import REPO_ROOT
@@ -326,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
             "\n\n".join(f"Subject: {n['Subject']}\n\n{n['Message']}" for n in notifications) + "\n", encoding="utf-8"
         )
         charts = write_charts(evaluation, OUTPUT_DIR)
+        least_privilege = audit_offline_run(stack)  # every recorded AWS call vs template.yaml (docs/security.md)
+        (OUTPUT_DIR / "least-privilege.txt").write_text(format_report(least_privilege) + "\n", encoding="utf-8")
+        say(f"  {summary_line(least_privilege)} - details: demo-output/least-privilege.txt")
     say("  Files written:")
     say(f"    {OUTPUT_DIR.relative_to(REPO_ROOT)}/metrics-<recipe>.png   one chart per recipe ({len(charts)})")
     say(f"    {OUTPUT_DIR.relative_to(REPO_ROOT)}/metrics.json            the metrics report the pipeline wrote to S3")

@@ -27,6 +27,7 @@ from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
 from console.recorded import ExecutionRecorder
+from iam_audit.recorder import recording_calls
 from offline.lambdas import HandlerRegistry, in_process_lambdas
 from offline.stack import OfflineStack
 
@@ -101,6 +102,7 @@ def offline_pipeline(
         stack.enter_context(_short_waits(poll_interval))
         stack.enter_context(_no_retry_sleeps())
         registry = stack.enter_context(in_process_lambdas(HandlerRegistry()))
+        stack.enter_context(recording_calls(registry.calls))  # every AWS call of every function (docs/security.md)
         stack.enter_context(local_personalize(data_dir=personalize_dir))
         offline = OfflineStack(registry=registry, region=region, parameters=dict(parameters or {}))
         # Handlers are imported while deploying: their module-level Powertools objects read the environment.

@@ -23,6 +23,8 @@ from unittest import mock
 
 from moto.awslambda.models import LambdaFunction
 
+from iam_audit.recorder import CallRecorder
+
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
@@ -58,12 +60,14 @@ def load_handler(code_dir: Path, handler: str, unique_name: str) -> Handler:
 
 
 class HandlerRegistry:
-    """Function name -> in-process handler, plus a short record of every invocation (function, error if any)."""
+    """Function name -> in-process handler, plus a short record of every invocation (function, error if any) and
+    of every AWS call each function made (``calls``, recorded once ``offline.harness`` installs its hooks)."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, tuple[Handler, int, int]] = {}
         self._lock = threading.Lock()
         self.invocations: list[dict[str, Any]] = []
+        self.calls = CallRecorder()
 
     def register(self, function_name: str, handler: Handler, memory_mb: int = 128, timeout_s: int = 60) -> None:
         """Run ``handler`` whenever moto invokes ``function_name``."""
@@ -80,7 +84,8 @@ class HandlerRegistry:
         context = LocalContext(function.function_name, function.function_arn, memory_mb, timeout_s)
         record: dict[str, Any] = {"function": function.function_name}
         try:
-            result = handler(payload, context)
+            with self.calls.acting_as(function.function_name):
+                result = handler(payload, context)
         except Exception as error:
             record["error"] = f"{type(error).__name__}: {error}"
             with self._lock:

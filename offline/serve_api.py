@@ -29,6 +29,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from offline.lambdas import LocalContext
+from offline.local_auth import UNAUTHORIZED_RESULT, LocalAuth, TokenRejectedError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HANDLER_MODULE = "functions.recommendations_api.app"
@@ -126,8 +127,11 @@ def http_response(result: dict[str, Any]) -> Response:
     return response
 
 
-def wsgi_app(handler: Handler) -> Callable[..., Any]:
+def wsgi_app(handler: Handler, auth: LocalAuth | None = None) -> Callable[..., Any]:
     """A WSGI application that runs ``handler`` for every request, like API Gateway would.
+
+    With ``auth``, routes other than ``/`` and /swagger need a local bearer token (API Gateway's JWT authorizer: 401
+    without).
 
     One request at a time, like one Lambda execution environment (the Powertools router keeps per-request state).
     """
@@ -136,6 +140,11 @@ def wsgi_app(handler: Handler) -> Callable[..., Any]:
     @Request.application
     def application(request: Request) -> Response:
         event = http_api_event(request)
+        if auth is not None and request.path != "/" and not request.path.startswith("/swagger"):
+            try:
+                auth.authorize(event)
+            except TokenRejectedError:
+                return http_response(UNAUTHORIZED_RESULT)
         with one_at_a_time:
             result = handler(event, local_context())
         return http_response(result)
@@ -165,9 +174,9 @@ def serving_wsgi(app: Any, port: int = 0, name: str = "serve-api") -> Iterator[B
 
 
 @contextlib.contextmanager
-def running_server(handler: Handler, port: int = 0) -> Iterator[BaseWSGIServer]:
+def running_server(handler: Handler, port: int = 0, auth: LocalAuth | None = None) -> Iterator[BaseWSGIServer]:
     """Serve ``handler`` on 127.0.0.1 in a background thread (``port=0``: a free port) until the block ends."""
-    with serving_wsgi(wsgi_app(handler), port) as server:
+    with serving_wsgi(wsgi_app(handler, auth), port) as server:
         yield server
 
 
@@ -270,12 +279,15 @@ def main(argv: list[str] | None = None) -> int:
     project_name = os.environ.get("PROJECT_NAME", "anime-recs")
     with demo_backend(state, project_name) as personalize_endpoint:
         handler = load_handler()
+        auth = LocalAuth()
         try:
-            with running_server(handler, arguments.port) as server:
+            with running_server(handler, arguments.port, auth) as server:
                 base = f"http://{LOCAL_HOST}:{server.server_port}"
                 print(f"Recommendations API: {base}  (Personalize Local at {personalize_endpoint})")
                 print(f"Swagger UI:          {base}/swagger")
                 print(f"OpenAPI schema:      {base}/swagger?format=json")
+                print(f"Token of user 0 (Authorization: Bearer ...): {auth.issue('0')}")
+                print(f"Token of a trusted service:                  {auth.issue_service()}")
                 print("Press Ctrl-C to stop.", flush=True)
                 threading.Event().wait()
         except KeyboardInterrupt:

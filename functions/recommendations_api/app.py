@@ -46,6 +46,7 @@ from anime_recommender.recommendations import (
     UnsupportedMediaTypeError,
     split_values,
 )
+from anime_recommender.recommendations.authorization import AccessDeniedError, require_own_user
 from anime_recommender.recommendations.openapi import DocumentedHttpResolver
 from anime_recommender.recommendations.request_input import (
     decode_path_segment,
@@ -80,6 +81,7 @@ app.enable_swagger(
     # custom-domain mapping or proxy prefix (a bare "/" would drop that prefix).
     servers=[Server(url=".", description="This API (where this document was served from)")],
 )
+app.use(middlewares=[require_own_user])  # userId routes: the token's own user or a trusted service (docs/security.md)
 
 USER_ID = Annotated[
     Id256,
@@ -118,6 +120,8 @@ PARAMETER_HINTS = {
 
 ERROR_DESCRIPTIONS = {
     400: "A parameter is invalid; `parameter` names it.",
+    401: "No valid bearer token (the HTTP API's JWT authorizer, or the function when no identity reached it).",
+    403: "The token belongs to another user and is not a trusted service's (docs/security.md).",
     404: "The anime is not in the catalog.",
     415: "The body is not sent as `Content-Type: application/json`; `parameter` is `Content-Type`.",
     500: "A bug: logged with the stack trace under `requestId`.",
@@ -160,7 +164,7 @@ def require_json_body(router: DocumentedHttpResolver, next_middleware: Callable[
     description="Top anime for the user from the user-personalization campaign, optionally filtered by genre, "
     "studio, premiere year and already-watched anime (the pipeline's parameterised filters).",
     tags=["recommendations"],
-    responses=declared(200, "Ranked, titled anime.", 400, 503),
+    responses=declared(200, "Ranked, titled anime.", 400, 401, 403, 503),
 )
 def get_user_recommendations(
     userId: USER_ID,
@@ -190,7 +194,7 @@ def get_user_recommendations(
     summary="Anime similar to one anime",
     description="From the SIMS campaign (co-watched anime). SIMS gives no scores.",
     tags=["recommendations"],
-    responses=declared(200, "Similar anime, titled.", 400, 404, 503),
+    responses=declared(200, "Similar anime, titled.", 400, 401, 404, 503),
 )
 def get_similar_anime(animeId: ANIME_ID, numResults: NUM_RESULTS = DEFAULT_NUM_RESULTS) -> RecommendationList:
     return recommendation_service().similar_anime(animeId, numResults)
@@ -201,7 +205,7 @@ def get_similar_anime(animeId: ANIME_ID, numResults: NUM_RESULTS = DEFAULT_NUM_R
     summary="Rank anime for a user",
     description="Reorders the given anime for the user with the personalized-ranking campaign.",
     tags=["recommendations"],
-    responses=declared(200, "The same anime, best first.", 400, 404, 415, 503),
+    responses=declared(200, "The same anime, best first.", 400, 401, 403, 404, 415, 503),
     middlewares=[require_json_body],
 )
 def post_user_rankings(userId: USER_ID, body: Annotated[RankingRequest, Body()]) -> RecommendationList:
@@ -214,7 +218,7 @@ def post_user_rankings(userId: USER_ID, body: Annotated[RankingRequest, Body()])
     description="Sends one interaction to the Personalize event tracker so recommendations adapt in real time.",
     tags=["events"],
     status_code=202,
-    responses=declared(202, "Sent to the event tracker.", 400, 404, 415, 503),
+    responses=declared(202, "Sent to the event tracker.", 400, 401, 403, 404, 415, 503),
     middlewares=[require_json_body],
 )
 def post_user_event(userId: USER_ID, body: Annotated[EventRequest, Body()]) -> EventAccepted:
@@ -225,7 +229,7 @@ def post_user_event(userId: USER_ID, body: Annotated[EventRequest, Body()]) -> E
     "/anime/<animeId>",
     summary="One anime from the catalog",
     tags=["catalog"],
-    responses=declared(200, "The catalog entry.", 400, 404, 503),
+    responses=declared(200, "The catalog entry.", 400, 401, 404, 503),
 )
 def get_anime(animeId: ANIME_ID) -> AnimeDetail:
     return recommendation_service().describe_anime(animeId)
@@ -296,6 +300,8 @@ def classify(error: Exception) -> Problem:
         return unrouted(app.current_event)
     if request_body_is_not_json():  # such a POST never reaches its route: whatever failed, failed reading the body
         error = UnsupportedMediaTypeError(app.current_event.headers.get("content-type") or "")
+    if isinstance(error, AccessDeniedError):
+        return Problem(error.status, error.message)
     if isinstance(error, RecommendationError):
         retry = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else {}
         return Problem(error.status, error.message, error.parameter, retry)

@@ -17,6 +17,7 @@ from moto import mock_aws
 
 from offline.serve_api import DemoState, demo_backend, main, running_server
 from personalize_local import local_personalize
+from tests.support.api_auth import TEST_AUTH, bearer
 from tests.support.api_requests import api_app, api_handler
 from tests.unit.test_recommendations_api_personalize import PROJECT, AnimeDeployment, deploy_anime_recommender
 
@@ -46,17 +47,18 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, An
         service_factory = api_app().recommendation_service
         service_factory.cache_clear()
         try:
-            with demo_backend(state, PROJECT), running_server(handler, port=0) as server:
+            with demo_backend(state, PROJECT), running_server(handler, port=0, auth=TEST_AUTH) as server:
                 service_factory()  # the cold start happens here, while the backend's endpoints are set
                 yield f"http://127.0.0.1:{server.server_port}", deployment
         finally:
             service_factory.cache_clear()
 
 
-def call(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, str], Any]:
-    """(status, headers, parsed body) of a real HTTP request."""
+def call(url: str, body: dict[str, Any] | None = None, token: str | None = None) -> tuple[int, dict[str, str], Any]:
+    """(status, headers, parsed body) of a real HTTP request (default: with a trusted service's token)."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", **(bearer(token) if token else bearer())}
+    request = urllib.request.Request(url, data=data, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             status, headers, payload = response.status, dict(response.headers), response.read()
@@ -94,6 +96,23 @@ def test_every_route_over_http_against_the_saved_demo_state(base_url: tuple[str,
     status, _, body = call(f"{base}/users/u000/recommendations?numResults=101")
     assert status == 400
     assert body["parameter"] == "numResults"
+
+
+def test_over_http_a_user_token_reads_its_own_user_only(base_url: tuple[str, AnimeDeployment]) -> None:
+    base, _ = base_url
+    own = TEST_AUTH.issue("u000")
+    status, _, body = call(f"{base}/users/u000/recommendations?numResults=3", token=own)
+    assert status == 200, body
+    status, _, body = call(f"{base}/users/u001/recommendations?numResults=3", token=own)
+    assert status == 403, body
+    status, _, body = call(f"{base}/users/u000/events", {"animeId": 2, "eventType": "rating"}, token=own)
+    assert status == 202, body
+    anonymous = urllib.request.Request(f"{base}/users/u000/recommendations")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(anonymous, timeout=30)
+    assert refused.value.code == 401
+    status, _, _ = call(f"{base}/users/u000/recommendations", token=TEST_AUTH.issue("u000", audience="other-app"))
+    assert status == 401
 
 
 def test_swagger_ui_and_schema_are_served(base_url: tuple[str, AnimeDeployment]) -> None:

@@ -1,7 +1,8 @@
 """The one way tests reach the recommendations API's handler: every event passes through :func:`as_caller`.
 
-The API is going to read the caller's identity from ``event.requestContext.authorizer.jwt.claims`` (the HTTP API's
-JWT authorizer); giving every test request an identity is then a change to :func:`as_caller` alone.
+The API reads the caller's identity from ``event.requestContext.authorizer.jwt.claims`` (what the HTTP API's JWT
+authorizer verified): :func:`as_caller` gives an event without one a trusted service's claims, and :func:`api_client`
+sends a trusted service's local token unless a request brings its own (``tests/support/api_auth.py``).
 """
 
 from __future__ import annotations
@@ -12,14 +13,23 @@ from typing import Any
 
 from werkzeug.test import Client
 
-from offline.serve_api import load_handler, local_context, wsgi_app
+from anime_recommender.recommendations.authorization import DEFAULT_TRUSTED_SCOPE
+from offline.serve_api import load_handler, local_context
+from tests.support.api_auth import as_trusted_service
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
+#: The claims of a trusted service's token (allowed to read and write every user's data).
+SERVICE_CLAIMS = {"sub": "test-service", "scope": DEFAULT_TRUSTED_SCOPE}
+
+
 def as_caller(event: dict[str, Any]) -> dict[str, Any]:
-    """The event as API Gateway hands it to the function after authorization (today: unchanged)."""
-    return event
+    """The event as API Gateway hands it to the function after its JWT authorizer: a trusted service's claims unless
+    the event already carries an ``authorizer``."""
+    context = dict(event.get("requestContext") or {})
+    context.setdefault("authorizer", {"jwt": {"claims": dict(SERVICE_CLAIMS), "scopes": None}})
+    return {**event, "requestContext": context}
 
 
 def api_handler() -> Handler:
@@ -40,7 +50,7 @@ def api_app() -> Any:
 
 def api_client() -> Client:
     """A werkzeug test client for the handler behind ``make serve``'s HTTP adapter."""
-    return Client(wsgi_app(api_handler()))
+    return Client(as_trusted_service(api_handler()))
 
 
 def invoke(event: dict[str, Any]) -> dict[str, Any]:

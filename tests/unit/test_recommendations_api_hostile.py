@@ -185,6 +185,7 @@ def test_a_deployed_route_event_with_decoded_path_keeps_the_id_api_gateway_decod
     event = json.loads((EVENTS / "api-user-event.json").read_text())
     event.update(rawPath=path, pathParameters={"userId": user_id}, routeKey="POST /users/{userId}/events")
     event["requestContext"].update(routeKey=event["routeKey"], http={**event["requestContext"]["http"], "path": path})
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = user_id  # the user's own token
     event["body"] = event_body()
     result = invoke(event)
     assert result["statusCode"] == 202, result

@@ -527,11 +527,11 @@ def test_each_operation_declares_exactly_the_statuses_it_returns(api: Api) -> No
     }
     assert declared == {
         "GET /": {"200", "500"},
-        "GET /users/{userId}/recommendations": {"200", "400", "500", "503"},
-        "GET /anime/{animeId}/similar": {"200", "400", "404", "500", "503"},
-        "POST /users/{userId}/rankings": {"200", "400", "404", "415", "500", "503"},
-        "POST /users/{userId}/events": {"202", "400", "404", "415", "500", "503"},
-        "GET /anime/{animeId}": {"200", "400", "404", "500", "503"},
+        "GET /users/{userId}/recommendations": {"200", "400", "401", "403", "500", "503"},
+        "GET /anime/{animeId}/similar": {"200", "400", "401", "404", "500", "503"},
+        "POST /users/{userId}/rankings": {"200", "400", "401", "403", "404", "415", "500", "503"},
+        "POST /users/{userId}/events": {"202", "400", "401", "403", "404", "415", "500", "503"},
+        "GET /anime/{animeId}": {"200", "400", "401", "404", "500", "503"},
     }
     assert "HTTPValidationError" not in json.dumps(spec)
     error_schema = spec["components"]["schemas"]["ErrorBody"]
