@@ -185,21 +185,24 @@ class MetadataStore:
 
     # ------------------------------------------------------------------ streamed events and put records
     def add_events(self, dataset_group: str, events: list[dict[str, Any]]) -> None:
-        """Persist PutEvents events (dicts keyed by :data:`EVENT_COLUMNS`)."""
+        """Persist PutEvents events (dicts keyed by :data:`EVENT_COLUMNS`; ``properties`` a dict)."""
         with self.transaction() as conn:
             conn.executemany(
                 f"INSERT INTO events (dataset_group, {', '.join(EVENT_COLUMNS)}) "
                 f"VALUES (?, {', '.join('?' for _ in EVENT_COLUMNS)})",
-                [(dataset_group, *(event.get(column) for column in EVENT_COLUMNS)) for event in events],
+                [(dataset_group, *(_event_value(event, column) for column in EVENT_COLUMNS)) for event in events],
             )
 
     def events(self, dataset_group: str) -> list[dict[str, Any]]:
-        """Every streamed event of a dataset group, in arrival order."""
+        """Every streamed event of a dataset group, in arrival order (``properties`` decoded to a dict)."""
         with self._lock:
             cursor = self._conn.execute(
                 f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE dataset_group = ? ORDER BY seq", (dataset_group,)
             )
-            return [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+            rows = [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+        for row in rows:
+            row["properties"] = json.loads(row["properties"]) if row["properties"] else {}
+        return rows
 
     def delete_events(self, dataset_group: str) -> None:
         """Forget the streamed events of a deleted dataset group."""
@@ -227,6 +230,13 @@ class MetadataStore:
         """Forget the put records of a deleted dataset."""
         with self._lock:
             self._conn.execute("DELETE FROM records WHERE dataset_arn = ?", (dataset_arn,))
+
+
+def _event_value(event: dict[str, Any], column: str) -> Any:
+    value = event.get(column)
+    if column == "properties":
+        return json.dumps(value) if value else None
+    return value
 
 
 def _resource(row: tuple[Any, ...]) -> Resource:

@@ -6,6 +6,7 @@ implements a Personalize operation (``CreateDatasetGroup`` -> ``dataset_groups.c
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from botocore import xform_name
@@ -39,7 +40,7 @@ class PersonalizeBackend:
         self.recipes = RecipeCatalog(self.lifecycle)
         self.campaigns = Campaigns(self.lifecycle, self.models, self.deployments)
         self.event_trackers = EventTrackers(self.lifecycle)
-        self.filters = Filters(self.lifecycle)
+        self.filters = Filters(self.lifecycle, self.group_data)
         self.tags = Tags(self.lifecycle)
         self.jobs = Jobs(self.lifecycle)
         self.serving = Serving(self.lifecycle, self.group_data, self.deployments, self.filters, self.event_trackers)
@@ -68,6 +69,10 @@ class PersonalizeBackend:
             if callable(handler):
                 return handler
         return None
+
+    def in_region(self, region: str | None) -> AbstractContextManager[None]:
+        """Serve the calls inside the block for ``region`` (the request's SigV4 region; None: the default)."""
+        return self.lifecycle.in_region(region)
 
     def start(self) -> None:
         """Resume the work that was under way when the server last stopped."""

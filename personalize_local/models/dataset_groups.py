@@ -59,7 +59,7 @@ class DatasetGroups:
             raise InvalidInputException(f"Invalid domain {domain!r}: use {' or '.join(DOMAINS)}")
         with lc.lock:
             lc.ensure_unique_name("dataset-group", name)
-            live = [g for g in lc.store.find("dataset-group") if g.status not in DELETING]
+            live = [g for g in lc.find("dataset-group") if g.status not in DELETING]
             if len(live) >= lc.config.max_dataset_groups:
                 raise LimitExceededException(
                     f"At most {lc.config.max_dataset_groups} dataset groups per region (delete one first)"

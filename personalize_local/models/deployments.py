@@ -95,6 +95,25 @@ class Deployments:
             self._deployments[campaign_arn] = deployment
         return deployment
 
+    def recommender(self, recommender_arn: str) -> Deployment:
+        """The deployment of a recommender that serves (ACTIVE; InvalidInputException otherwise)."""
+        deployment = self._deployments.get(recommender_arn)
+        if deployment is not None:
+            return deployment
+        recommender = self.lifecycle.get("recommender", recommender_arn)
+        if recommender.status != ACTIVE or "modelId" not in recommender.internal:
+            raise InvalidInputException(f"Recommender {recommender_arn} is not ACTIVE (status {recommender.status})")
+        deployment = self.build(
+            recommender.arn,
+            recommender.internal["recipe"],
+            recommender.body["dataset_group_arn"],
+            recommender.body.get("recommender_config") or {},
+            None,
+        )
+        with self._lock:
+            self._deployments[recommender_arn] = deployment
+        return deployment
+
     def build(
         self,
         version_arn: str,
@@ -103,7 +122,7 @@ class Deployments:
         config: Mapping[str, Any],
         keep: Callable[[Event], bool] | None,
     ) -> Deployment:
-        """A deployment of the model of ``version_arn`` with a campaign/recommender ``config``."""
+        """A deployment of the model of ``version_arn`` (a solution version or a recommender) with a config."""
         recipe = registry.get_recipe(recipe_name)
         explore = recipe.recipe_type == "USER_PERSONALIZATION" and recipe.name != "aws-popularity-count"
         return Deployment(

@@ -10,8 +10,10 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -63,6 +65,16 @@ LABELS = {
 }
 
 
+# The region of the request being served (its SigV4 credential scope); None outside a request (worker threads).
+_REQUEST_REGION: ContextVar[str | None] = ContextVar("personalize_local_request_region", default=None)
+
+
+def arn_region(arn: str) -> str:
+    """The region field of an ARN (empty for the global recipe ARNs)."""
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 else ""
+
+
 class CreateFailed(Exception):
     """Raised by a create job: the resource ends in CREATE FAILED with this message as ``failureReason``."""
 
@@ -101,10 +113,30 @@ class Lifecycle:
         self.create_jobs: dict[str, Callable[[Resource], None]] = {}
         self.delete_jobs: dict[str, Callable[[Resource], None]] = {}
 
-    # ------------------------------------------------------------------ ARNs and lookups
+    # ------------------------------------------------------------------ regions, ARNs and lookups
+    @staticmethod
+    @contextmanager
+    def in_region(region: str | None) -> Iterator[None]:
+        """Serve the calls inside the block for ``region`` (None: the configured default region)."""
+        token = _REQUEST_REGION.set(region)
+        try:
+            yield
+        finally:
+            _REQUEST_REGION.reset(token)
+
+    @property
+    def region(self) -> str:
+        """The region of the current request, or the configured one outside a request."""
+        return _REQUEST_REGION.get() or self.config.region
+
     def arn(self, path: str) -> str:
-        """``arn:aws:personalize:<region>:<account>:<path>``."""
-        return f"arn:aws:personalize:{self.config.region}:{self.config.account_id}:{path}"
+        """``arn:aws:personalize:<region>:<account>:<path>`` in the request's region."""
+        return f"arn:aws:personalize:{self.region}:{self.config.account_id}:{path}"
+
+    def find(self, kind: str, *, name: str | None = None, parent: str | None = None) -> list[Resource]:
+        """Like ``store.find``, but only the resources of the current region (each region's are separate)."""
+        region = self.region
+        return [r for r in self.store.find(kind, name=name, parent=parent) if arn_region(r.arn) == region]
 
     @staticmethod
     def new_id() -> str:
@@ -124,7 +156,8 @@ class Lifecycle:
         if not isinstance(arn, str) or not ARN_PATTERN.match(arn):
             raise InvalidInputException(f"Invalid ARN {arn!r} for a {LABELS[kind]}")
         resource = self.store.get(arn)
-        if resource is None or resource.kind != kind:
+        request_region = _REQUEST_REGION.get()
+        if resource is None or resource.kind != kind or (request_region and arn_region(arn) != request_region):
             raise resource_not_found(LABELS[kind], arn)
         return resource
 
@@ -139,7 +172,7 @@ class Lifecycle:
 
     def ensure_unique_name(self, kind: str, name: str, parent: str | None = None) -> None:
         """ResourceAlreadyExistsException when a resource of ``kind`` (under ``parent``) already has ``name``."""
-        if self.store.find(kind, name=name, parent=parent):
+        if self.find(kind, name=name, parent=parent):
             raise ResourceAlreadyExistsException(f"A {LABELS[kind]} with the name {name} already exists")
 
     # ------------------------------------------------------------------ lifecycle
@@ -283,7 +316,7 @@ class Lifecycle:
         parent_arn = None
         if parent is not None and parent[1]:
             parent_arn = self.get(parent[0], parent[1]).arn
-        found = self.store.find(kind, parent=parent_arn)
+        found = self.find(kind, parent=parent_arn)
         return self.paginate([from_resource(cls, r) for r in reversed(found)], next_token, max_results)
 
     @staticmethod
@@ -311,7 +344,18 @@ def _log_failure(future: Any) -> None:
 
 
 def check_tags(tags: list[dict[str, str]] | None) -> dict[str, str]:
-    """The tag list of a request (``tag_key`` / ``tag_value``) as a dict (at most 200 tags)."""
+    """The tag list of a request (``tag_key`` / ``tag_value``) as a dict (at most 200 tags).
+
+    Keys and values must not start with ``aws:``, which AWS reserves
+    (https://docs.aws.amazon.com/personalize/latest/dg/personalize-managing-tags.html); lengths and characters are
+    checked against the model in ``personalize_local.constraints``.
+    """
+    for tag in tags or []:
+        for part in ("tag_key", "tag_value"):
+            if tag[part].lower().startswith("aws:"):
+                raise InvalidInputException(
+                    f"Tag keys and values can't start with aws: (reserved for AWS use), got {tag[part]!r}"
+                )
     tag_map = {tag["tag_key"]: tag["tag_value"] for tag in tags or []}
     if len(tag_map) > MAX_TAGS:
         raise TooManyTagsException(f"At most {MAX_TAGS} tags per resource, got {len(tag_map)}")
