@@ -204,6 +204,12 @@ class MetadataStore:
             row["properties"] = json.loads(row["properties"]) if row["properties"] else {}
         return rows
 
+    def event_count(self, dataset_group: str) -> int:
+        """How many streamed events a dataset group has."""
+        with self._lock:
+            query = "SELECT COUNT(*) FROM events WHERE dataset_group = ?"
+            return int(self._conn.execute(query, (dataset_group,)).fetchone()[0])
+
     def delete_events(self, dataset_group: str) -> None:
         """Forget the streamed events of a deleted dataset group."""
         with self._lock:

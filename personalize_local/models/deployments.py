@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from personalize_local.domains import use_case
 from personalize_local.exceptions import InvalidInputException
 from personalize_local.models.groupdata import Event
 from personalize_local.models.lifecycle import ACTIVE, Lifecycle
@@ -64,6 +65,7 @@ class Deployment:
     exploration: ExplorationConfig | None
     keep: Callable[[Event], bool] | None  # the solution's eventType / eventValueThreshold on histories
     metadata_enabled: bool
+    exclude_seen: tuple[str, ...] = ()  # a use case's automatic filter: the user's items of these event types
 
 
 class Deployments:
@@ -103,12 +105,14 @@ class Deployments:
         recommender = self.lifecycle.get("recommender", recommender_arn)
         if recommender.status != ACTIVE or "modelId" not in recommender.internal:
             raise InvalidInputException(f"Recommender {recommender_arn} is not ACTIVE (status {recommender.status})")
+        case = use_case(recommender.body["recipe_arn"])
         deployment = self.build(
             recommender.arn,
             recommender.internal["recipe"],
             recommender.body["dataset_group_arn"],
             recommender.body.get("recommender_config") or {},
             None,
+            case.exclude_seen if case else (),
         )
         with self._lock:
             self._deployments[recommender_arn] = deployment
@@ -121,6 +125,7 @@ class Deployments:
         group_arn: str,
         config: Mapping[str, Any],
         keep: Callable[[Event], bool] | None,
+        exclude_seen: tuple[str, ...] = (),
     ) -> Deployment:
         """A deployment of the model of ``version_arn`` (a solution version or a recommender) with a config."""
         recipe = registry.get_recipe(recipe_name)
@@ -132,6 +137,7 @@ class Deployments:
             exploration=exploration_config(config) if explore else None,
             keep=keep,
             metadata_enabled=bool(config.get("enable_metadata_with_recommendations")),
+            exclude_seen=exclude_seen,
         )
 
     def remember(self, arn: str, deployment: Deployment) -> None:

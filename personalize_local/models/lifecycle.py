@@ -91,6 +91,7 @@ class BackendConfig:
     seed: int = 0  # the seed of every evaluation split and training run
     max_dataset_groups: int = 5  # AWS's default (adjustable) quota of dataset groups per region
     share_training: bool = True  # reuse a result of identical training (personalize_local.training_cache)
+    recommender_retrain_seconds: float = 7 * 86400  # recommenders retrain this often when new data arrived
 
 
 def now() -> float:
@@ -212,6 +213,10 @@ class Lifecycle:
         """The artificial delay between two status transitions."""
         if self.config.step_delay > 0:
             self._stopping.wait(self.config.step_delay)
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True (at once) when the backend is shutting down."""
+        return self._stopping.wait(seconds)
 
     def set_status(self, arn: str, status: str, failure_reason: str | None = None, **fields: Any) -> Resource | None:
         """Move a resource to ``status`` (and set extra body fields); None when it no longer exists."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from personalize_local.domains import USE_CASES, UseCase, use_case
 from personalize_local.exceptions import ResourceNotFoundException
 from personalize_local.models.domain import AlgorithmDescription, Page, RecipeDescription
 from personalize_local.models.lifecycle import ACTIVE, Lifecycle
@@ -13,19 +14,31 @@ RECIPE_EPOCH = 1546300800.0  # creation time reported for the built-in recipes (
 ALGORITHM_ARN_PREFIX = "arn:aws:personalize:::algorithm/"
 
 
-def describe(cls: type[Recipe]) -> RecipeDescription:
-    """A recipe class as DescribeRecipe shows it."""
+def _description(
+    name: str, recipe_arn: str, engine: str, description: str, recipe_type: str, domain: str | None = None
+) -> RecipeDescription:
     return RecipeDescription(
-        name=cls.name,
-        recipe_arn=registry.recipe_arn(cls),
-        algorithm_arn=f"{ALGORITHM_ARN_PREFIX}{cls.name}",
-        feature_transformation_arn=f"arn:aws:personalize:::feature-transformation/{cls.name}",
+        name=name,
+        recipe_arn=recipe_arn,
+        algorithm_arn=f"{ALGORITHM_ARN_PREFIX}{engine}",
+        feature_transformation_arn=f"arn:aws:personalize:::feature-transformation/{engine}",
         status=ACTIVE,
-        description=cls.description,
+        description=description,
         creation_date_time=RECIPE_EPOCH,
         last_updated_date_time=RECIPE_EPOCH,
-        recipe_type=cls.recipe_type,
+        recipe_type=recipe_type,
+        domain=domain,
     )
+
+
+def describe(cls: type[Recipe]) -> RecipeDescription:
+    """A recipe class as DescribeRecipe shows it."""
+    return _description(cls.name, registry.recipe_arn(cls), cls.name, cls.description, cls.recipe_type)
+
+
+def describe_use_case(case: UseCase) -> RecipeDescription:
+    """A domain use case as DescribeRecipe shows it (its algorithm is its engine recipe's)."""
+    return _description(case.name, case.recipe_arn, case.engine_recipe, case.description, case.recipe_type, case.domain)
 
 
 class RecipeCatalog:
@@ -41,13 +54,15 @@ class RecipeCatalog:
         max_results: int | None = None,
         domain: str | None = None,
     ) -> Page[RecipeDescription]:
-        """ListRecipes."""
-        recipes = [] if domain else [describe(cls) for cls in registry.all_recipes()]
+        """ListRecipes: the custom recipes and the domain use cases; with ``domain``, that domain's use cases."""
+        cases = [describe_use_case(case) for case in USE_CASES.values() if domain in (None, case.domain)]
+        recipes = ([] if domain else [describe(cls) for cls in registry.all_recipes()]) + cases
         return self.lifecycle.paginate(recipes, next_token, max_results)
 
     def describe_recipe(self, recipe_arn: str) -> RecipeDescription:
-        """DescribeRecipe."""
-        return describe(recipe_class(recipe_arn))
+        """DescribeRecipe (a custom recipe or a domain use case)."""
+        case = use_case(recipe_arn)
+        return describe_use_case(case) if case is not None else describe(recipe_class(recipe_arn))
 
     def describe_algorithm(self, algorithm_arn: str) -> AlgorithmDescription:
         """DescribeAlgorithm: a recipe's default hyperparameters and their ranges."""

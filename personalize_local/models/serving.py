@@ -138,6 +138,21 @@ class Serving:
         except FilterValueError as exc:
             raise InvalidInputException(str(exc)) from None
 
+    @staticmethod
+    def _without_seen(
+        deployment: Deployment, state: GroupState, user_id: str | None, allowed: np.ndarray | None
+    ) -> np.ndarray | None:
+        """A use case's automatic filter: the user's items of its event types are not recommended
+        (https://docs.aws.amazon.com/personalize/latest/dg/VIDEO_ON_DEMAND-use-cases.html)."""
+        if not deployment.exclude_seen or not user_id:
+            return allowed
+        types = {event_type.lower() for event_type in deployment.exclude_seen}
+        seen = {event[1] for event in state.history.events(user_id) if event[2].lower() in types}
+        if not seen:
+            return allowed
+        mask = ~np.isin(deployment.model.item_ids, list(seen))
+        return mask if allowed is None else allowed & mask
+
     # ------------------------------------------------------------------ personalize-runtime
     @staticmethod
     def _items(
@@ -210,6 +225,7 @@ class Serving:
         else:
             raise InvalidInputException("This recipe is PERSONALIZED_RANKING: call GetPersonalizedRanking instead")
         allowed = self._filter_mask(deployment, state, filter_arn, filter_values, user_id, item_id)
+        allowed = self._without_seen(deployment, state, user_id, allowed)
         if promotions:
             items = self._promoted(deployment, state, promotions[0], n, top, allowed, user_id, item_id)
         else:

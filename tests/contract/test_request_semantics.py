@@ -12,23 +12,16 @@ import boto3
 import botocore.session
 import pandas as pd
 import pytest
-from botocore.exceptions import ClientError
 
 from personalize_local import ENDPOINT_VARIABLES
 from tests.contract.conftest import Stack, Wire
-from tests.contract.helpers import code_of, poll_statuses, schema_json
-from tests.support.personalize_setup import DeployedRecommender, SmallDataset, deploy_small_recommender, small_dataset
+from tests.contract.helpers import poll_statuses, raises_code, schema_json
+from tests.support.personalize_setup import DeployedRecommender, SmallDataset, deploy_small_recommender
 
 FILTERS = {
     "drama": 'INCLUDE ItemID WHERE Items.GENRES IN ("Drama")',
     "genre": "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES)",
 }
-
-
-@pytest.fixture(scope="module")
-def data() -> SmallDataset:
-    """Two taste groups: even items Action, odd items Drama."""
-    return small_dataset()
 
 
 def _with_extra_columns(interactions_csv: str) -> str:
@@ -41,27 +34,20 @@ def _with_extra_columns(interactions_csv: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def deployed(stack: Stack, data: SmallDataset) -> Iterator[DeployedRecommender]:
+def deployed(stack: Stack, small: SmallDataset) -> Iterator[DeployedRecommender]:
     """User-personalization and popularity-count on interactions with NUMBER_OF_RATINGS/IMPRESSION/RECOMMENDATION_ID."""
     with pytest.MonkeyPatch.context() as patch:
         for name in ENDPOINT_VARIABLES:
             patch.setenv(name, stack.pl.endpoint_url)
         yield deploy_small_recommender(
             stack.bucket,
-            _with_extra_columns(data.interactions_csv),
-            data.items_csv,
+            _with_extra_columns(small.interactions_csv),
+            small.items_csv,
             ("aws-user-personalization", "aws-popularity-count"),
             FILTERS,
             # no exploration: the same request gets the same list, so a promotion's effect can be compared
             campaign_configs={"aws-user-personalization": {"itemExplorationConfig": {"explorationWeight": "0"}}},
         )
-
-
-def _raises(code: str, call, **kwargs) -> ClientError:  # type: ignore[no-untyped-def]
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    assert code_of(info.value) == code, info.value
-    return info.value
 
 
 def _declared_status(service: str, code: str) -> int:
@@ -74,21 +60,25 @@ def _declared_status(service: str, code: str) -> int:
 # ---------------------------------------------------------------------------------------------- status codes
 def test_error_status_codes_are_the_models(wire: Wire, deployed: DeployedRecommender) -> None:
     missing = deployed.dataset_group_arn + "-missing"
-    error = _raises("ResourceNotFoundException", wire.personalize.describe_dataset_group, datasetGroupArn=missing)
+    error = raises_code("ResourceNotFoundException", wire.personalize.describe_dataset_group, datasetGroupArn=missing)
     assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400  # JSON 1.1: every modelled error is 400
     assert _declared_status("personalize", "ResourceNotFoundException") == 400
 
     campaign = deployed.campaign_arns["aws-user-personalization"] + "-missing"
-    error = _raises("ResourceNotFoundException", wire.runtime.get_recommendations, campaignArn=campaign, userId="u1")
+    error = raises_code(
+        "ResourceNotFoundException", wire.runtime.get_recommendations, campaignArn=campaign, userId="u1"
+    )
     assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 404
     assert _declared_status("personalize-runtime", "ResourceNotFoundException") == 404
 
     items = [{"itemId": "i1", "properties": '{"genres": "Drama"}'}]
     dataset = deployed.items_dataset_arn + "-missing"
-    error = _raises("ResourceNotFoundException", wire.events.put_items, datasetArn=dataset, items=items)
+    error = raises_code("ResourceNotFoundException", wire.events.put_items, datasetArn=dataset, items=items)
     assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 404
     eleven = [{"itemId": f"i{n}"} for n in range(11)]
-    error = _raises("InvalidInputException", wire.events.put_items, datasetArn=deployed.items_dataset_arn, items=eleven)
+    error = raises_code(
+        "InvalidInputException", wire.events.put_items, datasetArn=deployed.items_dataset_arn, items=eleven
+    )
     assert error.response["ResponseMetadata"]["HTTPStatusCode"] == _declared_status(
         "personalize-events", "InvalidInputException"
     )
@@ -115,7 +105,7 @@ def test_arns_carry_the_signed_region_and_regions_are_separate(wire: Wire, stack
     assert poll_statuses(lambda: singapore.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"])[-1] == "ACTIVE"
     assert name in [g["name"] for g in singapore.list_dataset_groups()["datasetGroups"]]
     assert name not in [g["name"] for g in wire.personalize.list_dataset_groups()["datasetGroups"]]  # us-east-1
-    _raises("ResourceNotFoundException", wire.personalize.describe_dataset_group, datasetGroupArn=arn)
+    raises_code("ResourceNotFoundException", wire.personalize.describe_dataset_group, datasetGroupArn=arn)
     same_name = wire.personalize.create_dataset_group(name=name)["datasetGroupArn"]  # names are per region
     assert same_name.startswith("arn:aws:personalize:us-east-1:")
     poll_statuses(lambda: wire.personalize.describe_dataset_group(datasetGroupArn=same_name)["datasetGroup"])
@@ -163,21 +153,21 @@ def test_put_events_extras_are_stored_and_train(wire: Wire, stack: Stack, deploy
 # ---------------------------------------------------------------------------------------------- input constraints
 def test_inputs_are_checked_as_strictly_as_aws(wire: Wire, deployed: DeployedRecommender) -> None:
     personalize, runtime = wire.personalize, wire.runtime
-    error = _raises("InvalidInputException", personalize.create_dataset_group, name="x" * 64)
+    error = raises_code("InvalidInputException", personalize.create_dataset_group, name="x" * 64)
     assert "failed to satisfy constraint: Member must have length less than or equal to 63" in str(error)
-    error = _raises("InvalidInputException", personalize.create_dataset_group, name="kms", kmsKeyArn="not-a-key")
+    error = raises_code("InvalidInputException", personalize.create_dataset_group, name="kms", kmsKeyArn="not-a-key")
     assert "regular expression pattern" in str(error)
     for tag in ({"tagKey": "aws:team", "tagValue": "x"}, {"tagKey": "k" * 129, "tagValue": "x"}):
-        _raises("InvalidInputException", personalize.create_dataset_group, name="tagged-bad", tags=[tag])
+        raises_code("InvalidInputException", personalize.create_dataset_group, name="tagged-bad", tags=[tag])
     assert "tagged-bad" not in [g["name"] for g in personalize.list_dataset_groups()["datasetGroups"]]
 
     campaign = deployed.campaign_arns["aws-user-personalization"]
     genre = deployed.filter_arns["genre"]
-    error = _raises("InvalidInputException", runtime.get_recommendations, campaignArn=campaign, userId="u" * 257)
+    error = raises_code("InvalidInputException", runtime.get_recommendations, campaignArn=campaign, userId="u" * 257)
     assert "length less than or equal to 256" in str(error)
     too_many = {f"P{n}": '"x"' for n in range(26)}
     for values in (too_many, {"GENRES": '"' + "x" * 1000 + '"'}, {"GENRES": '"Drama"', "NOPE": '"x"'}):
-        _raises(
+        raises_code(
             "InvalidInputException",
             runtime.get_recommendations,
             campaignArn=campaign,
@@ -185,7 +175,7 @@ def test_inputs_are_checked_as_strictly_as_aws(wire: Wire, deployed: DeployedRec
             filterArn=genre,
             filterValues=values,
         )
-    error = _raises(
+    error = raises_code(
         "InvalidInputException",
         personalize.create_filter,
         name=f"f-{uuid.uuid4().hex[:6]}",
@@ -218,7 +208,7 @@ def test_event_value_needs_an_event_value_field(wire: Wire) -> None:
     )
     event = {"eventType": "WATCH", "itemId": "i1", "sentAt": time.time()}
     wire.events.put_events(trackingId=tracker["trackingId"], sessionId="s", userId="u", eventList=[event])
-    error = _raises(
+    error = raises_code(
         "InvalidInputException",
         wire.events.put_events,
         trackingId=tracker["trackingId"],
@@ -231,9 +221,9 @@ def test_event_value_needs_an_event_value_field(wire: Wire) -> None:
 
 # ---------------------------------------------------------------------------------------------- promotions
 def test_promotions_take_their_share_from_the_promotion_filter(
-    wire: Wire, deployed: DeployedRecommender, data: SmallDataset
+    wire: Wire, deployed: DeployedRecommender, small: SmallDataset
 ) -> None:
-    action_fan = next(user for user, taste in data.taste_of.items() if taste == "Action")
+    action_fan = next(user for user, taste in small.taste_of.items() if taste == "Action")
     promotion = {"name": "drama-week", "percentPromotedItems": 40, "filterArn": deployed.filter_arns["drama"]}
     for recipe in ("aws-user-personalization", "aws-popularity-count"):
         campaign = deployed.campaign_arns[recipe]
@@ -243,14 +233,14 @@ def test_promotions_take_their_share_from_the_promotion_filter(
         )["itemList"]
         promoted = [item for item in items if item.get("promotionName") == "drama-week"]
         assert len(items) == 10 and len(promoted) == 4, items
-        assert all(data.genre_of[item["itemId"]] == "Drama" for item in promoted)
+        assert all(small.genre_of[item["itemId"]] == "Drama" for item in promoted)
         assert len({item["itemId"] for item in items}) == 10
         regular = [item["itemId"] for item in items if "promotionName" not in item]
         assert (
             regular == [item["itemId"] for item in plain if item["itemId"] not in {p["itemId"] for p in promoted}][:6]
         )
     popularity = deployed.campaign_arns["aws-popularity-count"]
-    _raises(
+    raises_code(
         "InvalidInputException",
         wire.runtime.get_recommendations,
         campaignArn=popularity,

@@ -91,7 +91,7 @@ def test_wire_routing_and_errors(tmp_path: Path) -> None:
         assert response.status_code == 200 and response.headers["Content-Type"] == "application/x-amz-json-1.1"
         assert _json(response) == {"datasetGroupArn": "arn:aws:personalize:us-east-1:123456789012:dataset-group/g"}
         assert client.post("/", data="{}").status_code == 400  # no X-Amz-Target
-        response = client.post("/", data="{}", headers={"X-Amz-Target": "AmazonPersonalize.ListRecommenders"})
+        response = client.post("/", data="{}", headers={"X-Amz-Target": "AmazonPersonalize.ListBatchInferenceJobs"})
         assert _json(response)["__type"] == "UnknownOperationException"
         response = client.post(
             "/recommendations", data=json.dumps({"campaignArn": "arn:aws:personalize:x:1:campaign/c"})
