@@ -64,6 +64,14 @@ EVENT_COLUMNS = (
 )
 
 
+# Version of the stored documents: 2 = snake_case domain documents (1, unstamped, held wire-format camelCase ones).
+STORE_FORMAT = 2
+
+
+class StoreFormatError(RuntimeError):
+    """The data directory was written in a document format this version does not read."""
+
+
 @dataclass
 class Resource:
     """One stored resource: ``body`` is its wire-format Describe document, ``internal`` what only the server needs."""
@@ -91,6 +99,22 @@ class MetadataStore:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        self._check_format(path)
+
+    def _check_format(self, path: Path) -> None:
+        """Stamp a new store with :data:`STORE_FORMAT`; refuse one written in an older document format."""
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == STORE_FORMAT:
+            return
+        has_resources = self._conn.execute("SELECT COUNT(*) FROM resources").fetchone()[0] > 0
+        if version == 0 and not has_resources:
+            self._conn.execute(f"PRAGMA user_version = {STORE_FORMAT}")
+            return
+        self._conn.close()
+        raise StoreFormatError(
+            f"{path} was written by another version of Personalize Local (store format {version}, this one reads "
+            f"{STORE_FORMAT}): delete the data directory (or use a new one) and create the resources again"
+        )
 
     def close(self) -> None:
         """Close the connection (the store is unusable afterwards)."""
