@@ -152,14 +152,19 @@ class Lifecycle:
                 f"Invalid {what} {name!r}: 1-63 characters, letters, digits, - and _, starting with a letter or digit"
             )
 
-    def get(self, kind: str, arn: str) -> Resource:
-        """The resource of ``kind`` with ``arn``; InvalidInput for a malformed ARN, ResourceNotFound if absent."""
+    def get(self, kind: str | None, arn: str) -> Resource:
+        """The resource of ``kind`` (None: of any kind) with ``arn`` in the request's region.
+
+        InvalidInputException for a malformed ARN, ResourceNotFoundException when there is none.
+        """
+        label = LABELS[kind] if kind else "resource"
         if not isinstance(arn, str) or not ARN_PATTERN.match(arn):
-            raise InvalidInputException(f"Invalid ARN {arn!r} for a {LABELS[kind]}")
+            raise InvalidInputException(f"Invalid ARN {arn!r} for a {label}")
         resource = self.store.get(arn)
         request_region = _REQUEST_REGION.get()
-        if resource is None or resource.kind != kind or (request_region and arn_region(arn) != request_region):
-            raise resource_not_found(LABELS[kind], arn)
+        wrong_kind = resource is not None and kind is not None and resource.kind != kind
+        if resource is None or wrong_kind or (request_region and arn_region(arn) != request_region):
+            raise resource_not_found(label, arn)
         return resource
 
     def get_active(self, kind: str, arn: str) -> Resource:
