@@ -53,16 +53,20 @@ def check_domain_schema(schema: DatasetSchema, dataset_type: str, domain: str) -
 
 @dataclass(frozen=True)
 class UseCase:
-    """One domain use case and how Personalize Local serves it."""
+    """One domain use case as AWS documents it, plus the engine recipe serving it.
+
+    Field names follow ``personalize_local.recipes.use_cases`` of the recipes work, so that either table can serve.
+    """
 
     name: str  # the use-case recipe name, as in arn:aws:personalize:::recipe/<name>
     domain: str
-    engine_recipe: str  # the engine recipe (personalize_local.recipes) that trains the model serving it
+    title: str  # the console name, e.g. "Top picks for you"
+    recipe: str  # the engine recipe (personalize_local.recipes) that trains the model serving it
     recipe_type: str  # USER_PERSONALIZATION or RELATED_ITEMS: what GetRecommendations takes
-    event_types: tuple[str, ...] = ()  # the event types it trains on (case-insensitive); () = every type
-    needs_items: bool = False  # an ACTIVE Items dataset is required
-    exclude_seen: tuple[str, ...] = ()  # the user's items of these event types are filtered out automatically
-    description: str = ""
+    event_type: str | None = None  # the event type it trains on (case-insensitive); None = every type
+    required_datasets: tuple[str, ...] = ("Interactions",)
+    excluded_event_type: str | None = None  # the user's items of this event type are filtered out automatically
+    exploration: bool = False  # itemExplorationConfig accepted in recommenderConfig
 
     @property
     def recipe_arn(self) -> str:
@@ -70,36 +74,41 @@ class UseCase:
         return USE_CASE_ARN_PREFIX + self.name
 
 
-# Switching a use case to another engine recipe (aws-user-personalization-v2, aws-similar-items, aws-trending-now once
-# they exist) is a change of its ``engine_recipe`` only.
-USE_CASES: dict[str, UseCase] = {
-    case.recipe_arn: case
-    for case in (
-        UseCase("aws-vod-top-picks", VIDEO_ON_DEMAND, "aws-user-personalization", "USER_PERSONALIZATION",
-                ("Watch", "Click"), exclude_seen=("Watch",), description="Top picks for you"),
-        UseCase("aws-vod-because-you-watched-x", VIDEO_ON_DEMAND, "aws-sims", "RELATED_ITEMS", ("Watch",),
-                exclude_seen=("Watch",), description="Because you watched X"),
-        UseCase("aws-vod-more-like-x", VIDEO_ON_DEMAND, "aws-sims", "RELATED_ITEMS", needs_items=True,
-                exclude_seen=("Watch",), description="More like X"),
-        UseCase("aws-vod-most-popular", VIDEO_ON_DEMAND, "aws-popularity-count", "USER_PERSONALIZATION", ("Watch",),
-                description="Most popular"),
-        UseCase("aws-vod-trending-now", VIDEO_ON_DEMAND, "aws-popularity-count", "USER_PERSONALIZATION",
-                description="Trending now"),
-        UseCase("aws-ecomm-recommended-for-you", ECOMMERCE, "aws-user-personalization", "USER_PERSONALIZATION",
-                ("View", "Purchase"), exclude_seen=("Purchase",), description="Recommended for you"),
-        UseCase("aws-ecomm-customers-who-viewed-x-also-viewed", ECOMMERCE, "aws-sims", "RELATED_ITEMS", ("View",),
-                exclude_seen=("Purchase",), description="Customers who viewed X also viewed"),
-        UseCase("aws-ecomm-frequently-bought-together", ECOMMERCE, "aws-sims", "RELATED_ITEMS", ("Purchase",),
-                description="Frequently bought together"),
-        UseCase("aws-ecomm-popular-items-by-views", ECOMMERCE, "aws-popularity-count", "USER_PERSONALIZATION",
-                ("View",), description="Most viewed"),
-        UseCase("aws-ecomm-popular-items-by-purchases", ECOMMERCE, "aws-popularity-count", "USER_PERSONALIZATION",
-                ("Purchase",), description="Best sellers"),
-    )
-}  # fmt: skip
+_ITEMS = ("Interactions", "Items")
+# Today's engine recipes; switching a use case to aws-user-personalization-v2, aws-similar-items or aws-trending-now
+# is a change of its ``recipe`` only.
+USE_CASES: tuple[UseCase, ...] = (
+    UseCase("aws-vod-because-you-watched-x", VIDEO_ON_DEMAND, "Because you watched X", "aws-sims", "RELATED_ITEMS",
+            "Watch", excluded_event_type="Watch"),
+    UseCase("aws-vod-more-like-x", VIDEO_ON_DEMAND, "More like X", "aws-sims", "RELATED_ITEMS", None, _ITEMS,
+            excluded_event_type="Watch"),
+    UseCase("aws-vod-most-popular", VIDEO_ON_DEMAND, "Most popular", "aws-popularity-count", "USER_PERSONALIZATION",
+            "Watch"),
+    UseCase("aws-vod-trending-now", VIDEO_ON_DEMAND, "Trending now", "aws-popularity-count", "USER_PERSONALIZATION"),
+    UseCase("aws-vod-top-picks", VIDEO_ON_DEMAND, "Top picks for you", "aws-user-personalization",
+            "USER_PERSONALIZATION", excluded_event_type="Watch", exploration=True),
+    UseCase("aws-ecomm-popular-items-by-views", ECOMMERCE, "Most viewed", "aws-popularity-count",
+            "USER_PERSONALIZATION", "View"),
+    UseCase("aws-ecomm-popular-items-by-purchases", ECOMMERCE, "Best sellers", "aws-popularity-count",
+            "USER_PERSONALIZATION", "Purchase"),
+    UseCase("aws-ecomm-frequently-bought-together", ECOMMERCE, "Frequently bought together", "aws-sims",
+            "RELATED_ITEMS", "Purchase"),
+    UseCase("aws-ecomm-customers-who-viewed-x-also-viewed", ECOMMERCE, "Customers who viewed X also viewed",
+            "aws-sims", "RELATED_ITEMS", "View", excluded_event_type="Purchase"),
+    UseCase("aws-ecomm-recommended-for-you", ECOMMERCE, "Recommended for you", "aws-user-personalization",
+            "USER_PERSONALIZATION", excluded_event_type="Purchase", exploration=True),
+)  # fmt: skip
 
 
-def use_case(recipe_arn: str) -> UseCase | None:
-    """The use case of a recipe ARN (or bare name), None for a custom recipe."""
-    arn = recipe_arn if recipe_arn.startswith(USE_CASE_ARN_PREFIX) else USE_CASE_ARN_PREFIX + recipe_arn
-    return USE_CASES.get(arn)
+def use_case(name_or_arn: str) -> UseCase:
+    """The use case of a domain recipe name or ARN; KeyError naming it when unknown."""
+    name = name_or_arn.removeprefix(USE_CASE_ARN_PREFIX)
+    for case in USE_CASES:
+        if case.name == name:
+            return case
+    raise KeyError(f"Unknown use case {name_or_arn!r}; available: {', '.join(c.name for c in USE_CASES)}")
+
+
+def use_cases_of(domain: str) -> list[UseCase]:
+    """The use cases of one domain, in documentation order."""
+    return [case for case in USE_CASES if case.domain == domain]

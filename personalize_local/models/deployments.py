@@ -65,7 +65,7 @@ class Deployment:
     exploration: ExplorationConfig | None
     keep: Callable[[Event], bool] | None  # the solution's eventType / eventValueThreshold on histories
     metadata_enabled: bool
-    exclude_seen: tuple[str, ...] = ()  # a use case's automatic filter: the user's items of these event types
+    exclude_seen: str | None = None  # a use case's automatic filter: the user's items of this event type
 
 
 class Deployments:
@@ -112,7 +112,7 @@ class Deployments:
             recommender.body["dataset_group_arn"],
             recommender.body.get("recommender_config") or {},
             None,
-            case.exclude_seen if case else (),
+            case.excluded_event_type,
         )
         with self._lock:
             self._deployments[recommender_arn] = deployment
@@ -125,7 +125,7 @@ class Deployments:
         group_arn: str,
         config: Mapping[str, Any],
         keep: Callable[[Event], bool] | None,
-        exclude_seen: tuple[str, ...] = (),
+        exclude_seen: str | None = None,
     ) -> Deployment:
         """A deployment of the model of ``version_arn`` (a solution version or a recommender) with a config."""
         recipe = registry.get_recipe(recipe_name)

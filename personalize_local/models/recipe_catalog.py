@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from personalize_local.domains import USE_CASES, UseCase, use_case
+from personalize_local.domains import USE_CASES, UseCase, use_case, use_cases_of
 from personalize_local.exceptions import ResourceNotFoundException
 from personalize_local.models.domain import AlgorithmDescription, Page, RecipeDescription
 from personalize_local.models.lifecycle import ACTIVE, Lifecycle
@@ -38,7 +38,7 @@ def describe(cls: type[Recipe]) -> RecipeDescription:
 
 def describe_use_case(case: UseCase) -> RecipeDescription:
     """A domain use case as DescribeRecipe shows it (its algorithm is its engine recipe's)."""
-    return _description(case.name, case.recipe_arn, case.engine_recipe, case.description, case.recipe_type, case.domain)
+    return _description(case.name, case.recipe_arn, case.recipe, case.title, case.recipe_type, case.domain)
 
 
 class RecipeCatalog:
@@ -55,14 +55,16 @@ class RecipeCatalog:
         domain: str | None = None,
     ) -> Page[RecipeDescription]:
         """ListRecipes: the custom recipes and the domain use cases; with ``domain``, that domain's use cases."""
-        cases = [describe_use_case(case) for case in USE_CASES.values() if domain in (None, case.domain)]
+        cases = [describe_use_case(case) for case in (use_cases_of(domain) if domain else USE_CASES)]
         recipes = ([] if domain else [describe(cls) for cls in registry.all_recipes()]) + cases
         return self.lifecycle.paginate(recipes, next_token, max_results)
 
     def describe_recipe(self, recipe_arn: str) -> RecipeDescription:
         """DescribeRecipe (a custom recipe or a domain use case)."""
-        case = use_case(recipe_arn)
-        return describe_use_case(case) if case is not None else describe(recipe_class(recipe_arn))
+        try:
+            return describe_use_case(use_case(recipe_arn))
+        except KeyError:
+            return describe(recipe_class(recipe_arn))
 
     def describe_algorithm(self, algorithm_arn: str) -> AlgorithmDescription:
         """DescribeAlgorithm: a recipe's default hyperparameters and their ranges."""

@@ -22,6 +22,7 @@ from personalize_local.exceptions import InvalidInputException, LimitExceededExc
 from personalize_local.models.deployments import Deployments, exploration_config
 from personalize_local.models.domain import Page, Recommender, from_resource, to_body
 from personalize_local.models.group_cache import GroupDataCache
+from personalize_local.models.groupdata import filter_events
 from personalize_local.models.lifecycle import ACTIVE, CREATING, CreateFailed, Lifecycle, logger, now
 from personalize_local.models.model_cache import ModelCache
 from personalize_local.models.solutions import Solutions
@@ -59,9 +60,12 @@ class Recommenders:
     # ------------------------------------------------------------------ configuration
     @staticmethod
     def _use_case(recipe_arn: str, domain: str | None) -> UseCase:
-        case = use_case(recipe_arn)
-        if case is None:
-            raise InvalidInputException(f"{recipe_arn} is not a domain use case; use a solution and a campaign")
+        try:
+            case = use_case(recipe_arn)
+        except KeyError:
+            raise InvalidInputException(
+                f"{recipe_arn} is not a domain use case; use a solution and a campaign"
+            ) from None
         if case.domain != domain:
             raise InvalidInputException(
                 f"Use case {case.name} belongs to the {case.domain} domain, the dataset group to {domain or 'none'}"
@@ -73,7 +77,7 @@ class Recommenders:
         """The recommender config with its defaults (``min_recommendation_requests_per_second`` 1)."""
         checked = {"min_recommendation_requests_per_second": 1, **config}
         if config.get("item_exploration_config"):
-            if case.engine_recipe != "aws-user-personalization":
+            if not case.exploration:
                 raise InvalidInputException(f"itemExplorationConfig does not apply to the use case {case.name}")
             exploration_config(config)
         excluded = (config.get("training_data_config") or {}).get("excluded_dataset_columns") or {}
@@ -101,8 +105,9 @@ class Recommenders:
             datasets = self.group_data.datasets_of(group.arn)
             if "Interactions" not in datasets:
                 raise InvalidInputException(f"Dataset group {group.arn} has no ACTIVE Interactions dataset")
-            if case.needs_items and "Items" not in datasets:
-                raise InvalidInputException(f"The use case {case.name} needs an ACTIVE Items dataset")
+            missing = [d for d in case.required_datasets if d not in datasets]
+            if missing:
+                raise InvalidInputException(f"The use case {case.name} needs ACTIVE {' and '.join(missing)} dataset(s)")
             lc.ensure_unique_name("recommender", name)
             if len(lc.find("recommender")) >= MAX_RECOMMENDERS_PER_REGION:
                 raise LimitExceededException(f"At most {MAX_RECOMMENDERS_PER_REGION} recommenders per region")
@@ -113,7 +118,7 @@ class Recommenders:
                 recipe_arn=case.recipe_arn,
                 recommender_config=config,
             )
-            internal = {"recipe": case.engine_recipe}
+            internal = {"recipe": case.recipe}
             resource = Resource(
                 "recommender", recommender.recommender_arn, name, group.arn, to_body(recommender), internal
             )
@@ -235,10 +240,7 @@ class Recommenders:
         """The group's data as the use case trains on it: its event types, without the excluded columns."""
         case = use_case(resource.body["recipe_arn"])
         frames = self.group_data.frames(resource.body["dataset_group_arn"])
-        interactions = frames.interactions
-        if case is not None and case.event_types and "EVENT_TYPE" in interactions.columns:
-            wanted = {event_type.lower() for event_type in case.event_types}
-            interactions = interactions[interactions["EVENT_TYPE"].astype(str).str.lower().isin(wanted)]
+        interactions = filter_events(frames.interactions, case.event_type, None)
         excluded = (config.get("training_data_config") or {}).get("excluded_dataset_columns") or {}
         tables = {"Interactions": interactions, "Items": frames.items, "Users": frames.users}
         for dataset_type, columns in excluded.items():

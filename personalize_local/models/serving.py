@@ -146,8 +146,8 @@ class Serving:
         (https://docs.aws.amazon.com/personalize/latest/dg/VIDEO_ON_DEMAND-use-cases.html)."""
         if not deployment.exclude_seen or not user_id:
             return allowed
-        types = {event_type.lower() for event_type in deployment.exclude_seen}
-        seen = {event[1] for event in state.history.events(user_id) if event[2].lower() in types}
+        excluded = deployment.exclude_seen.lower()
+        seen = {event[1] for event in state.history.events(user_id) if event[2].lower() == excluded}
         if not seen:
             return allowed
         mask = ~np.isin(deployment.model.item_ids, list(seen))

@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from personalize_local.domains import ECOMMERCE, USE_CASES, VIDEO_ON_DEMAND, check_domain_schema, use_case
+from personalize_local.domains import (
+    ECOMMERCE,
+    USE_CASES,
+    VIDEO_ON_DEMAND,
+    check_domain_schema,
+    use_case,
+    use_cases_of,
+)
 from personalize_local.exceptions import InvalidInputException
 from personalize_local.recipes.registry import get_recipe
 from personalize_local.schemas import parse_schema
@@ -17,13 +24,15 @@ def _schema(record: str, fields: list[dict]) -> str:
 
 
 def test_every_use_case_is_trained_by_an_engine_recipe_of_its_kind() -> None:
-    assert {case.domain for case in USE_CASES.values()} == {VIDEO_ON_DEMAND, ECOMMERCE}
-    for arn, case in USE_CASES.items():
-        engine = get_recipe(case.engine_recipe)
-        assert arn == f"arn:aws:personalize:::recipe/{case.name}"
-        assert engine.recipe_type == case.recipe_type or case.engine_recipe == "aws-popularity-count", case
-    assert use_case("aws-vod-top-picks") is USE_CASES["arn:aws:personalize:::recipe/aws-vod-top-picks"]
-    assert use_case("aws-sims") is None
+    assert {case.domain for case in USE_CASES} == {VIDEO_ON_DEMAND, ECOMMERCE}
+    assert len({case.recipe_arn for case in USE_CASES}) == len(USE_CASES) == 10
+    for case in USE_CASES:
+        engine = get_recipe(case.recipe)
+        assert engine.recipe_type == case.recipe_type or case.recipe == "aws-popularity-count", case
+    assert use_case("arn:aws:personalize:::recipe/aws-vod-top-picks") is use_case("aws-vod-top-picks")
+    assert next(case.name for case in use_cases_of(ECOMMERCE)) == "aws-ecomm-popular-items-by-views"
+    with pytest.raises(KeyError, match="aws-sims"):
+        use_case("aws-sims")
 
 
 def test_domain_schemas_need_the_domain_fields() -> None:
