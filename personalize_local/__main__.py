@@ -37,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         help="train every solution version itself, even when an identical training's result is stored "
         "(e.g. aws-personalized-ranking after aws-user-personalization on the same data)",
     )
+    serve.add_argument(
+        "--recommender-retrain-seconds",
+        type=float,
+        default=7 * 86400,
+        help="how often recommenders retrain when their data changed (default 7 days, as on AWS)",
+    )
     serve.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
@@ -49,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         step_delay=args.step_delay,
         max_dataset_groups=args.max_dataset_groups,
         share_training=not args.no_shared_training,
+        recommender_retrain_seconds=args.recommender_retrain_seconds,
     )
     server = PersonalizeServer(config, port=args.port, blas_threads=args.blas_threads or None)
     print(f"# Personalize Local on {server.endpoint_url} (data in {config.data_dir}); point boto3 at it with:")

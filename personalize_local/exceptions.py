@@ -1,5 +1,6 @@
-"""Personalize's modelled errors: the ``__type`` code botocore maps to ``client.exceptions.<Code>``, an HTTP status
-and a message. The backend raises these; ``responses.py`` turns them into wire responses."""
+"""Personalize's modelled errors: the ``__type`` code botocore maps to ``client.exceptions.<Code>`` and a message.
+The backend raises these; ``responses.py`` turns them into wire responses with the HTTP status the service's botocore
+model declares for the code (so one error can be 400 on the control plane and 404 on the runtime)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ class PersonalizeError(Exception):
     """Base class of every error the service returns to a client."""
 
     code: str = "InternalFailure"
-    status: int = 500
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -19,56 +19,48 @@ class InvalidInputException(PersonalizeError):
     """The request is malformed or asks for something the resource cannot do."""
 
     code = "InvalidInputException"
-    status = 400
 
 
 class ResourceNotFoundException(PersonalizeError):
     """No resource with that ARN (or tracking id) exists."""
 
     code = "ResourceNotFoundException"
-    status = 404
 
 
 class ResourceAlreadyExistsException(PersonalizeError):
     """A resource of that type and name already exists."""
 
     code = "ResourceAlreadyExistsException"
-    status = 400
 
 
 class ResourceInUseException(PersonalizeError):
     """The resource is not in a state that allows the operation, or other resources still depend on it."""
 
     code = "ResourceInUseException"
-    status = 400
 
 
 class LimitExceededException(PersonalizeError):
     """A service quota would be exceeded."""
 
     code = "LimitExceededException"
-    status = 400
 
 
 class TooManyTagsException(PersonalizeError):
     """More than 200 tags on one resource."""
 
     code = "TooManyTagsException"
-    status = 400
 
 
 class InvalidNextTokenException(PersonalizeError):
     """A ``nextToken`` this server did not hand out."""
 
     code = "InvalidNextTokenException"
-    status = 400
 
 
 class UnknownOperationException(PersonalizeError):
     """An operation or route this server does not implement."""
 
     code = "UnknownOperationException"
-    status = 400
 
 
 def resource_not_found(kind: str, arn: str) -> ResourceNotFoundException:

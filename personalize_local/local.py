@@ -46,6 +46,7 @@ def local_personalize(
     set_environment: bool = True,
     blas_threads: int | None = SERVING_BLAS_THREADS,
     share_training: bool = True,
+    recommender_retrain_seconds: float = 7 * 86400,
 ) -> Iterator[LocalPersonalize]:
     """Run Personalize Local on 127.0.0.1 (a free port unless ``port`` is given) in a background thread.
 
@@ -56,6 +57,7 @@ def local_personalize(
     While it runs, BLAS uses ``blas_threads`` thread(s) in this whole process (concurrent requests each run a small
     BLAS product; a multi-threaded BLAS per request oversubscribes the cores); ``None`` leaves BLAS as it is.
     ``share_training=False`` trains every solution version itself (see ``personalize_local.training_cache``).
+    ``recommender_retrain_seconds`` is how often recommenders retrain when their data changed (AWS: 7 days).
     """
     with tempfile.TemporaryDirectory(prefix="personalize-local-") as scratch:
         root = data_dir_path(data_dir) if data_dir is not None else Path(scratch)
@@ -66,6 +68,7 @@ def local_personalize(
             step_delay=step_delay,
             max_dataset_groups=max_dataset_groups,
             share_training=share_training,
+            recommender_retrain_seconds=recommender_retrain_seconds,
         )
         server = PersonalizeServer(config, port=port, blas_threads=blas_threads)
         saved = {name: os.environ.get(name) for name in ENDPOINT_VARIABLES}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from botocore import xform_name
 from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.validate import ParamValidator
 
+from personalize_local.constraints import validation_message, violations
 from personalize_local.exceptions import InvalidInputException, PersonalizeError, UnknownOperationException
 from personalize_local.models import PersonalizeBackend
 from personalize_local.models.domain import Page
@@ -46,6 +48,33 @@ class WireResponse:
 def service_model(service: str) -> ServiceModel:
     """botocore's model of ``personalize``, ``personalize-runtime`` or ``personalize-events``."""
     return botocore.session.get_session().get_service_model(service)
+
+
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
+
+
+def signing_region(authorization: str | None) -> str | None:
+    """The region of a SigV4 ``Authorization`` header's credential scope (``.../20240101/<region>/personalize/...``).
+
+    AWS serves a request in the region it is signed for
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html); None when the
+    header is missing or not SigV4 (the server's default region then applies).
+    """
+    match = _CREDENTIAL_SCOPE.search(authorization or "")
+    return match.group(1) if match else None
+
+
+@cache
+def error_status(service: str, code: str) -> int:
+    """The HTTP status botocore's model of ``service`` declares for the error ``code``.
+
+    The control plane (JSON 1.1) declares none: every modelled error is 400 there. The REST-JSON runtime and events
+    declare theirs (ResourceNotFoundException 404, ResourceInUseException 409).
+    """
+    for shape in service_model(service).error_shapes:
+        if shape.name == code:
+            return int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
+    return 400
 
 
 def _encode(value: Any) -> bytes:
@@ -122,25 +151,28 @@ class Responses:
         self.backend = backend
         self._validator = ParamValidator()
 
-    def handle(self, service: str, operation: str, raw_body: bytes) -> WireResponse:
-        """Run ``operation`` with the JSON ``raw_body``; every failure becomes a modelled error response."""
+    def handle(self, service: str, operation: str, raw_body: bytes, region: str | None = None) -> WireResponse:
+        """Run ``operation`` with the JSON ``raw_body`` in ``region``; every failure becomes a modelled error."""
         content_type = JSON_11 if service == CONTROL_SERVICE else REST_JSON
         request_id = str(uuid.uuid4())
         try:
             params = _parse(raw_body)
-            result = self.call(service, operation, params)
+            result = self.call(service, operation, params, region)
             op_model = service_model(service).operation_model(operation)
             # the events operations answer with an empty body
             body = b"" if service != CONTROL_SERVICE and op_model.output_shape is None else _encode(result)
             return WireResponse(200, body, content_type, {"x-amzn-RequestId": request_id})
         except PersonalizeError as exc:
-            return self._error(exc.status, exc.code, exc.message, content_type, request_id)
+            return self._error(error_status(service, exc.code), exc.code, exc.message, content_type, request_id)
         except Exception as exc:  # a server bug: report it the way AWS reports internal errors
             logger.exception("%s.%s failed", service, operation)
             return self._error(500, "InternalFailure", f"{type(exc).__name__}: {exc}", content_type, request_id)
 
-    def call(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Validate the wire ``params``, run the operation, and return its wire output (raises PersonalizeError)."""
+    def call(self, service: str, operation: str, params: dict[str, Any], region: str | None = None) -> dict[str, Any]:
+        """Validate the wire ``params``, run the operation in ``region``, and return its wire output.
+
+        Raises the modelled PersonalizeError subclasses.
+        """
         model = service_model(service)
         handler = self.backend.operation(operation) if operation in model.operation_names else None
         if handler is None:
@@ -151,8 +183,13 @@ class Responses:
             report = self._validator.validate(params, op_model.input_shape)
             if report.has_errors():
                 raise InvalidInputException(f"1 or more parameters are invalid: {report.generate_report()}")
+            problems = violations(params, op_model.input_shape)
+            if problems:
+                raise InvalidInputException(validation_message(problems))
             arguments = from_wire(params, op_model.input_shape)
-        return shape_result(handler(**arguments), op_model.output_shape)
+        with self.backend.in_region(region):
+            result = handler(**arguments)
+        return shape_result(result, op_model.output_shape)
 
     @staticmethod
     def _error(status: int, code: str, message: str, content_type: str, request_id: str) -> WireResponse:

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request, Response
 
 from personalize_local.exceptions import UnknownOperationException
 from personalize_local.models import BackendConfig, PersonalizeBackend
-from personalize_local.responses import CONTROL_SERVICE, JSON_11, Responses
+from personalize_local.responses import CONTROL_SERVICE, JSON_11, Responses, signing_region
 from personalize_local.urls import control_operation, url_map
 
 HOST = "127.0.0.1"
@@ -84,7 +84,8 @@ class PersonalizeApp:
                 error = UnknownOperationException("Missing or foreign X-Amz-Target header")
                 body = json.dumps({"__type": error.code, "message": error.message})
                 return Response(body, status=400, content_type=JSON_11)
-        wire = self.responses.handle(service, operation, request.get_data())
+        region = signing_region(request.headers.get("Authorization"))
+        wire = self.responses.handle(service, operation, request.get_data(), region)
         return Response(wire.body, status=wire.status, content_type=wire.content_type, headers=wire.headers)
 
 

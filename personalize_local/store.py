@@ -64,6 +64,14 @@ EVENT_COLUMNS = (
 )
 
 
+# Version of the stored documents: 2 = snake_case domain documents (1, unstamped, held wire-format camelCase ones).
+STORE_FORMAT = 2
+
+
+class StoreFormatError(RuntimeError):
+    """The data directory was written in a document format this version does not read."""
+
+
 @dataclass
 class Resource:
     """One stored resource: ``body`` is its wire-format Describe document, ``internal`` what only the server needs."""
@@ -91,6 +99,22 @@ class MetadataStore:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        self._check_format(path)
+
+    def _check_format(self, path: Path) -> None:
+        """Stamp a new store with :data:`STORE_FORMAT`; refuse one written in an older document format."""
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == STORE_FORMAT:
+            return
+        has_resources = self._conn.execute("SELECT COUNT(*) FROM resources").fetchone()[0] > 0
+        if version == 0 and not has_resources:
+            self._conn.execute(f"PRAGMA user_version = {STORE_FORMAT}")
+            return
+        self._conn.close()
+        raise StoreFormatError(
+            f"{path} was written by another version of Personalize Local (store format {version}, this one reads "
+            f"{STORE_FORMAT}): delete the data directory (or use a new one) and create the resources again"
+        )
 
     def close(self) -> None:
         """Close the connection (the store is unusable afterwards)."""
@@ -185,21 +209,30 @@ class MetadataStore:
 
     # ------------------------------------------------------------------ streamed events and put records
     def add_events(self, dataset_group: str, events: list[dict[str, Any]]) -> None:
-        """Persist PutEvents events (dicts keyed by :data:`EVENT_COLUMNS`)."""
+        """Persist PutEvents events (dicts keyed by :data:`EVENT_COLUMNS`; ``properties`` a dict)."""
         with self.transaction() as conn:
             conn.executemany(
                 f"INSERT INTO events (dataset_group, {', '.join(EVENT_COLUMNS)}) "
                 f"VALUES (?, {', '.join('?' for _ in EVENT_COLUMNS)})",
-                [(dataset_group, *(event.get(column) for column in EVENT_COLUMNS)) for event in events],
+                [(dataset_group, *(_event_value(event, column) for column in EVENT_COLUMNS)) for event in events],
             )
 
     def events(self, dataset_group: str) -> list[dict[str, Any]]:
-        """Every streamed event of a dataset group, in arrival order."""
+        """Every streamed event of a dataset group, in arrival order (``properties`` decoded to a dict)."""
         with self._lock:
             cursor = self._conn.execute(
                 f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE dataset_group = ? ORDER BY seq", (dataset_group,)
             )
-            return [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+            rows = [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+        for row in rows:
+            row["properties"] = json.loads(row["properties"]) if row["properties"] else {}
+        return rows
+
+    def event_count(self, dataset_group: str) -> int:
+        """How many streamed events a dataset group has."""
+        with self._lock:
+            query = "SELECT COUNT(*) FROM events WHERE dataset_group = ?"
+            return int(self._conn.execute(query, (dataset_group,)).fetchone()[0])
 
     def delete_events(self, dataset_group: str) -> None:
         """Forget the streamed events of a deleted dataset group."""
@@ -227,6 +260,13 @@ class MetadataStore:
         """Forget the put records of a deleted dataset."""
         with self._lock:
             self._conn.execute("DELETE FROM records WHERE dataset_arn = ?", (dataset_arn,))
+
+
+def _event_value(event: dict[str, Any], column: str) -> Any:
+    value = event.get(column)
+    if column == "properties":
+        return json.dumps(value) if value else None
+    return value
 
 
 def _resource(row: tuple[Any, ...]) -> Resource:

@@ -346,6 +346,14 @@ class FilterExpression:
         return frozenset(fields)
 
     @cached_property
+    def dataset_fields(self) -> frozenset[tuple[str, str]]:
+        """Every (dataset, field) the filter names: WHERE conditions, CurrentItem (Items) and CurrentUser (Users)."""
+        fields = {(c.dataset, c.field) for e in self.expressions for c in conditions_of(e.where)}
+        fields |= {("Items", field) for field in self.item_fields}
+        fields |= {("Users", field) for field in self.user_fields}
+        return frozenset(fields)
+
+    @cached_property
     def user_fields(self) -> frozenset[str]:
         """Users dataset fields read by IF CurrentUser clauses."""
         return frozenset(u.field for e in self.expressions for u in e.if_conditions)

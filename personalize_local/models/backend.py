@@ -6,6 +6,7 @@ implements a Personalize operation (``CreateDatasetGroup`` -> ``dataset_groups.c
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from botocore import xform_name
@@ -20,9 +21,24 @@ from personalize_local.models.jobs import Jobs
 from personalize_local.models.lifecycle import BackendConfig, Lifecycle
 from personalize_local.models.model_cache import ModelCache
 from personalize_local.models.recipe_catalog import RecipeCatalog
+from personalize_local.models.recommenders import Recommenders
 from personalize_local.models.serving import Serving
 from personalize_local.models.solutions import Solutions
 from personalize_local.models.tags import Tags
+
+# The classes of the parts, in the order operations are looked up.
+PART_CLASSES: tuple[type, ...] = (
+    DatasetGroups,
+    Solutions,
+    RecipeCatalog,
+    Campaigns,
+    Recommenders,
+    EventTrackers,
+    Filters,
+    Tags,
+    Jobs,
+    Serving,
+)
 
 
 class PersonalizeBackend:
@@ -39,26 +55,24 @@ class PersonalizeBackend:
         self.recipes = RecipeCatalog(self.lifecycle)
         self.campaigns = Campaigns(self.lifecycle, self.models, self.deployments)
         self.event_trackers = EventTrackers(self.lifecycle)
-        self.filters = Filters(self.lifecycle)
+        self.filters = Filters(self.lifecycle, self.group_data)
         self.tags = Tags(self.lifecycle)
         self.jobs = Jobs(self.lifecycle)
+        self.recommenders = Recommenders(self.lifecycle, self.group_data, self.solutions, self.models, self.deployments)
         self.serving = Serving(self.lifecycle, self.group_data, self.deployments, self.filters, self.event_trackers)
-        self.parts: tuple[Any, ...] = (
-            self.dataset_groups,
-            self.solutions,
-            self.recipes,
-            self.campaigns,
-            self.event_trackers,
-            self.filters,
-            self.tags,
-            self.jobs,
-            self.serving,
-        )
+        by_class = {type(value): value for value in vars(self).values()}
+        self.parts: tuple[Any, ...] = tuple(by_class[cls] for cls in PART_CLASSES)
 
     @property
     def store(self) -> Any:
         """The metadata store (SQLite)."""
         return self.lifecycle.store
+
+    @staticmethod
+    def implements(name: str) -> bool:
+        """True when a part implements the operation ``name`` (``CreateDatasetGroup``)."""
+        method = xform_name(name)
+        return any(callable(getattr(cls, method, None)) for cls in PART_CLASSES)
 
     def operation(self, name: str) -> Callable[..., Any] | None:
         """The method implementing the operation ``name`` (``CreateDatasetGroup``), or None when none does."""
@@ -69,11 +83,18 @@ class PersonalizeBackend:
                 return handler
         return None
 
+    def in_region(self, region: str | None) -> AbstractContextManager[None]:
+        """Serve the calls inside the block for ``region`` (the request's SigV4 region; None: the default)."""
+        return self.lifecycle.in_region(region)
+
     def start(self) -> None:
         """Resume the work that was under way when the server last stopped."""
         self.lifecycle.resume()
         self.campaigns.resume()
+        self.recommenders.resume()
+        self.recommenders.start()
 
     def shutdown(self) -> None:
-        """Stop the worker (running jobs finish their current step) and close the store."""
+        """Stop the retraining scheduler and the worker (running jobs finish their current step), close the store."""
+        self.recommenders.stop()
         self.lifecycle.shutdown()

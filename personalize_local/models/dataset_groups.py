@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from personalize_local.domains import DOMAINS, check_domain_schema
 from personalize_local.exceptions import (
     InvalidInputException,
     LimitExceededException,
@@ -24,10 +25,14 @@ from personalize_local.models.domain import (
 )
 from personalize_local.models.group_cache import GroupDataCache
 from personalize_local.models.lifecycle import CREATING, DELETING, TRAINING, CreateFailed, Lifecycle, now
-from personalize_local.schemas import check_schema_for_dataset_type, normalise_dataset_type, parse_schema
+from personalize_local.schemas import (
+    DatasetSchema,
+    check_schema_for_dataset_type,
+    normalise_dataset_type,
+    parse_schema,
+)
 from personalize_local.store import Resource
 
-DOMAINS = ("ECOMMERCE", "VIDEO_ON_DEMAND")
 _KEY_COLUMN = {"Items": "ITEM_ID", "Users": "USER_ID"}
 
 
@@ -59,7 +64,7 @@ class DatasetGroups:
             raise InvalidInputException(f"Invalid domain {domain!r}: use {' or '.join(DOMAINS)}")
         with lc.lock:
             lc.ensure_unique_name("dataset-group", name)
-            live = [g for g in lc.store.find("dataset-group") if g.status not in DELETING]
+            live = [g for g in lc.find("dataset-group") if g.status not in DELETING]
             if len(live) >= lc.config.max_dataset_groups:
                 raise LimitExceededException(
                     f"At most {lc.config.max_dataset_groups} dataset groups per region (delete one first)"
@@ -107,9 +112,12 @@ class DatasetGroups:
         """CreateSchema: the Avro JSON is validated as Personalize does."""
         lc = self.lifecycle
         lc.check_name(name)
+        parsed = parse_schema(schema)
         if domain is not None:
-            raise InvalidInputException("Domain schemas are not supported by Personalize Local; omit domain")
-        parse_schema(schema)
+            if domain not in DOMAINS:
+                raise InvalidInputException(f"Invalid domain {domain!r}: use {' or '.join(DOMAINS)}")
+            if parsed.record_name in ("Interactions", "Items", "Users"):
+                check_domain_schema(parsed, parsed.record_name, domain)
         with lc.lock:
             lc.ensure_unique_name("schema", name)
             stamp = now()
@@ -119,6 +127,7 @@ class DatasetGroups:
                 schema=schema,
                 creation_date_time=stamp,
                 last_updated_date_time=stamp,
+                domain=domain,
             )
             # schemas have no status: they exist at once
             lc.store.insert(Resource("schema", created.schema_arn, name, None, to_body(created)))
@@ -158,7 +167,9 @@ class DatasetGroups:
         with lc.lock:
             group = lc.get_active("dataset-group", dataset_group_arn)
             schema = lc.get("schema", schema_arn)
-            check_schema_for_dataset_type(parse_schema(schema.body["schema"]), normalised)
+            parsed = parse_schema(schema.body["schema"])
+            check_schema_for_dataset_type(parsed, normalised)
+            self._check_domain(group, schema, parsed, normalised)
             lc.ensure_unique_name("dataset", name, parent=group.arn)
             arn = lc.arn(f"dataset/{group.name}/{normalised.upper()}")
             if lc.store.get(arn) is not None:
@@ -171,6 +182,19 @@ class DatasetGroups:
             internal = {"id": lc.new_id() + lc.new_id()}
             resource = lc.create(Resource("dataset", arn, name, group.arn, to_body(dataset), internal), tags)
         return from_resource(Dataset, resource)
+
+    @staticmethod
+    def _check_domain(group: Resource, schema: Resource, parsed: DatasetSchema, dataset_type: str) -> None:
+        """A domain dataset group takes schemas of its domain only, with the domain's required fields
+        (https://docs.aws.amazon.com/personalize/latest/dg/VIDEO-ON-DEMAND-datasets-and-schemas.html)."""
+        group_domain, schema_domain = group.body.get("domain"), schema.body.get("domain")
+        if group_domain != schema_domain:
+            raise InvalidInputException(
+                f"Schema {schema.arn} is for domain {schema_domain or 'none (custom)'}, dataset group {group.arn} "
+                f"for domain {group_domain or 'none (custom)'}: they must match"
+            )
+        if group_domain:
+            check_domain_schema(parsed, dataset_type, group_domain)
 
     def describe_dataset(self, dataset_arn: str) -> Dataset:
         """DescribeDataset (with the event tracker's trackingId on the Interactions dataset)."""

@@ -14,6 +14,7 @@ from personalize_local.models.lifecycle import ACTIVE, Lifecycle
 from personalize_local.models.model_cache import ModelCache
 from personalize_local.recipes import registry
 from personalize_local.recipes.base import ExplorationConfig, TrainedModel
+from personalize_local.recipes.use_cases import use_case
 
 _EXPLORATION_KEYS = ("explorationWeight", "explorationItemAgeCutOff")
 
@@ -64,6 +65,7 @@ class Deployment:
     exploration: ExplorationConfig | None
     keep: Callable[[Event], bool] | None  # the solution's eventType / eventValueThreshold on histories
     metadata_enabled: bool
+    exclude_seen: str | None = None  # a use case's automatic filter: the user's items of this event type
 
 
 class Deployments:
@@ -95,6 +97,27 @@ class Deployments:
             self._deployments[campaign_arn] = deployment
         return deployment
 
+    def recommender(self, recommender_arn: str) -> Deployment:
+        """The deployment of a recommender that serves (ACTIVE; InvalidInputException otherwise)."""
+        deployment = self._deployments.get(recommender_arn)
+        if deployment is not None:
+            return deployment
+        recommender = self.lifecycle.get("recommender", recommender_arn)
+        if recommender.status != ACTIVE or "modelId" not in recommender.internal:
+            raise InvalidInputException(f"Recommender {recommender_arn} is not ACTIVE (status {recommender.status})")
+        case = use_case(recommender.body["recipe_arn"])
+        deployment = self.build(
+            recommender.arn,
+            recommender.internal["recipe"],
+            recommender.body["dataset_group_arn"],
+            recommender.body.get("recommender_config") or {},
+            None,
+            case.excluded_event_type,
+        )
+        with self._lock:
+            self._deployments[recommender_arn] = deployment
+        return deployment
+
     def build(
         self,
         version_arn: str,
@@ -102,8 +125,9 @@ class Deployments:
         group_arn: str,
         config: Mapping[str, Any],
         keep: Callable[[Event], bool] | None,
+        exclude_seen: str | None = None,
     ) -> Deployment:
-        """A deployment of the model of ``version_arn`` with a campaign/recommender ``config``."""
+        """A deployment of the model of ``version_arn`` (a solution version or a recommender) with a config."""
         recipe = registry.get_recipe(recipe_name)
         explore = recipe.recipe_type == "USER_PERSONALIZATION" and recipe.name != "aws-popularity-count"
         return Deployment(
@@ -113,6 +137,7 @@ class Deployments:
             exploration=exploration_config(config) if explore else None,
             keep=keep,
             metadata_enabled=bool(config.get("enable_metadata_with_recommendations")),
+            exclude_seen=exclude_seen,
         )
 
     def remember(self, arn: str, deployment: Deployment) -> None:

@@ -59,7 +59,7 @@ class EventTrackers:
 
     def by_tracking_id(self, tracking_id: str) -> EventTracker:
         """The ACTIVE event tracker with this trackingId (PutEvents models only InvalidInputException)."""
-        for resource in self.lifecycle.store.find("event-tracker"):
+        for resource in self.lifecycle.find("event-tracker"):
             if resource.body["tracking_id"] == tracking_id:
                 if resource.status != ACTIVE:
                     raise InvalidInputException(f"Event tracker {resource.arn} is not ACTIVE ({resource.status})")

@@ -7,6 +7,7 @@ import threading
 from personalize_local.exceptions import InvalidInputException, LimitExceededException
 from personalize_local.filters import FilterExpression, FilterSyntaxError, parse_filter
 from personalize_local.models.domain import Filter, Page, from_resource, to_body
+from personalize_local.models.group_cache import GroupDataCache
 from personalize_local.models.lifecycle import ACTIVE, Lifecycle
 from personalize_local.store import Resource
 
@@ -16,8 +17,9 @@ MAX_FILTERS_PER_GROUP = 30
 class Filters:
     """CreateFilter ... DeleteFilter, and the ACTIVE filters serving applies."""
 
-    def __init__(self, lifecycle: Lifecycle) -> None:
+    def __init__(self, lifecycle: Lifecycle, group_data: GroupDataCache) -> None:
         self.lifecycle = lifecycle
+        self.group_data = group_data
         self._lock = threading.Lock()
         self._parsed: dict[str, FilterExpression] = {}
         lifecycle.register("filter", delete=self._forget)
@@ -29,11 +31,12 @@ class Filters:
         lc = self.lifecycle
         lc.check_name(name)
         try:
-            parse_filter(filter_expression)
+            expression = parse_filter(filter_expression)
         except FilterSyntaxError as exc:
             raise InvalidInputException(f"Could not create filter. {exc}") from None
         with lc.lock:
             group = lc.get_active("dataset-group", dataset_group_arn)
+            self._check_fields(expression, group.arn)
             lc.ensure_unique_name("filter", name)
             if len(lc.store.find("filter", parent=group.arn)) >= MAX_FILTERS_PER_GROUP:
                 raise LimitExceededException(f"At most {MAX_FILTERS_PER_GROUP} filters per dataset group")
@@ -45,6 +48,21 @@ class Filters:
             )
             resource = lc.create(Resource("filter", flt.filter_arn, name, group.arn, to_body(flt)), tags)
         return from_resource(Filter, resource)
+
+    def _check_fields(self, expression: FilterExpression, group_arn: str) -> None:
+        """Every field the expression names must be a field of that dataset's schema in the group.
+
+        A filter filters on "the fields of your datasets"
+        (https://docs.aws.amazon.com/personalize/latest/dg/filter-expressions.html); a dataset the group does not
+        have (yet) is not checked, as its schema is not known.
+        """
+        schemas = self.group_data.declared_schemas(group_arn)
+        for dataset, field in sorted(expression.dataset_fields):
+            schema = schemas.get(dataset)
+            if schema is not None and field.upper() not in {name.upper() for name in schema.names}:
+                raise InvalidInputException(
+                    f"Could not create filter. {dataset}.{field} is not a field of the {dataset} dataset's schema"
+                )
 
     def describe_filter(self, filter_arn: str) -> Filter:
         """DescribeFilter."""

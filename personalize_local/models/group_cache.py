@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from personalize_local.models.groupdata import HistoryIndex, TrainingFrames, events_frame, records_frame
-from personalize_local.models.lifecycle import ACTIVE, Lifecycle
+from personalize_local.models.lifecycle import ACTIVE, DELETING, Lifecycle
 from personalize_local.schemas import DatasetSchema, parse_schema
 from personalize_local.store import Resource
 
@@ -44,6 +44,11 @@ class GroupDataCache:
     def dataset_schema(self, dataset: Resource) -> DatasetSchema:
         """The parsed schema of a dataset."""
         return parse_schema(self.lifecycle.get("schema", dataset.body["schema_arn"]).body["schema"])
+
+    def declared_schemas(self, group_arn: str) -> dict[str, DatasetSchema]:
+        """The schemas of every dataset of the group that is not being deleted (ACTIVE or not), by dataset type."""
+        found = self.lifecycle.store.find("dataset", parent=group_arn)
+        return {d.body["dataset_type"]: self.dataset_schema(d) for d in found if d.status not in DELETING}
 
     def interactions_schema(self, group_arn: str) -> DatasetSchema | None:
         """The schema of the group's ACTIVE Interactions dataset (None without one)."""

@@ -27,9 +27,20 @@ def property_column(key: str) -> str:
 
 
 def events_frame(events: list[dict[str, Any]], schema: DatasetSchema | None) -> pd.DataFrame:
-    """Streamed events (rows of the ``events`` table) as Interactions records with the schema's columns."""
+    """Streamed events (rows of the ``events`` table) as Interactions records with the schema's columns.
+
+    An event whose ``event_id`` an earlier event already had is left out: "any subsequent events after the first
+    with the same event ID are not used in model training"
+    (https://docs.aws.amazon.com/personalize/latest/dg/API_UBS_Event.html).
+    """
     rows = []
+    seen_ids: set[str] = set()
     for event in events:
+        event_id = event.get("event_id")
+        if event_id:
+            if event_id in seen_ids:
+                continue
+            seen_ids.add(event_id)
         if not event.get("item_id"):
             continue  # an event without an item is kept but is no item interaction
         row = {

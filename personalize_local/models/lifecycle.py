@@ -10,8 +10,10 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -63,6 +65,16 @@ LABELS = {
 }
 
 
+# The region of the request being served (its SigV4 credential scope); None outside a request (worker threads).
+_REQUEST_REGION: ContextVar[str | None] = ContextVar("personalize_local_request_region", default=None)
+
+
+def arn_region(arn: str) -> str:
+    """The region field of an ARN (empty for the global recipe ARNs)."""
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 else ""
+
+
 class CreateFailed(Exception):
     """Raised by a create job: the resource ends in CREATE FAILED with this message as ``failureReason``."""
 
@@ -79,6 +91,7 @@ class BackendConfig:
     seed: int = 0  # the seed of every evaluation split and training run
     max_dataset_groups: int = 5  # AWS's default (adjustable) quota of dataset groups per region
     share_training: bool = True  # reuse a result of identical training (personalize_local.training_cache)
+    recommender_retrain_seconds: float = 7 * 86400  # recommenders retrain this often when new data arrived
 
 
 def now() -> float:
@@ -101,10 +114,30 @@ class Lifecycle:
         self.create_jobs: dict[str, Callable[[Resource], None]] = {}
         self.delete_jobs: dict[str, Callable[[Resource], None]] = {}
 
-    # ------------------------------------------------------------------ ARNs and lookups
+    # ------------------------------------------------------------------ regions, ARNs and lookups
+    @staticmethod
+    @contextmanager
+    def in_region(region: str | None) -> Iterator[None]:
+        """Serve the calls inside the block for ``region`` (None: the configured default region)."""
+        token = _REQUEST_REGION.set(region)
+        try:
+            yield
+        finally:
+            _REQUEST_REGION.reset(token)
+
+    @property
+    def region(self) -> str:
+        """The region of the current request, or the configured one outside a request."""
+        return _REQUEST_REGION.get() or self.config.region
+
     def arn(self, path: str) -> str:
-        """``arn:aws:personalize:<region>:<account>:<path>``."""
-        return f"arn:aws:personalize:{self.config.region}:{self.config.account_id}:{path}"
+        """``arn:aws:personalize:<region>:<account>:<path>`` in the request's region."""
+        return f"arn:aws:personalize:{self.region}:{self.config.account_id}:{path}"
+
+    def find(self, kind: str, *, name: str | None = None, parent: str | None = None) -> list[Resource]:
+        """Like ``store.find``, but only the resources of the current region (each region's are separate)."""
+        region = self.region
+        return [r for r in self.store.find(kind, name=name, parent=parent) if arn_region(r.arn) == region]
 
     @staticmethod
     def new_id() -> str:
@@ -119,13 +152,19 @@ class Lifecycle:
                 f"Invalid {what} {name!r}: 1-63 characters, letters, digits, - and _, starting with a letter or digit"
             )
 
-    def get(self, kind: str, arn: str) -> Resource:
-        """The resource of ``kind`` with ``arn``; InvalidInput for a malformed ARN, ResourceNotFound if absent."""
+    def get(self, kind: str | None, arn: str) -> Resource:
+        """The resource of ``kind`` (None: of any kind) with ``arn`` in the request's region.
+
+        InvalidInputException for a malformed ARN, ResourceNotFoundException when there is none.
+        """
+        label = LABELS[kind] if kind else "resource"
         if not isinstance(arn, str) or not ARN_PATTERN.match(arn):
-            raise InvalidInputException(f"Invalid ARN {arn!r} for a {LABELS[kind]}")
+            raise InvalidInputException(f"Invalid ARN {arn!r} for a {label}")
         resource = self.store.get(arn)
-        if resource is None or resource.kind != kind:
-            raise resource_not_found(LABELS[kind], arn)
+        request_region = _REQUEST_REGION.get()
+        wrong_kind = resource is not None and kind is not None and resource.kind != kind
+        if resource is None or wrong_kind or (request_region and arn_region(arn) != request_region):
+            raise resource_not_found(label, arn)
         return resource
 
     def get_active(self, kind: str, arn: str) -> Resource:
@@ -139,7 +178,7 @@ class Lifecycle:
 
     def ensure_unique_name(self, kind: str, name: str, parent: str | None = None) -> None:
         """ResourceAlreadyExistsException when a resource of ``kind`` (under ``parent``) already has ``name``."""
-        if self.store.find(kind, name=name, parent=parent):
+        if self.find(kind, name=name, parent=parent):
             raise ResourceAlreadyExistsException(f"A {LABELS[kind]} with the name {name} already exists")
 
     # ------------------------------------------------------------------ lifecycle
@@ -179,6 +218,10 @@ class Lifecycle:
         """The artificial delay between two status transitions."""
         if self.config.step_delay > 0:
             self._stopping.wait(self.config.step_delay)
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True (at once) when the backend is shutting down."""
+        return self._stopping.wait(seconds)
 
     def set_status(self, arn: str, status: str, failure_reason: str | None = None, **fields: Any) -> Resource | None:
         """Move a resource to ``status`` (and set extra body fields); None when it no longer exists."""
@@ -283,7 +326,7 @@ class Lifecycle:
         parent_arn = None
         if parent is not None and parent[1]:
             parent_arn = self.get(parent[0], parent[1]).arn
-        found = self.store.find(kind, parent=parent_arn)
+        found = self.find(kind, parent=parent_arn)
         return self.paginate([from_resource(cls, r) for r in reversed(found)], next_token, max_results)
 
     @staticmethod
@@ -311,7 +354,18 @@ def _log_failure(future: Any) -> None:
 
 
 def check_tags(tags: list[dict[str, str]] | None) -> dict[str, str]:
-    """The tag list of a request (``tag_key`` / ``tag_value``) as a dict (at most 200 tags)."""
+    """The tag list of a request (``tag_key`` / ``tag_value``) as a dict (at most 200 tags).
+
+    Keys and values must not start with ``aws:``, which AWS reserves
+    (https://docs.aws.amazon.com/personalize/latest/dg/personalize-managing-tags.html); lengths and characters are
+    checked against the model in ``personalize_local.constraints``.
+    """
+    for tag in tags or []:
+        for part in ("tag_key", "tag_value"):
+            if tag[part].lower().startswith("aws:"):
+                raise InvalidInputException(
+                    f"Tag keys and values can't start with aws: (reserved for AWS use), got {tag[part]!r}"
+                )
     tag_map = {tag["tag_key"]: tag["tag_value"] for tag in tags or []}
     if len(tag_map) > MAX_TAGS:
         raise TooManyTagsException(f"At most {MAX_TAGS} tags per resource, got {len(tag_map)}")

@@ -8,25 +8,40 @@ from personalize_local.models.lifecycle import ACTIVE, Lifecycle
 from personalize_local.models.solutions import recipe_class
 from personalize_local.recipes import catalog, registry
 from personalize_local.recipes.base import Recipe
+from personalize_local.recipes.use_cases import USE_CASES, UseCase, use_case, use_cases_of
 
 RECIPE_EPOCH = 1546300800.0  # creation time reported for the built-in recipes (2019-01-01)
 ALGORITHM_ARN_PREFIX = "arn:aws:personalize:::algorithm/"
 
 
-def describe(cls: type[Recipe]) -> RecipeDescription:
-    """A recipe class as DescribeRecipe shows it (identity from the recipes' metadata table)."""
-    meta = catalog.metadata_of(cls)
+def _description(
+    name: str, recipe_arn: str, engine: str, description: str, recipe_type: str, domain: str | None = None
+) -> RecipeDescription:
+    """DescribeRecipe's view of ``name``, served by the ``engine`` recipe (whose algorithm it reports)."""
+    meta = catalog.metadata_of(engine)
     return RecipeDescription(
-        name=meta.name,
-        recipe_arn=meta.recipe_arn,
+        name=name,
+        recipe_arn=recipe_arn,
         algorithm_arn=meta.algorithm_arn,
         feature_transformation_arn=meta.feature_transformation_arn,
         status=ACTIVE,
-        description=meta.description,
+        description=description,
         creation_date_time=RECIPE_EPOCH,
         last_updated_date_time=RECIPE_EPOCH,
-        recipe_type=meta.recipe_type,
+        recipe_type=recipe_type,
+        domain=domain,
     )
+
+
+def describe(cls: type[Recipe]) -> RecipeDescription:
+    """A recipe class as DescribeRecipe shows it."""
+    meta = catalog.metadata_of(cls)
+    return _description(meta.name, meta.recipe_arn, meta.name, meta.description, meta.recipe_type)
+
+
+def describe_use_case(case: UseCase) -> RecipeDescription:
+    """A domain use case as DescribeRecipe shows it (its algorithm is its engine recipe's)."""
+    return _description(case.name, case.recipe_arn, case.recipe, case.title, case.recipe_type, case.domain)
 
 
 class RecipeCatalog:
@@ -42,13 +57,17 @@ class RecipeCatalog:
         max_results: int | None = None,
         domain: str | None = None,
     ) -> Page[RecipeDescription]:
-        """ListRecipes."""
-        recipes = [] if domain else [describe(cls) for cls in registry.all_recipes()]
+        """ListRecipes: the custom recipes and the domain use cases; with ``domain``, that domain's use cases."""
+        cases = [describe_use_case(case) for case in (use_cases_of(domain) if domain else USE_CASES)]
+        recipes = ([] if domain else [describe(cls) for cls in registry.all_recipes()]) + cases
         return self.lifecycle.paginate(recipes, next_token, max_results)
 
     def describe_recipe(self, recipe_arn: str) -> RecipeDescription:
-        """DescribeRecipe."""
-        return describe(recipe_class(recipe_arn))
+        """DescribeRecipe (a custom recipe or a domain use case)."""
+        try:
+            return describe_use_case(use_case(recipe_arn))
+        except KeyError:
+            return describe(recipe_class(recipe_arn))
 
     def describe_algorithm(self, algorithm_arn: str) -> AlgorithmDescription:
         """DescribeAlgorithm: a recipe's default hyperparameters and their ranges."""

@@ -5,8 +5,10 @@ updates the cached histories in place, so an event changes the very next recomme
 from __future__ import annotations
 
 import json
+import math
+import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -110,6 +112,12 @@ class Serving:
         if filter_values and len(filter_values) > MAX_FILTER_VALUES:
             raise InvalidInputException(f"At most {MAX_FILTER_VALUES} filterValues, got {len(filter_values)}")
         _, expression = self.filters.active(filter_arn, deployment.group_arn)
+        unknown = sorted(set(filter_values or {}) - expression.parameters)
+        if unknown:
+            raise InvalidInputException(
+                f"filterValues key(s) {', '.join(unknown)} are not placeholders of filter {filter_arn} "
+                f"(its placeholders: {', '.join(sorted(expression.parameters)) or 'none'})"
+            )
         user = None
         if user_id and expression.uses_current_user and state.users is not None:
             user = state.user_rows.get(user_id)
@@ -130,19 +138,38 @@ class Serving:
         except FilterValueError as exc:
             raise InvalidInputException(str(exc)) from None
 
+    @staticmethod
+    def _without_seen(
+        deployment: Deployment, state: GroupState, user_id: str | None, allowed: np.ndarray | None
+    ) -> np.ndarray | None:
+        """A use case's automatic filter: the user's items of its event types are not recommended
+        (https://docs.aws.amazon.com/personalize/latest/dg/VIDEO_ON_DEMAND-use-cases.html)."""
+        if not deployment.exclude_seen or not user_id:
+            return allowed
+        excluded = deployment.exclude_seen.lower()
+        seen = {event[1] for event in state.history.events(user_id) if event[2].lower() == excluded}
+        if not seen:
+            return allowed
+        mask = ~np.isin(deployment.model.item_ids, list(seen))
+        return mask if allowed is None else allowed & mask
+
     # ------------------------------------------------------------------ personalize-runtime
     @staticmethod
     def _items(
-        scored: list[Scored], state: GroupState, metadata_columns: Mapping[str, list[str]] | None
+        scored: list[tuple[str, float | None, str | None]],
+        state: GroupState,
+        metadata_columns: Mapping[str, list[str]] | None,
     ) -> list[RecommendedItem]:
+        """(item, score, promotion name) triples as result entries (with the requested metadata)."""
         columns = (metadata_columns or {}).get("ITEMS") or []
         return [
             RecommendedItem(
                 item_id=item,
                 score=None if score is None else round(float(score), 7),
                 metadata=_item_metadata(state, item, columns) if columns else None,
+                promotion_name=promotion,
             )
-            for item, score in scored
+            for item, score, promotion in scored
         ]
 
     @staticmethod
@@ -170,34 +197,82 @@ class Serving:
         metadata_columns: Mapping[str, list[str]] | None = None,
     ) -> Recommendations:
         """GetRecommendations for a user (user-personalization recipes) or an item (related-items recipes)."""
-        if recommender_arn:
-            raise InvalidInputException("Recommenders (domain dataset groups) are not supported; use a campaignArn")
-        if not campaign_arn:
-            raise InvalidInputException("campaignArn is required")
-        if promotions:
-            raise InvalidInputException("promotions are not supported by Personalize Local")
+        if bool(campaign_arn) == bool(recommender_arn):
+            raise InvalidInputException("Give exactly one of campaignArn and recommenderArn")
         n = DEFAULT_NUM_RESULTS if num_results is None else num_results
         if not 0 <= n <= MAX_NUM_RESULTS:
             raise InvalidInputException(f"numResults must be between 0 and {MAX_NUM_RESULTS}, got {n}")
-        deployment = self.deployments.campaign(campaign_arn)
+        deployment = (
+            self.deployments.campaign(campaign_arn) if campaign_arn else self.deployments.recommender(recommender_arn)
+        )
         self._check_metadata(deployment, metadata_columns, n)
         state = self.group_data.state(deployment.group_arn)
         if deployment.recipe_type == "USER_PERSONALIZATION":
             if not user_id:
-                raise InvalidInputException("userId is required for a campaign with a USER_PERSONALIZATION recipe")
-            allowed = self._filter_mask(deployment, state, filter_arn, filter_values, user_id)
+                raise InvalidInputException("userId is required for a USER_PERSONALIZATION recipe or use case")
             history = state.history.items(user_id, deployment.keep)
-            scored = deployment.model.recommend(history, n, allowed, deployment.exploration, context)
+
+            def top(count: int, allowed: np.ndarray | None) -> list[Scored]:
+                return deployment.model.recommend(history, count, allowed, deployment.exploration, context)[:count]
+
         elif deployment.recipe_type == "RELATED_ITEMS":
             if not item_id:
-                raise InvalidInputException("itemId is required for a campaign with a RELATED_ITEMS recipe")
-            allowed = self._filter_mask(deployment, state, filter_arn, filter_values, user_id, item_id)
-            scored = deployment.model.related(item_id, n, allowed)
+                raise InvalidInputException("itemId is required for a RELATED_ITEMS recipe or use case")
+
+            def top(count: int, allowed: np.ndarray | None) -> list[Scored]:
+                return deployment.model.related(item_id, count, allowed)[:count]
+
         else:
-            raise InvalidInputException(
-                "This campaign's recipe is PERSONALIZED_RANKING: call GetPersonalizedRanking instead"
-            )
-        return Recommendations(self._items(scored[:n], state, metadata_columns), recommendation_id())
+            raise InvalidInputException("This recipe is PERSONALIZED_RANKING: call GetPersonalizedRanking instead")
+        allowed = self._filter_mask(deployment, state, filter_arn, filter_values, user_id, item_id)
+        allowed = self._without_seen(deployment, state, user_id, allowed)
+        if promotions:
+            items = self._promoted(deployment, state, promotions[0], n, top, allowed, user_id, item_id)
+        else:
+            items = [(item, score, None) for item, score in top(n, allowed)]
+        return Recommendations(self._items(items, state, metadata_columns), recommendation_id())
+
+    def _promoted(
+        self,
+        deployment: Deployment,
+        state: GroupState,
+        promotion: Mapping[str, Any],
+        n: int,
+        top: Callable[[int, np.ndarray | None], list[Scored]],
+        allowed: np.ndarray | None,
+        user_id: str | None,
+        item_id: str | None,
+    ) -> list[tuple[str, float | None, str | None]]:
+        """``n`` results of which ``percentPromotedItems`` come from the promotion's filter.
+
+        As documented (https://docs.aws.amazon.com/personalize/latest/dg/promoting-items.html): the promotion filter
+        applies to the promoted items only and the request filter to the others; promoted items sit at random
+        positions but keep their own order; with too few matching items, as many as possible are promoted.
+        """
+        if not promotion.get("filter_arn"):
+            raise InvalidInputException("A promotion needs a filterArn")
+        percent = promotion.get("percent_promoted_items", 100)
+        wanted = math.floor(n * percent / 100 + 0.5)
+        promo_mask = self._filter_mask(
+            deployment, state, promotion["filter_arn"], promotion.get("filter_values"), user_id, item_id
+        )
+        promoted = top(wanted, promo_mask) if wanted else []
+        taken = {item for item, _ in promoted}
+        regular = [(item, score) for item, score in top(n + len(taken), allowed) if item not in taken]
+        regular = regular[: n - len(promoted)]
+        slots = sorted(random.sample(range(len(promoted) + len(regular)), len(promoted)))
+        name = promotion.get("name")
+        merged: list[tuple[str, float | None, str | None]] = []
+        promoted_iter, regular_iter = iter(promoted), iter(regular)
+        for position in range(len(promoted) + len(regular)):
+            if slots and position == slots[0]:
+                slots.pop(0)
+                item, score = next(promoted_iter)
+                merged.append((item, score, name))
+            else:
+                item, score = next(regular_iter)
+                merged.append((item, score, None))
+        return merged
 
     def get_personalized_ranking(
         self,
@@ -227,7 +302,8 @@ class Serving:
         if allowed is not None:
             position = {item: i for i, item in enumerate(deployment.model.item_ids.tolist())}
             ranked = [(item, score) for item, score in ranked if item not in position or allowed[position[item]]]
-        return Ranking(self._items(ranked, state, metadata_columns), recommendation_id())
+        entries = [(item, score, None) for item, score in ranked]
+        return Ranking(self._items(entries, state, metadata_columns), recommendation_id())
 
     # ------------------------------------------------------------------ personalize-events
     def put_events(
@@ -247,6 +323,10 @@ class Serving:
             if forbidden:
                 raise InvalidInputException(f"{where}: properties may not contain {', '.join(forbidden)}")
             if schema is not None:
+                if event.get("event_value") is not None and "EVENT_VALUE" not in schema.names:
+                    raise InvalidInputException(
+                        f"{where}: eventValue was given but the Interactions schema has no EVENT_VALUE field"
+                    )
                 unknown = [k for k in props if property_column(k) not in schema.names]
                 if unknown:
                     raise InvalidInputException(
@@ -263,7 +343,7 @@ class Serving:
                     "timestamp": _epoch(event["sent_at"], where),
                     "event_id": event.get("event_id") or str(uuid.uuid4()),
                     "recommendation_id": event.get("recommendation_id"),
-                    "properties": json.dumps(props) if props else None,
+                    "properties": props,
                     "impression": "|".join(impression) if impression else None,
                 }
             )

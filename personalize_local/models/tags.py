@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from personalize_local.exceptions import InvalidInputException, resource_not_found
 from personalize_local.models.domain import Tag
-from personalize_local.models.lifecycle import ARN_PATTERN, Lifecycle, check_tags
+from personalize_local.models.lifecycle import Lifecycle, check_tags
 from personalize_local.store import Resource
 
 
@@ -15,12 +14,7 @@ class Tags:
         self.lifecycle = lifecycle
 
     def _resource(self, arn: str) -> Resource:
-        if not isinstance(arn, str) or not ARN_PATTERN.match(arn):
-            raise InvalidInputException(f"Invalid resource ARN {arn!r}")
-        resource = self.lifecycle.store.get(arn)
-        if resource is None:
-            raise resource_not_found("resource", arn)
-        return resource
+        return self.lifecycle.get(None, arn)
 
     def tag_resource(self, resource_arn: str, tags: list[dict[str, str]]) -> None:
         """TagResource: add or overwrite tags (at most 200 in all)."""

@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from personalize_local import ENDPOINT_VARIABLES, LocalPersonalize, local_personalize
 from tests.contract.shapes import WireRecorder
+from tests.support.personalize_setup import SmallDataset, small_dataset
 
 BUCKET = "contract-data"
 _FAKE = {
@@ -82,3 +83,9 @@ def wire(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Wire]:
     yield wire
     assert recorder.calls, "the test made no call"
     assert not recorder.violations, "\n".join(recorder.violations)
+
+
+@pytest.fixture(scope="module")
+def small() -> SmallDataset:
+    """Two taste groups: even items Action, odd items Drama."""
+    return small_dataset()

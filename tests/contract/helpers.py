@@ -54,6 +54,16 @@ def code_of(exc: ClientError) -> str:
     return exc.response["Error"]["Code"]
 
 
+def raises_code(code: str, call: Callable[..., Any], **kwargs: Any) -> ClientError:
+    """Call ``call(**kwargs)``, which must fail with the modelled error ``code``; the error."""
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        assert code_of(exc) == code, exc
+        return exc
+    raise AssertionError(f"{code} expected, the call succeeded")
+
+
 def schema_json(record: str, fields: list[dict[str, Any]]) -> str:
     """An Avro record schema string."""
     return json.dumps({"type": "record", "name": record, "namespace": "com.amazonaws.personalize.schema",

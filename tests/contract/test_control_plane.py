@@ -278,6 +278,6 @@ def test_tags(wire: Wire) -> None:
 
 def test_unimplemented_operation_is_a_clear_client_error(wire: Wire) -> None:
     with pytest.raises(ClientError) as info:
-        wire.personalize.list_recommenders()
+        wire.personalize.list_batch_inference_jobs()
     assert "not implemented by Personalize Local" in info.value.response["Error"]["Message"]
     wire.recorder.violations.clear()  # UnknownOperationException is ours, not modelled: expected here

@@ -32,6 +32,8 @@ _RESERVED_TYPES: dict[str, Any] = {
     "EVENT_TYPE": "string",
     "EVENT_VALUE": ["null", "float"],
     "CREATION_TIMESTAMP": "long",
+    "IMPRESSION": ["null", "string"],
+    "RECOMMENDATION_ID": ["null", "string"],
 }
 
 

@@ -41,7 +41,8 @@ def test_creates_are_asynchronous_and_resume_after_a_restart(tmp_path: Path) -> 
         slow.create_event_tracker(name="t", datasetGroupArn=arn)
     slow.shutdown()  # stops mid-way: the group is still pending on disk
 
-    fast = _backend(tmp_path, delay=0.0)
+    # a short pause between transitions: the second delete must come while the first is still under way
+    fast = _backend(tmp_path, delay=0.5)
     try:
         _poll(fast, arn, "ACTIVE")
         fast.delete_dataset_group(datasetGroupArn=arn)
@@ -91,7 +92,7 @@ def test_wire_routing_and_errors(tmp_path: Path) -> None:
         assert response.status_code == 200 and response.headers["Content-Type"] == "application/x-amz-json-1.1"
         assert _json(response) == {"datasetGroupArn": "arn:aws:personalize:us-east-1:123456789012:dataset-group/g"}
         assert client.post("/", data="{}").status_code == 400  # no X-Amz-Target
-        response = client.post("/", data="{}", headers={"X-Amz-Target": "AmazonPersonalize.ListRecommenders"})
+        response = client.post("/", data="{}", headers={"X-Amz-Target": "AmazonPersonalize.ListBatchInferenceJobs"})
         assert _json(response)["__type"] == "UnknownOperationException"
         response = client.post(
             "/recommendations", data=json.dumps({"campaignArn": "arn:aws:personalize:x:1:campaign/c"})
@@ -114,3 +115,22 @@ def test_exploration_config_parsing() -> None:
     for bad in ({"explorationWeight": "-1"}, {"explorationItemAgeCutOff": "0"}, {"explorationWeight": "x"}, {"w": "1"}):
         with pytest.raises(InvalidInputException):
             exploration_config({"item_exploration_config": bad})
+
+
+def test_a_store_of_another_format_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    import sqlite3
+
+    from personalize_local.store import MetadataStore, StoreFormatError
+
+    MetadataStore(tmp_path / "new.sqlite3").close()  # a new store is stamped and opens again
+    MetadataStore(tmp_path / "new.sqlite3").close()
+    old = MetadataStore(tmp_path / "old.sqlite3")
+    old.close()
+    with sqlite3.connect(tmp_path / "old.sqlite3") as conn:  # what an older version left: documents, no stamp
+        conn.execute("PRAGMA user_version = 0")
+        conn.execute(
+            "INSERT INTO resources VALUES ('arn:aws:personalize:us-east-1:1:schema/s', 'schema', 's', NULL, 1, "
+            "'{\"schemaArn\": \"x\"}', '{}')"
+        )
+    with pytest.raises(StoreFormatError, match="delete the data directory"):
+        MetadataStore(tmp_path / "old.sqlite3")
