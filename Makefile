@@ -12,13 +12,14 @@ LAMBDA_PYTHON := python3.12
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo test lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed
+.PHONY: help demo test lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed drop invoke
 
 help:
 	@echo "make demo   - run the retraining pipeline end to end offline (Personalize Local + moto), show results"
 	@echo "make test   - ruff, pytest (all suites), cfn-lint, sam validate --lint, asl-validator"
 	@echo "make build  - sam build (needs $(LAMBDA_PYTHON) on the machine)"
 	@echo "make serve  - the recommendations REST API on http://127.0.0.1:8080 (Swagger UI at /swagger)"
+	@echo "make drop DROP_ARGS='--bucket B' - download the Kaggle dataset, verify it, upload it as a drop (--dry-run, --from DIR)"
 	@echo "make bench  - benchmarks (prepare step, training, serving, forwarder); bench-quick for CI-size"
 	@echo "make local-cloud  - deploy template.yaml onto ministack + Personalize Local on 127.0.0.1 (local-cloud-down stops it)"
 	@echo "make test-deployed - local-cloud, tests/deployed, local-cloud-down"
@@ -85,6 +86,11 @@ build: venv sam-venv
 
 serve: venv
 	@$(PY) -m offline.serve_api $(SERVE_ARGS)
+
+# The Kaggle dataset into a deployed stack (docs/pipeline.md, "Real data"): DROP_ARGS="--bucket <DataBucketName> ..."
+DROP_ARGS ?=
+drop: venv
+	@$(PY) -m kaggle_drop $(DROP_ARGS)
 
 bench: venv
 	@$(PY) -m bench
