@@ -16,6 +16,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 
 help:
 	@echo "make demo   - run the retraining pipeline end to end offline (Personalize Local + moto), show results"
+	@echo "              DROP=dir: on your own Kaggle files; RESET=1: forget earlier runs (state is kept by default)"
 	@echo "make test   - ruff, pytest (all suites), cfn-lint, sam validate --lint, asl-validator"
 	@echo "make build  - sam build (needs $(LAMBDA_PYTHON) on the machine)"
 	@echo "make serve  - the recommendations REST API on http://127.0.0.1:8080 (Swagger UI at /swagger)"
@@ -54,8 +55,10 @@ node_modules/.installed: package.json package-lock.json
 node-tools: node_modules/.installed
 
 # ---------------------------------------------------------------- the two commands
+# make demo [DROP=path/to/kaggle-files] [RESET=1]: your own Kaggle files instead of a generated drop; RESET=1 forgets
+# the earlier runs (Personalize Local's state is kept from one run to the next otherwise).
 demo: venv
-	@$(PY) -m offline.demo
+	@$(PY) -m offline.demo $(if $(DROP),--drop "$(DROP)") $(if $(RESET),--reset)
 
 test: lint pytest validate
 	@echo "==> all gates passed"

@@ -9,6 +9,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 CHUNK_BYTES = 16 * 1024 * 1024
+#: Smaller files are read in a blink: no progress bar for them.
+PROGRESS_MIN_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -23,14 +25,21 @@ class ScannedFile:
 
 
 def scan_file(path: Path, progress: bool = True) -> ScannedFile:
-    """Size, number of data rows (lines after the header) and SHA-256 of ``path``, read once."""
+    """Size, number of data rows (lines after the header) and SHA-256 of ``path``, read once (a progress bar for
+    big files when ``progress``)."""
     digest = hashlib.sha256()
     newlines = 0
     last = b"\n"
     size = path.stat().st_size
     with (
         open(path, "rb") as handle,
-        tqdm(total=size, unit="B", unit_scale=True, desc=f"reading {path.name}", disable=not progress) as bar,
+        tqdm(
+            total=size,
+            unit="B",
+            unit_scale=True,
+            desc=f"reading {path.name}",
+            disable=not progress or size < PROGRESS_MIN_BYTES,
+        ) as bar,
     ):
         while chunk := handle.read(CHUNK_BYTES):
             digest.update(chunk)
