@@ -312,12 +312,16 @@ def test_notify_on_failure_names_the_step_and_personalizes_reason() -> None:
     assert "eu-west-1.console.aws.amazon.com" in body["Message"]
 
 
-def test_cleanup_deletes_everything_in_dependency_order_and_tolerates_repeats(run: dict[str, Any]) -> None:
+def test_cleanup_deletes_everything_in_dependency_order_and_tolerates_repeats(
+    run: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     cleanup = handler("cleanup")
     client = boto3.client("personalize")
+    assert cleanup({"stage": "campaigns"})["waitSeconds"] == 30  # the production wait between two polls
+    monkeypatch.setenv("POLL_INTERVAL_SECONDS", "1")  # a local stack (template parameter PollIntervalSeconds)
     for stage in ("campaigns", "event-tracker", "filters", "solutions", "datasets", "schemas", "dataset-group"):
         results = poll(lambda stage=stage: cleanup({"stage": stage}))
-        assert results[-1]["remaining"] == 0
+        assert results[-1]["remaining"] == 0 and results[-1]["waitSeconds"] == 1
         assert cleanup({"stage": stage})["complete"] is True  # repeating a finished stage is harmless
     assert client.list_dataset_groups()["datasetGroups"] == []
     assert [s for s in client.list_schemas()["schemas"] if s["name"].startswith("anime-recs-")] == []
