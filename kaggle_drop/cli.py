@@ -19,12 +19,10 @@ import boto3
 from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from kaggle_drop.dataset import DATASET, DATASET_VERSION, LAST_FILE
+from kaggle_drop.dataset import DATASET, DATASET_VERSION, LAST_FILE, default_download_dir
 from kaggle_drop.download import KaggleDownloadError, download_dataset, kaggle_api
 from kaggle_drop.upload import UploadError, plan_upload, transfer_config, upload_planned
 from kaggle_drop.verify import DropVerificationError, VerifiedDrop, verify_drop
-
-DOWNLOAD_ROOT = Path(__file__).resolve().parents[1] / ".kaggle-data"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +61,7 @@ def obtain_files(args: argparse.Namespace, api_factory: Any) -> Path:
     if args.source is not None:
         say(f"[1/3] Using the files in {args.source}")
         return args.source
-    target = args.download_dir or DOWNLOAD_ROOT / f"v{args.version}"
+    target = args.download_dir or default_download_dir(args.version)
     if (target / LAST_FILE).is_file():
         say(f"[1/3] {DATASET} version {args.version} is already in {target} (delete it to download again)")
         return target

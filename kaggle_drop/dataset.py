@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from anime_recommender.kaggle.files import ANIME, ANIMELIST, RATING_COMPLETE, SYNOPSIS, KaggleFile
 from anime_recommender.pipeline.drop import CATALOG_FILE
@@ -38,3 +40,14 @@ FULL_SIZE_SHARE = 0.9
 def dataset_ref(version: int | None) -> str:
     """The ``owner/slug[/version]`` string the Kaggle API takes."""
     return DATASET if version is None else f"{DATASET}/{version}"
+
+
+def default_download_dir(version: int = DATASET_VERSION) -> Path:
+    """Where ``python -m kaggle_drop`` downloads a version: ``.kaggle-data/v<version>`` in the repository."""
+    return Path(__file__).resolve().parents[1] / ".kaggle-data" / f"v{version}"
+
+
+def real_data_dir() -> Path:
+    """Where tools look for real Kaggle files: ``$KAGGLE_DATA_DIR``, else the default download directory."""
+    configured = os.environ.get("KAGGLE_DATA_DIR")
+    return Path(configured) if configured else default_download_dir()

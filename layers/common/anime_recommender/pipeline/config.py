@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from anime_recommender.pipeline.errors import ConfigError
 
-#: Recipes whose campaigns other components read from SSM (contract 4): only these may be deployed.
+#: Recipes whose campaigns other components read from SSM (docs/pipeline.md, "What it publishes"): only these may
+#: be deployed.
 DEPLOYABLE_RECIPES = ("user-personalization", "sims", "personalized-ranking")
 
 #: Metrics GetSolutionMetrics returns for every custom recipe; any of them may be the primary metric.
