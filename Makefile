@@ -21,6 +21,7 @@ help:
 	@echo "make build  - sam build (needs $(LAMBDA_PYTHON) on the machine)"
 	@echo "make serve  - the recommendations REST API on http://127.0.0.1:8080 (Swagger UI at /swagger)"
 	@echo "make drop DROP_ARGS='--bucket B' - download the Kaggle dataset, verify it, upload it as a drop (--dry-run, --from DIR)"
+	@echo "make invoke FN=<function> EVENT=events/<file>.json - one function with an event, offline (sam local invoke without Docker)"
 	@echo "make bench  - benchmarks (prepare step, training, serving, forwarder); bench-quick for CI-size"
 	@echo "make local-cloud  - deploy template.yaml onto ministack + Personalize Local on 127.0.0.1 (local-cloud-down stops it)"
 	@echo "make test-deployed - local-cloud, tests/deployed, local-cloud-down"
@@ -89,6 +90,11 @@ build: venv sam-venv
 
 serve: venv
 	@$(PY) -m offline.serve_api $(SERVE_ARGS)
+
+# One function with an event file, like `sam local invoke FN -e EVENT`, on the offline stack (no Docker)
+invoke: venv
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<ResolveDropFunction|resolve_drop|...> EVENT=events/<file>.json"; exit 2; }
+	@$(PY) -m offline.invoke "$(FN)" "$(EVENT)"
 
 # The Kaggle dataset into a deployed stack (docs/pipeline.md, "Real data"): DROP_ARGS="--bucket <DataBucketName> ..."
 DROP_ARGS ?=
