@@ -37,6 +37,7 @@ from kaggle_drop.verify import DropVerificationError, verify_drop
 from offline.charts import comparison_chart, history_chart
 from offline.demo_history import load_history, record_run
 from offline.harness import offline_pipeline
+from offline.publications import restore_publications
 from offline.stack import OfflineStack
 from offline.template import REPO_ROOT
 
@@ -379,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"      a {size_mb:,.0f} MB drop: Wait states poll every 5 s; the full dataset trains for tens of minutes")
     poll = POLL_SECONDS["big" if big else "yours" if args.drop is not None else "generated"]
     with offline_pipeline(STATE_DIR, poll_interval=poll, environment=QUIET_HANDLERS) as stack:
+        if history and restore_publications(OUTPUT_DIR, stack.project):
+            say("      the SSM parameters of the live campaigns are put back from the last run (demo-output/)")
         say("")
         say("[3/5] Dropping the data into S3")
         result = run_pipeline(stack, drop_dir, drop_name, files, timeout=max(900.0, 10 * size_mb))
@@ -387,6 +390,10 @@ def main(argv: list[str] | None = None) -> int:
             say(f"The pipeline failed: {result.get('cause')}")
             for message in stack.read_notifications():
                 say(message["Message"])
+            if history and "ResourceMismatchError" in str(result.get("cause")):
+                say("")
+                say("This run kept the Personalize resources of the earlier runs, made for other data. Start over with")
+                say("make demo RESET=1 (python -m offline.demo --reset).")
             return 1
         state = json.loads(result["output"])
         evaluation = state["evaluation"]

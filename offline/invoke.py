@@ -26,7 +26,7 @@ import boto3
 
 from offline.harness import offline_pipeline
 from offline.lambdas import LocalContext, load_handler
-from offline.serve_api import seed_moto
+from offline.publications import restore_publications
 from offline.stack import ACCOUNT_ID, OfflineStack
 from offline.template import REPO_ROOT, TemplateModel, UnresolvableError, load_template, resolve
 
@@ -98,21 +98,12 @@ def function_environment(stack: OfflineStack, logical_id: str) -> tuple[dict[str
     return values, unresolved
 
 
-def restore_demo_publications(stack: OfflineStack) -> bool:
-    """Put back what ``make demo`` published (SSM parameters, catalog); False when the demo has not run."""
-    parameters, catalog = DEMO_OUTPUT / "ssm-parameters.json", DEMO_OUTPUT / "catalog.json"
-    if not (parameters.is_file() and catalog.is_file()):
-        return False
-    seed_moto(json.loads(parameters.read_text("utf-8")), catalog, stack.project)
-    return True
-
-
 def invoke(logical_id: str, event: Any, state_dir: Path | None = None, say: Any = None) -> tuple[Any, bool]:
     """Run the function with ``event`` on the offline stack; (result or error document, succeeded)."""
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
     with offline_pipeline(state_dir or STATE_DIR, environment=QUIET_HANDLERS) as stack:
         spec = stack.template.function(logical_id)
-        if restore_demo_publications(stack):
+        if restore_publications(DEMO_OUTPUT, stack.project):
             say("invoke: SSM parameters and catalog restored from demo-output/ (the demo's campaigns are live)")
         s3 = boto3.client("s3")
         for bucket in sorted(event_buckets(event) - {stack.bucket}):
