@@ -83,10 +83,27 @@ def event_buckets(event: Any) -> set[str]:
     return found
 
 
+def create_queues(stack: OfflineStack, environment: dict[str, Any]) -> list[str]:
+    """Create in moto the SQS queues the environment refers to that the offline stack does not deploy (the
+    forwarder's dead-letter queue); their logical ids."""
+    sqs = boto3.client("sqs", region_name=stack.region)
+    created = []
+    for value in environment.values():
+        target = value.get("Ref") if isinstance(value, dict) else None
+        resource = stack.template.resources.get(target or "", {})
+        if resource.get("Type") == "AWS::SQS::Queue" and target not in stack.physical:
+            url = sqs.create_queue(QueueName=target)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            stack.physical[target] = {"Ref": url, "Arn": arn}
+            created.append(target)
+    return created
+
+
 def function_environment(stack: OfflineStack, logical_id: str) -> tuple[dict[str, str], list[str]]:
-    """The function's template environment on this stack, and the variables that name resources the offline
-    stack does not create (left unset)."""
+    """The function's template environment on this stack (queues it names are created), and the variables that
+    name other resources the offline stack does not create (left unset)."""
     spec = stack.template.function(logical_id)
+    create_queues(stack, spec.environment)
     values, unresolved = {}, []
     for name, value in spec.environment.items():
         try:

@@ -78,3 +78,14 @@ def test_a_handler_that_raises_gives_the_error_and_exit_code_1(offline_dirs: Pat
     error = json.loads(out[out.index("{\n") :])
     assert error["errorType"] == "DataValidationError"
     assert "anime.csv" in error["errorMessage"]
+
+
+def test_the_forwarder_gets_a_dead_letter_queue_and_parks_poison_records(offline_dirs: Path, capsys) -> None:
+    """DLQ_URL names a queue the offline stack does not deploy: invoke creates it, so the eight poison records are
+    parked there instead of the handler failing. Without a demo there is no event tracker yet, so the two valid
+    events (the batch's first and last records) are handed back to Kinesis for a retry."""
+    records = invoke.read_event(EVENTS / "kinesis-poison-records.json")["Records"]
+    assert invoke.main(["ForwardEventsFunction", str(EVENTS / "kinesis-poison-records.json")]) == 0
+    out = capsys.readouterr().out
+    retried = [item["itemIdentifier"] for item in json.loads(out[out.index("{\n") :])["batchItemFailures"]]
+    assert retried == [records[0]["kinesis"]["sequenceNumber"], records[-1]["kinesis"]["sequenceNumber"]]
