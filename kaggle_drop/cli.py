@@ -31,7 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m kaggle_drop",
         description="Download the Kaggle anime dataset, verify it and upload it as a drop (anime.csv last).",
     )
-    parser.add_argument("--bucket", required=True, help="the stack's data bucket (output DataBucketName)")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--bucket", help="the stack's data bucket (output DataBucketName)")
+    target.add_argument(
+        "--download-only",
+        action="store_true",
+        help="download and verify, upload nothing (then: make demo DROP=.kaggle-data/v<version>)",
+    )
     parser.add_argument("--drop", help="drop folder name under incoming/ (default: kaggle-v<version>)")
     parser.add_argument(
         "--version", type=int, default=DATASET_VERSION, help=f"Kaggle dataset version (default {DATASET_VERSION})"
@@ -83,12 +89,18 @@ def main(argv: list[str] | None = None, api_factory: Any = kaggle_api, s3: Any =
     progress = not args.no_progress
     drop = args.drop or f"kaggle-v{args.version}"
     s3 = s3 or boto3.client("s3")
-    say(f"Kaggle drop -> s3://{args.bucket}/incoming/{drop}/ at {s3.meta.endpoint_url}")
+    if args.download_only:
+        say("Kaggle dataset -> local files only (--download-only)")
+    else:
+        say(f"Kaggle drop -> s3://{args.bucket}/incoming/{drop}/ at {s3.meta.endpoint_url}")
     try:
         directory = obtain_files(args, api_factory)
         say("[2/3] Verifying names, headers and row counts" + (" (sample sizes allowed)" if args.allow_small else ""))
         verified = verify_drop(directory, full_size=not args.allow_small, progress=progress)
         show_verified(verified)
+        if args.download_only:
+            say(f"[3/3] Nothing uploaded (--download-only). The offline pipeline on them: make demo DROP={directory}")
+            return 0
         plan = plan_upload(s3, args.bucket, drop, verified)
         todo = [item for item in plan if item.upload]
         verb = "Would upload (dry run)" if args.dry_run else "Uploading"

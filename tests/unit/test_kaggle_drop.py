@@ -210,3 +210,13 @@ def test_files_above_the_threshold_go_multipart(tmp_path: Path, s3: Any) -> None
     assert {operations[name] for name in operations if name != "rating_complete.csv"} == {"PutObject"}
     head = s3.head_object(Bucket=BUCKET, Key="incoming/big/rating_complete.csv")
     assert head["ContentLength"] == size and head["ETag"].strip('"').endswith(f"-{math.ceil(size / (5 * MiB))}")
+
+
+def test_download_only_verifies_and_touches_no_bucket(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    api = FakeKaggleApi()
+    args = ["--download-only", "--download-dir", str(tmp_path / "dl"), "--allow-small", "--no-progress"]
+    assert main(args, api_factory=lambda: api, s3=object()) == 0  # no S3 call: a bare object would fail any
+    assert len(api.calls) == 1
+    assert f"make demo DROP={tmp_path / 'dl'}" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # one of --bucket / --download-only is required
+        main(["--allow-small"], api_factory=lambda: api, s3=object())
