@@ -14,16 +14,19 @@ LAMBDA_PYTHON := python3.12
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo test lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed console test-browser checkov-venv
+.PHONY: help demo test lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed console test-browser checkov-venv drop invoke
 
 help:
 	@echo "make demo   - run the retraining pipeline end to end offline (Personalize Local + moto), show results"
+	@echo "              DROP=dir: on your own Kaggle files; RESET=1: forget earlier runs (state is kept by default)"
 	@echo "make test   - ruff, pytest (all suites), cfn-lint, sam validate --lint, asl-validator"
 	@echo "make build  - sam build (needs $(LAMBDA_PYTHON) on the machine)"
 	@echo "make console - the execution console on http://127.0.0.1:8765 (recorded demo runs; CONSOLE_ARGS=--local-cloud|--aws)"
 	@echo "make test-browser - the console's browser test (needs chromium: apt-get install -y chromium)"
 	@echo "make serve  - the recommendations REST API on http://127.0.0.1:8080 (Swagger UI at /swagger)"
 	@echo "make fuzz   - the hostile-input property tests (pytest -m fuzz) with many examples (HYPOTHESIS_PROFILE=fuzz)"
+	@echo "make drop DROP_ARGS='--bucket B' - download the Kaggle dataset, verify it, upload it as a drop (--dry-run, --from DIR)"
+	@echo "make invoke FN=<function> EVENT=events/<file>.json - one function with an event, offline (sam local invoke without Docker)"
 	@echo "make bench  - benchmarks (prepare step, training, serving, forwarder); bench-quick for CI-size"
 	@echo "make local-cloud  - deploy template.yaml onto ministack + Personalize Local on 127.0.0.1 (local-cloud-down stops it)"
 	@echo "make test-deployed - local-cloud, tests/deployed, local-cloud-down"
@@ -66,8 +69,10 @@ node_modules/.installed: package.json package-lock.json
 node-tools: node_modules/.installed
 
 # ---------------------------------------------------------------- the two commands
+# make demo [DROP=path/to/kaggle-files] [RESET=1]: your own Kaggle files instead of a generated drop; RESET=1 forgets
+# the earlier runs (Personalize Local's state is kept from one run to the next otherwise).
 demo: venv
-	@$(PY) -m offline.demo
+	@$(PY) -m offline.demo $(if $(DROP),--drop "$(DROP)") $(if $(RESET),--reset)
 
 test: lint pytest validate
 	@echo "==> all gates passed"
@@ -115,6 +120,16 @@ test-browser: venv
 	@command -v chromium >/dev/null || { echo "make test-browser: chromium not found - install it (Debian: apt-get install -y chromium)"; exit 1; }
 	@echo "==> pytest tests/browser (headless chromium)"
 	@$(VENV)/bin/pytest tests/browser -n 0 -p no:cacheprovider
+
+# One function with an event file, like `sam local invoke FN -e EVENT`, on the offline stack (no Docker)
+invoke: venv
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<ResolveDropFunction|resolve_drop|...> EVENT=events/<file>.json"; exit 2; }
+	@$(PY) -m offline.invoke "$(FN)" "$(EVENT)"
+
+# The Kaggle dataset into a deployed stack (docs/pipeline.md, "Real data"): DROP_ARGS="--bucket <DataBucketName> ..."
+DROP_ARGS ?=
+drop: venv
+	@$(PY) -m kaggle_drop $(DROP_ARGS)
 
 bench: venv
 	@$(PY) -m bench

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench._measure import describe_machine, load_average
+from kaggle_drop.dataset import real_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_KAGGLE_DIR = Path("/work/shared/data/anime2020")
+REAL_KAGGLE_DIR = real_data_dir()  # $KAGGLE_DATA_DIR, else where `make drop` downloads the dataset
 FULL_SLICE_USERS = 16_289  # 1/20 of the full drop's users: bench/prepare.py's 1x / 10x memory-flatness check
 
 

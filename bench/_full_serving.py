@@ -48,7 +48,7 @@ REPLY = "REPLY "
 RECIPE = "aws-user-personalization"
 EVENTS_PER_CALL = 10  # PutEvents' maximum
 CLIENTS = 8
-TARGET_P50_IN_PROCESS_MS = 1.0  # issue 5's serving targets, re-checked at full size
+TARGET_P50_IN_PROCESS_MS = 1.0  # the serving targets (docs/benchmarks.md), re-checked at full size
 TARGET_P99_HTTP_MS = 10.0
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
 
@@ -387,7 +387,7 @@ def _row(label: str, stats: dict[str, Any], extra: str = "") -> str:
 
 
 def report_serving(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, bool]]]:
-    """Serving table and target checks (issue 5's p50 in-process <= 1 ms, p99 over HTTP <= 10 ms)."""
+    """Serving table and target checks (targets: p50 in-process <= 1 ms, p99 over HTTP <= 10 ms)."""
     d = result["deploy"]
     server = result.get("server", {})
     trained = "trained by the server" if d["trained_in_server"] else "model of the train step, copied in"

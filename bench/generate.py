@@ -5,8 +5,8 @@
     python -m bench.generate --full-slice 20 # estimate full from 1/20 of its users instead
 
 Each size runs in its own child process so its peak RSS is its own. Speeds are reported with the tiny size as
-the in-run baseline (rows/s ratio). The comparison reads the real Kaggle rows in /work/shared/data/anime2020 (or
-``--real DIR``) when they exist; the benchmark never needs them.
+the in-run baseline (rows/s ratio). The comparison reads real Kaggle rows from ``--real DIR`` (default
+``$KAGGLE_DATA_DIR``, else where ``make drop`` downloads the dataset) when they exist; the benchmark never needs them.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.csv as pa_csv
 
-DEFAULT_REAL_DIR = Path("/work/shared/data/anime2020")
-# Published facts about the complete real files (the shared copy holds only a slice of the two big ones): the
-# dataset author's readme and /work/shared/data/anime2020/SOURCES.md.
+from kaggle_drop.dataset import real_data_dir
+
+DEFAULT_REAL_DIR = real_data_dir()
+# Published facts about the complete real files (a local copy may hold only a slice of the two big ones): the
+# dataset author's readme (GitHub Hernan4444/MyAnimeList-Database) and printed outputs of public notebooks.
 REAL_FULL_FACTS = {
     "anime": 17562,
     "rating_rows": 57_633_278,

@@ -7,7 +7,7 @@ usual for them, each reported at the BEST setting of a small grid evaluated on t
 baseline, so "user-personalization ≥ best baseline" is a conservative comparison.
 
     .venv/bin/python bench/quality.py                       # generated demo sample
-    .venv/bin/python bench/quality.py --kaggle-dir /work/shared/data/anime2020
+    .venv/bin/python bench/quality.py --kaggle-dir .kaggle-data/v7   # real Kaggle files, e.g. from `make drop`
 """
 
 from __future__ import annotations

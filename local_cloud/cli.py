@@ -19,7 +19,7 @@ from local_cloud.layout import REPO_ROOT, Layout
 from local_cloud.processes import read_pid, stop_group
 from local_cloud.services import REGION, start_ministack, start_personalize_local
 from local_cloud.sockets import listening_addresses, non_loopback
-from local_cloud.stack import http_api_urls, stack_outputs
+from local_cloud.stack import http_api_urls, local_outputs, stack_outputs
 from local_cloud.state import TierState
 
 PROCESS_NAMES = ("personalize-local", "ministack")
@@ -103,8 +103,9 @@ def describe(state: TierState) -> str:
     ]
     if state.personalize_url:
         lines.append(f"  Personalize Local:        {state.personalize_url}   pid {state.personalize_pid}")
-    lines.append(f"  Stack {state.stack_name!r} outputs:")
-    lines += [f"    {key}: {value}" for key, value in sorted(state.outputs.items())] or ["    (none)"]
+    lines.append(f"  Stack {state.stack_name!r} outputs (links as they work locally):")
+    outputs = local_outputs(state.outputs, state.http_apis)
+    lines += [f"    {key}: {value}" for key, value in sorted(outputs.items())] or ["    (none)"]
     if state.routes_added:
         lines.append("  HTTP routes added for the emulator (it ignores SAM's OpenAPI body):")
         lines += [f"    {route}" for route in state.routes_added]
@@ -114,7 +115,9 @@ def describe(state: TierState) -> str:
         "  Timings: " + ", ".join(f"{k}={v}" for k, v in state.timings.items()),
         "Use it from a shell (boto3 and the AWS CLI honour these variables):",
         f'  eval "$({sys.executable} -m local_cloud env)"',
-        "  then e.g. upload a drop under s3://<DataBucketName>/incoming/<drop>/ (anime.csv last)",
+        "  then upload a drop (anime.csv last), e.g. your Kaggle files or a generated sample:",
+        "  .venv/bin/python -m kaggle_drop --bucket <DataBucketName> --from <dir> --allow-small",
+        "Executions (no AWS console here): make console",
         "Stop it: make local-cloud-down",
     ]
     return "\n".join(lines)

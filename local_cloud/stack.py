@@ -55,3 +55,23 @@ def http_api_urls(endpoint_url: str, stack_name: str) -> dict[str, str]:
         if resource["type"] == "AWS::ApiGatewayV2::Api":
             urls[logical_id] = f"{endpoint_url}/_aws/execute-api/{resource['physical_id']}"
     return urls
+
+
+#: Printed for an output that links to the AWS console, which a local stack does not have.
+CONSOLE_ONLY = "(AWS console only; executions of this local stack: make console)"
+
+
+def local_outputs(outputs: dict[str, str], http_apis: dict[str, str]) -> dict[str, str]:
+    """The stack's outputs as they work on this machine: an execute-api URL becomes the emulator's URL of that API,
+    an AWS console link says where to look locally instead; every other output is unchanged."""
+    by_api_id = {url.rsplit("/", 1)[-1]: url for url in http_apis.values()}
+    local = {}
+    for key, value in outputs.items():
+        host = value.removeprefix("https://").split("/", 1)[0]
+        if ".execute-api." in host and host.split(".", 1)[0] in by_api_id:
+            local[key] = by_api_id[host.split(".", 1)[0]] + "/"
+        elif host.endswith("console.aws.amazon.com"):
+            local[key] = CONSOLE_ONLY
+        else:
+            local[key] = value
+    return local

@@ -2,7 +2,7 @@
 """Well-known real titles embedded in every generated catalogue, so demos show recognisable recommendations.
 
 Each row is copied verbatim from the real Kaggle ``anime.csv`` (Anime Recommendation Database 2020, file blob
-``49831a46``; see /work/shared/data/anime2020/SOURCES.md): MAL_ID, Name, English name (including MAL's odd
+``49831a46`` in the dataset author's GitHub mirror Hernan4444/MyAnimeList-Database, data/anime.csv): MAL_ID, Name, English name (including MAL's odd
 ``Title:Subtitle`` spacing), Japanese name, Genres, Type, Episodes, Aired, Premiered, Producers, Licensors, Studios,
 Source, Duration and Rating. ``real_score`` and ``real_members`` are the real ``Score``/``Members`` values; the
 generator uses them only to rank these titles at the top of its popularity curve and to set their latent quality.

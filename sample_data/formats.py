@@ -1,7 +1,8 @@
 """The exact Kaggle file formats: headers, CSV dialect and the value formatters for anime.csv.
 
 Every rule here was checked against the real files of the Kaggle "Anime Recommendation Database 2020"
-(hernan4444/anime-recommendation-database-2020) kept in /work/shared/data/anime2020 (see SOURCES.md there):
+(hernan4444/anime-recommendation-database-2020; ``python -m kaggle_drop`` downloads it) and the dataset author's
+GitHub mirror Hernan4444/MyAnimeList-Database (full anime.csv, 500-line samples of the two big files):
 
 - All five files are UTF-8, LF line endings, and round-trip byte-for-byte through Python's ``csv.writer`` with
   ``lineterminator="\\n"`` and the default QUOTE_MINIMAL (fields are quoted only when they hold a comma, a quote or a

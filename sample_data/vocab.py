@@ -1,8 +1,9 @@
 """Static vocabularies the generator draws from, with their frequencies in the real anime.csv.
 
-Counts are occurrences among the 17,562 rows of the real Kaggle anime.csv (measured once; see
-/work/shared/data/anime2020/SOURCES.md). Company names (studios, producers, licensors) are real MyAnimeList
-values, so generated rows look like the real ones; anime names are synthetic (see ``names.py``).
+Counts are occurrences among the 17,562 rows of the real Kaggle anime.csv (measured once on the current Kaggle
+version, identical to data/anime.csv of the dataset author's GitHub mirror Hernan4444/MyAnimeList-Database).
+Company names (studios, producers, licensors) are real MyAnimeList values, so generated rows look like the real
+ones; anime names are synthetic (see ``names.py``).
 """
 
 from __future__ import annotations

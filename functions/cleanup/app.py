@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from anime_recommender.pipeline.cleanup import Cleaner
 from anime_recommender.pipeline.clients import client, resource_names
+from anime_recommender.pipeline.config import CLEANUP_WAIT_SECONDS, stack_poll_interval
 
 logger = Logger()
 tracer = Tracer()
@@ -17,8 +18,10 @@ tracer = Tracer()
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Input: ``{"stage": <stage>, "attempt": n}``; output: what was deleted and whether the stage is done."""
+    """Input: ``{"stage": <stage>, "attempt": n}``; output: what was deleted, whether the stage is done and how long
+    the state machine waits before polling it again (``waitSeconds``)."""
     result = Cleaner(client("personalize"), resource_names()).run_stage(event["stage"])
     result["attempt"] = int(event.get("attempt", 0)) + 1
+    result["waitSeconds"] = stack_poll_interval() or CLEANUP_WAIT_SECONDS
     logger.info("cleanup stage polled", extra=result)
     return result

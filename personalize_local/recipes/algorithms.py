@@ -8,6 +8,7 @@ retraining: EASE multiplies the history by its item-item weight matrix, iALS fol
 from __future__ import annotations
 
 import os
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,24 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from personalize_local.recipes._common import all_cores_blas, gram
+
+#: What ``implicit`` warns (RuntimeWarning, from implicit.utils) when BLAS may run several threads.
+BLAS_THREADS_WARNING = r"(OpenBLAS|Intel MKL BLAS|BLAS library \S+) is configured to use \d+ threads"
+
+
+def silence_blas_threads_warning() -> None:
+    """Ignore ``implicit``'s BLAS-threads RuntimeWarning, and only that one.
+
+    We do what it asks (one BLAS thread around its calls, ``_single_threaded_blas``), but solution versions train in
+    worker threads of the server, and OpenBLAS ignores a limit set from a worker thread once the main thread has set
+    one (docs/personalize-local.md, "What it does not do"). The warning would then reach users of ``make demo`` on
+    every training while the results are unaffected. One process-wide limit set before the threads start is no
+    option either: the server sets its serving limit there, and EASE's inversion at training wants all cores.
+    """
+    warnings.filterwarnings("ignore", message=BLAS_THREADS_WARNING, category=RuntimeWarning, module=r"implicit\.")
+
+
+silence_blas_threads_warning()
 
 # EASE inverts a dense n×n matrix (O(n³): ~15 s at 5k items, minutes beyond 10k on 2 cores): use it only below this.
 EASE_MAX_ITEMS = 12_000

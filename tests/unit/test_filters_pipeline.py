@@ -1,4 +1,5 @@
-"""The four filters the pipeline creates (common.md contract 4), checked against a plain-Python oracle."""
+"""The four filters the pipeline creates (docs/pipeline.md, configuration reference), checked against a plain-Python
+oracle."""
 
 from __future__ import annotations
 

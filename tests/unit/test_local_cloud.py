@@ -15,6 +15,7 @@ from local_cloud.http_routes import declared_routes
 from local_cloud.loopback import NotLoopbackError, require_loopback_url
 from local_cloud.processes import group_alive, stop_group
 from local_cloud.sockets import _decode, listening_addresses, non_loopback
+from local_cloud.stack import CONSOLE_ONLY, local_outputs
 from local_cloud.waiting import WaitTimeoutError, wait_for
 
 TEMPLATE = textwrap.dedent(
@@ -149,3 +150,19 @@ def test_wait_for_returns_the_first_truthy_value_and_times_out_with_the_last_sta
     assert wait_for(lambda: next(values), timeout=5, interval=0.01, what="x") == "ready"
     with pytest.raises(WaitTimeoutError, match="waiting for nothing: still nothing"):
         wait_for(lambda: None, timeout=0.05, interval=0.01, what="nothing", describe_last=lambda: "still nothing")
+
+
+def test_printed_outputs_link_to_what_works_locally() -> None:
+    """The template's outputs point at execute-api and the AWS console; the tier prints local equivalents."""
+    local_api = "http://127.0.0.1:4566/_aws/execute-api/ab12cd"
+    outputs = {
+        "RecommendationsApiUrl": "https://ab12cd.execute-api.us-east-1.amazonaws.com/",
+        "PipelineDashboardUrl": "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards",
+        "DataBucketName": "anime-recs-local-databucket-1",
+    }
+    assert local_outputs(outputs, {"RecommendationsHttpApi": local_api}) == {
+        "RecommendationsApiUrl": local_api + "/",
+        "PipelineDashboardUrl": CONSOLE_ONLY,
+        "DataBucketName": "anime-recs-local-databucket-1",
+    }
+    assert "make console" in CONSOLE_ONLY

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import boto3
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -41,3 +43,17 @@ def test_blas_threads_none_leaves_blas_alone(tmp_path) -> None:
     with local_personalize(data_dir=tmp_path, blas_threads=None):
         assert _blas_threads() == {2}
     assert _blas_threads() == {2}
+
+
+def test_implicit_blas_threads_warning_is_filtered_and_other_warnings_are_not() -> None:
+    """Training runs in worker threads where BLAS limits do not apply: implicit's warning about it is silenced."""
+    from personalize_local.recipes.algorithms import silence_blas_threads_warning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        silence_blas_threads_warning()
+        message = "OpenBLAS is configured to use 2 threads. It is highly recommended to disable its internal threadpool"
+        warnings.warn_explicit(message, RuntimeWarning, "utils.py", 34, module="implicit.utils")
+        warnings.warn_explicit("something else went wrong", RuntimeWarning, "utils.py", 40, module="implicit.utils")
+        warnings.warn_explicit(message, RuntimeWarning, "other.py", 1, module="somebody.else")
+    assert [str(w.message) for w in caught] == ["something else went wrong", message]

@@ -271,7 +271,10 @@ def test_notify_publishes_the_metrics_table_decisions_and_link(run: dict[str, An
     body = message["Message"]
     assert "recipe                coverage  MRR@25  NDCG@5  NDCG@10" in body
     assert "user-personalization: PROMOTED - promote: no live campaign" in body
-    assert "https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/" in body
+    # Personalize Local is this stack's Personalize: no AWS console to link to, the local console instead
+    arn = run["state"]["drop"]["executionArn"]
+    assert f"Execution: {arn} (local stack: `make console` lists the executions)" in body
+    assert "console.aws.amazon.com" not in body
     assert run["state"]["notification"]["summary"] == message["Subject"]
 
 
@@ -309,15 +312,20 @@ def test_notify_on_failure_names_the_step_and_personalizes_reason() -> None:
     assert result["summary"] == f"Import data failed: ResourceFailedError: {reason}"
     assert body["Subject"] == "Anime recommender retraining FAILED at Import data (d-1)"
     assert "Reason: importing the prepared data failed: import job x: CREATE FAILED (Bad header)" in body["Message"]
-    assert "eu-west-1.console.aws.amazon.com" in body["Message"]
+    link = "https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/"
+    assert f"Execution: {link}arn:aws:states:eu-west-1:1:execution:m:e" in body["Message"]  # on AWS
 
 
-def test_cleanup_deletes_everything_in_dependency_order_and_tolerates_repeats(run: dict[str, Any]) -> None:
+def test_cleanup_deletes_everything_in_dependency_order_and_tolerates_repeats(
+    run: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     cleanup = handler("cleanup")
     client = boto3.client("personalize")
+    assert cleanup({"stage": "campaigns"})["waitSeconds"] == 30  # the production wait between two polls
+    monkeypatch.setenv("POLL_INTERVAL_SECONDS", "1")  # a local stack (template parameter PollIntervalSeconds)
     for stage in ("campaigns", "event-tracker", "filters", "solutions", "datasets", "schemas", "dataset-group"):
         results = poll(lambda stage=stage: cleanup({"stage": stage}))
-        assert results[-1]["remaining"] == 0
+        assert results[-1]["remaining"] == 0 and results[-1]["waitSeconds"] == 1
         assert cleanup({"stage": stage})["complete"] is True  # repeating a finished stage is harmless
     assert client.list_dataset_groups()["datasetGroups"] == []
     assert [s for s in client.list_schemas()["schemas"] if s["name"].startswith("anime-recs-")] == []

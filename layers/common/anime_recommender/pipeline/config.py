@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from functools import cache
 from importlib import resources
@@ -17,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from anime_recommender.pipeline.errors import ConfigError
 
-#: Recipes whose campaigns other components read from SSM (contract 4): only these may be deployed.
+#: Recipes whose campaigns other components read from SSM (docs/pipeline.md, "What it publishes"): only these may
+#: be deployed.
 DEPLOYABLE_RECIPES = ("user-personalization", "sims", "personalized-ranking")
 
 #: Metrics GetSolutionMetrics returns for every custom recipe; any of them may be the primary metric.
@@ -194,14 +196,41 @@ def _describe_validation_error(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+#: Set by the stack (template parameter ``PollIntervalSeconds``): every Wait of the pipeline, in seconds; unset or 0
+#: keeps the production intervals of default_config.json. Local stacks, whose jobs finish in about a second, use 1.
+POLL_INTERVAL_VARIABLE = "POLL_INTERVAL_SECONDS"
+#: The cleanup state machine's Wait between two polls of a stage when the stack sets no interval.
+CLEANUP_WAIT_SECONDS = 30
+
+
+def stack_poll_interval() -> int | None:
+    """The stack's poll interval (``POLL_INTERVAL_SECONDS``), or None for the production intervals."""
+    value = os.environ.get(POLL_INTERVAL_VARIABLE, "").strip()
+    try:
+        seconds = int(float(value)) if value else 0
+    except ValueError:
+        raise ConfigError(f"{POLL_INTERVAL_VARIABLE}={value!r} must be a whole number of seconds") from None
+    return seconds if seconds > 0 else None
+
+
+def stack_polling_defaults() -> dict[str, Any]:
+    """The stack's override of the default poll intervals (empty without ``POLL_INTERVAL_SECONDS``)."""
+    seconds = stack_poll_interval()
+    if seconds is None:
+        return {}
+    loops = default_config_dict()["polling"]
+    return {"polling": {loop: {"intervalSeconds": seconds} for loop in loops}}
+
+
 def load_config(override: dict[str, Any] | None = None, source: str = "config.json") -> PipelineConfig:
-    """Validate the defaults merged with ``override`` (the drop's config.json, already parsed).
+    """Validate the defaults, the stack's poll interval and ``override`` (the drop's config.json, already parsed),
+    merged in that order.
 
     Raises :class:`ConfigError` whose message names ``source`` and each offending field.
     """
     if override is not None and not isinstance(override, dict):
         raise ConfigError(f"{source}: must be a JSON object, got {type(override).__name__}")
-    merged = deep_merge(default_config_dict(), override or {})
+    merged = deep_merge(deep_merge(default_config_dict(), stack_polling_defaults()), override or {})
     try:
         return PipelineConfig.model_validate(merged)
     except ValidationError as error:

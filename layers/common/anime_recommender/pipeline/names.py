@@ -1,4 +1,5 @@
-"""Deterministic names of everything the pipeline creates, and the published SSM parameter names (contract 4).
+"""Deterministic names of everything the pipeline creates, and the published SSM parameter names
+(docs/pipeline.md, "What it publishes").
 
 Names are derived from the project name (``PROJECT_NAME``, default ``anime-recs``) so a re-run finds what an
 earlier run created instead of creating it twice.
@@ -18,7 +19,7 @@ _BASE_CLAUSES = (
     "EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ($WATCHED_EVENT_TYPES)"
 )
 
-#: The four parameterised filters (contract 4): name -> filter expression.
+#: The four parameterised filters (docs/pipeline.md, configuration reference): name -> filter expression.
 FILTER_EXPRESSIONS: dict[str, str] = {
     "base": _BASE_CLAUSES,
     "genre": "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES) | " + _BASE_CLAUSES,
@@ -89,7 +90,7 @@ class ResourceNames:
         """One Personalize filter per contract filter name."""
         return _personalize_name(self.project, filter_key)
 
-    # ---------------------------------------------------------------- SSM (contract 4)
+    # ---------------------------------------------------------------- SSM (docs/pipeline.md, What it publishes)
     def ssm_campaign(self, recipe_key: str) -> str:
         """SSM parameter holding a deployed recipe's campaign ARN."""
         return f"/{self.project}/campaigns/{recipe_key}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from anime_recommender.pipeline.config import KNOWN_METRICS, metric_label
@@ -27,10 +28,17 @@ def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+#: Where a local stack's executions can be looked at (no AWS console there): the offline execution console.
+LOCAL_EXECUTIONS_HINT = "local stack: `make console` lists the executions"
+
+
 def execution_link(execution_arn: str | None) -> str:
-    """The Step Functions console page of the execution."""
+    """The Step Functions console page of the execution; on a local stack (Personalize is Personalize Local, its
+    endpoint variable is set) the ARN and how to see it locally instead."""
     if not execution_arn:
         return "(execution unknown)"
+    if os.environ.get("AWS_ENDPOINT_URL_PERSONALIZE"):
+        return f"{execution_arn} ({LOCAL_EXECUTIONS_HINT})"
     region = execution_arn.split(":")[3] if execution_arn.count(":") >= 4 else "us-east-1"
     return f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{execution_arn}"
 

@@ -1,4 +1,4 @@
-"""Publish what other components read (contract 4) to SSM Parameter Store."""
+"""Publish what other components read (docs/pipeline.md, "What it publishes") to SSM Parameter Store."""
 
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ class SettingsConfig:
 
 
 class PublishedSettings:
-    """Typed, cached access to the pipeline's SSM parameters (``/{project}/...``, common.md contract 4)."""
+    """Typed, cached access to the pipeline's SSM parameters (``/{project}/...``; docs/pipeline.md, "What it
+    publishes")."""
 
     def __init__(self, config: SettingsConfig, ssm_client: Any | None = None) -> None:
         self.config = config
