@@ -7,9 +7,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from anime_recommender.pipeline.config import metric_label
 from anime_recommender.pipeline.notification import failure_message, success_message
 from console.model import parse_json
+from offline.charts import comparison_chart
 
 _PAYLOAD_KEYS = {"outcome", "state", "executionArn"}
 
@@ -48,27 +48,7 @@ def evaluation(events: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def metrics_chart_png(found: dict[str, Any]) -> bytes:
-    """One grouped bar chart: every recipe's offline metrics, promoted recipes marked in the legend."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    metrics: dict[str, dict[str, float]] = found["metrics"]
-    names = sorted({name for values in metrics.values() for name in values})
-    decisions = found.get("decisions", {})
-    figure, axis = plt.subplots(figsize=(7.5, 4.2))
-    width = 0.8 / max(len(metrics), 1)
-    for index, (recipe, values) in enumerate(metrics.items()):
-        promoted = " (promoted)" if decisions.get(recipe, {}).get("promote") else ""
-        positions = [p + (index - (len(metrics) - 1) / 2) * width for p in range(len(names))]
-        axis.bar(positions, [values.get(name, 0.0) for name in names], width=width, label=f"{recipe}{promoted}")
-    axis.set_xticks(range(len(names)), [metric_label(name) for name in names], rotation=20, fontsize=9)
-    axis.set_ylim(0, 1)
-    axis.set_title("Offline metrics of this run's solution versions")
-    axis.legend(fontsize=9, ncols=2, loc="upper left")
-    figure.tight_layout()
+    """The demo's comparison chart (``offline.charts``) of this evaluation: every recipe's metrics, verdicts marked."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    plt.close(figure)
+    comparison_chart(found, buffer, title="Offline metrics of this run's solution versions")
     return buffer.getvalue()

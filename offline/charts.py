@@ -7,10 +7,12 @@ value, and the axis fits the data instead of a fixed 0-1.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import matplotlib
-import matplotlib.pyplot as plt
+
+matplotlib.use("Agg")  # charts are files and PNG bytes; no display
+import matplotlib.pyplot as plt  # noqa: E402
 
 from anime_recommender.pipeline.config import KNOWN_METRICS, metric_label
 
@@ -52,7 +54,7 @@ def _colour(recipe: str, index: int) -> str:
     return COLOURS.get(recipe, OTHER_COLOURS[index % len(OTHER_COLOURS)])
 
 
-def comparison_chart(evaluation: dict[str, Any], path: Path, title: str = "") -> Path:
+def comparison_chart(evaluation: dict[str, Any], path: Path | BinaryIO, title: str = "") -> Path | BinaryIO:
     """One horizontal grouped bar chart: every metric (rows) of every recipe (bars), values written on the bars."""
     metrics: dict[str, dict[str, float]] = evaluation["metrics"]
     primary = evaluation.get("primaryMetric", "")
