@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 import matplotlib
 
 matplotlib.use("Agg")  # charts are files and PNG bytes; no display
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 from anime_recommender.pipeline.config import KNOWN_METRICS, metric_label
 
