@@ -13,6 +13,7 @@ from botocore import xform_name
 
 from personalize_local.models.campaigns import Campaigns
 from personalize_local.models.dataset_groups import DatasetGroups
+from personalize_local.models.dataset_updates import DatasetUpdates
 from personalize_local.models.deletions import DataDeletions
 from personalize_local.models.deployments import Deployments
 from personalize_local.models.event_trackers import EventTrackers
@@ -42,6 +43,7 @@ PART_CLASSES: tuple[type, ...] = (
     Serving,
     DatasetExports,
     DataDeletions,
+    DatasetUpdates,
 )
 
 
@@ -65,6 +67,7 @@ class PersonalizeBackend:
         self.recommenders = Recommenders(self.lifecycle, self.group_data, self.solutions, self.models, self.deployments)
         self.exports = DatasetExports(self.lifecycle, self.group_data)
         self.deletions = DataDeletions(self.lifecycle, self.group_data)
+        self.dataset_updates = DatasetUpdates(self.lifecycle, self.group_data)
         self.serving = Serving(self.lifecycle, self.group_data, self.deployments, self.filters, self.event_trackers)
         by_class = {type(value): value for value in vars(self).values()}
         self.parts: tuple[Any, ...] = tuple(by_class[cls] for cls in PART_CLASSES)
@@ -99,6 +102,7 @@ class PersonalizeBackend:
         self.campaigns.resume()
         self.recommenders.resume()
         self.deletions.resume()
+        self.dataset_updates.resume()
         self.recommenders.start()
 
     def shutdown(self) -> None:

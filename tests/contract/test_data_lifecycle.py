@@ -9,13 +9,13 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import boto3
 import pandas as pd
 import pytest
 
 from personalize_local import ENDPOINT_VARIABLES
 from tests.contract.conftest import Stack, Wire
-from tests.contract.helpers import ROLE, assert_create_order, poll_statuses, raises_code
+from tests.contract.helpers import ROLE, poll_statuses, raises_code
+from tests.contract.lifecycle_helpers import export_csv
 from tests.support.personalize_setup import DeployedRecommender, deploy_small_recommender, small_dataset
 
 HEADER = ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"]
@@ -49,26 +49,6 @@ def _deletion_final(describe: Callable[[], Mapping[str, Any]], timeout: float = 
     raise AssertionError(f"no final status after {timeout} s")
 
 
-def _export(wire: Wire, stack: Stack, dataset_arn: str, mode: str | None) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Run an export job of ``dataset_arn``; (its final Describe document, the CSV it wrote, read with pandas)."""
-    name = f"export-{uuid.uuid4().hex[:8]}"
-    path = f"s3://{stack.bucket}/exports/{name}/"
-    extra = {"ingestionMode": mode} if mode else {}
-    arn = wire.personalize.create_dataset_export_job(
-        jobName=name, datasetArn=dataset_arn, roleArn=ROLE, jobOutput={"s3DataDestination": {"path": path}}, **extra
-    )["datasetExportJobArn"]
-    seen = poll_statuses(
-        lambda: wire.personalize.describe_dataset_export_job(datasetExportJobArn=arn)["datasetExportJob"]
-    )
-    assert_create_order(seen)
-    doc = wire.personalize.describe_dataset_export_job(datasetExportJobArn=arn)["datasetExportJob"]
-    s3 = boto3.client("s3")
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=stack.bucket, Prefix=f"exports/{name}/")["Contents"]]
-    assert len(keys) == 1, keys
-    body = s3.get_object(Bucket=stack.bucket, Key=keys[0])["Body"].read().decode()
-    return doc, pd.read_csv(io.StringIO(body), dtype={"USER_ID": str, "ITEM_ID": str})
-
-
 def _bulk_rows(user: str) -> int:
     frame = pd.read_csv(io.StringIO(small_dataset(seed=23).interactions_csv), dtype=str)
     return int((frame["USER_ID"] == user).sum())
@@ -82,9 +62,9 @@ def test_export_modes_write_what_was_imported_how(stack: Stack, wire: Wire, depl
         sessionId="s1",
         eventList=[{"eventType": "RATING", "itemId": f"i00{n}", "sentAt": 1_700_000_000 + n} for n in range(3)],
     )
-    bulk_doc, bulk = _export(wire, stack, deployed.interactions_dataset_arn, "BULK")
-    put_doc, put = _export(wire, stack, deployed.interactions_dataset_arn, None)
-    _, both = _export(wire, stack, deployed.interactions_dataset_arn, "ALL")
+    bulk_doc, bulk = export_csv(wire, stack, deployed.interactions_dataset_arn, "BULK")
+    put_doc, put = export_csv(wire, stack, deployed.interactions_dataset_arn, None)
+    _, both = export_csv(wire, stack, deployed.interactions_dataset_arn, "ALL")
 
     assert bulk_doc["ingestionMode"] == "BULK" and put_doc["ingestionMode"] == "PUT"  # PUT is the default
     assert list(bulk.columns) == HEADER and list(put.columns) == HEADER  # the schema's fields, in schema order
@@ -153,7 +133,7 @@ def test_deleting_a_user_removes_them_from_exports_training_and_runtime(
     listed = wire.personalize.list_data_deletion_jobs(datasetGroupArn=deployed.dataset_group_arn)["dataDeletionJobs"]
     assert arn in {j["dataDeletionJobArn"] for j in listed}
 
-    _, exported = _export(wire, stack, deployed.interactions_dataset_arn, "ALL")
+    _, exported = export_csv(wire, stack, deployed.interactions_dataset_arn, "ALL")
     assert victim not in set(exported["USER_ID"]) and len(exported)
     # the runtime answers at once as for a user it never saw
     assert wire.runtime.get_recommendations(campaignArn=campaign, userId=victim)["itemList"] == as_new_user
