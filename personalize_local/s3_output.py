@@ -34,3 +34,12 @@ def write_csv(destination: str, filename: str, frame: pd.DataFrame) -> str:
     except (ClientError, BotoCoreError) as exc:
         raise S3OutputError(f"Cannot write s3://{bucket}/{key}: {exc}") from exc
     return f"s3://{bucket}/{key}"
+
+
+def check_writable(destination: str) -> None:
+    """S3OutputError naming the destination when its bucket does not exist or cannot be reached."""
+    bucket, _ = output_key(destination, "")
+    try:
+        boto3.session.Session().client("s3").head_bucket(Bucket=bucket)
+    except (ClientError, BotoCoreError) as exc:
+        raise S3OutputError(f"Cannot write to {destination}: bucket {bucket}: {exc}") from exc

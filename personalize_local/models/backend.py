@@ -22,6 +22,7 @@ from personalize_local.models.filters import Filters
 from personalize_local.models.group_cache import GroupDataCache
 from personalize_local.models.jobs import Jobs
 from personalize_local.models.lifecycle import BackendConfig, Lifecycle
+from personalize_local.models.metric_attributions import MetricAttributions
 from personalize_local.models.model_cache import ModelCache
 from personalize_local.models.recipe_catalog import RecipeCatalog
 from personalize_local.models.recommenders import Recommenders
@@ -44,6 +45,7 @@ PART_CLASSES: tuple[type, ...] = (
     DatasetExports,
     DataDeletions,
     DatasetUpdates,
+    MetricAttributions,
 )
 
 
@@ -68,6 +70,7 @@ class PersonalizeBackend:
         self.exports = DatasetExports(self.lifecycle, self.group_data)
         self.deletions = DataDeletions(self.lifecycle, self.group_data)
         self.dataset_updates = DatasetUpdates(self.lifecycle, self.group_data)
+        self.metric_attributions = MetricAttributions(self.lifecycle, self.group_data)
         self.serving = Serving(self.lifecycle, self.group_data, self.deployments, self.filters, self.event_trackers)
         by_class = {type(value): value for value in vars(self).values()}
         self.parts: tuple[Any, ...] = tuple(by_class[cls] for cls in PART_CLASSES)
