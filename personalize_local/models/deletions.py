@@ -37,6 +37,7 @@ class DataDeletions:
     def __init__(self, lifecycle: Lifecycle, group_data: GroupDataCache) -> None:
         self.lifecycle = lifecycle
         self.group_data = group_data
+        lifecycle.delete_children("dataset-group", "data-deletion-job")
 
     def create_data_deletion_job(
         self,

@@ -32,6 +32,7 @@ class DatasetExports:
         self.lifecycle = lifecycle
         self.group_data = group_data
         lifecycle.register("dataset-export-job", create=self._run_export)
+        lifecycle.delete_children("dataset", "dataset-export-job")
 
     def create_dataset_export_job(
         self,

@@ -197,6 +197,19 @@ class Lifecycle:
         if delete is not None:
             self.delete_jobs[kind] = delete
 
+    def delete_children(self, parent_kind: str, child_kind: str) -> None:
+        """When a resource of ``parent_kind`` is removed, also remove its children of ``child_kind`` (after the
+        clean-up already registered for ``parent_kind``)."""
+        previous = self.delete_jobs.get(parent_kind)
+
+        def cleanup(parent: Resource) -> None:
+            if previous is not None:
+                previous(parent)
+            for child in self.store.find(child_kind, parent=parent.arn):
+                self.store.delete(child.arn)
+
+        self.delete_jobs[parent_kind] = cleanup
+
     def create(
         self,
         resource: Resource,

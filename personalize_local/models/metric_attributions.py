@@ -105,6 +105,7 @@ class MetricAttributions:
         # Reports are published by dataset import jobs: wrap the import job the DatasetGroups part registered.
         import_job = lifecycle.create_jobs["dataset-import-job"]
         lifecycle.register("dataset-import-job", create=self._publishing(import_job))
+        lifecycle.delete_children("dataset-group", "metric-attribution")
 
     # ------------------------------------------------------------------ operations
     def create_metric_attribution(

@@ -207,3 +207,41 @@ def test_create_rejects_bad_expressions(wire: Wire, group: dict[str, str], expre
     )
     assert problem in str(error)
     assert wire.personalize.list_metric_attributions(datasetGroupArn=group["group"])["metricAttributions"] == []
+
+
+def test_deleting_the_dataset_group_removes_its_attributions_and_jobs(
+    stack: Stack, wire: Wire, group: dict[str, str]
+) -> None:
+    p = wire.personalize
+    attribution = p.create_metric_attribution(
+        name=f"gone-{uuid.uuid4().hex[:6]}",
+        datasetGroupArn=group["group"],
+        metrics=[{"eventType": "WATCH", "metricName": "M", "expression": "SAMPLECOUNT()"}],
+        metricsOutputConfig={"roleArn": ROLE},
+    )["metricAttributionArn"]
+    deletion = p.create_data_deletion_job(
+        jobName=f"gone-{uuid.uuid4().hex[:6]}",
+        datasetGroupArn=group["group"],
+        dataSource={"dataLocation": stack.put(f"ma/{uuid.uuid4().hex[:6]}.csv", "USER_ID\nu1\n")},
+        roleArn=ROLE,
+    )["dataDeletionJobArn"]
+    export = p.create_dataset_export_job(
+        jobName=f"gone-{uuid.uuid4().hex[:6]}",
+        datasetArn=group["Items"],
+        roleArn=ROLE,
+        jobOutput={"s3DataDestination": {"path": f"s3://{stack.bucket}/ma-export/"}},
+    )["datasetExportJobArn"]
+    poll_statuses(lambda: p.describe_dataset_export_job(datasetExportJobArn=export)["datasetExportJob"])
+    poll_statuses(lambda: p.describe_metric_attribution(metricAttributionArn=attribution)["metricAttribution"])
+    deletion_doc = p.describe_data_deletion_job(dataDeletionJobArn=deletion)["dataDeletionJob"]
+    assert deletion_doc["jobName"].startswith("gone-")
+    for dataset in (group["Interactions"], group["Items"]):
+        poll_statuses(lambda d=dataset: p.describe_dataset(datasetArn=d)["dataset"])
+        p.delete_dataset(datasetArn=dataset)
+    wait_gone(lambda: p.describe_dataset(datasetArn=group["Items"])["dataset"])
+    raises_code("ResourceNotFoundException", p.describe_dataset_export_job, datasetExportJobArn=export)
+    wait_gone(lambda: p.describe_dataset(datasetArn=group["Interactions"])["dataset"])
+    p.delete_dataset_group(datasetGroupArn=group["group"])
+    wait_gone(lambda: p.describe_dataset_group(datasetGroupArn=group["group"])["datasetGroup"])
+    raises_code("ResourceNotFoundException", p.describe_metric_attribution, metricAttributionArn=attribution)
+    raises_code("ResourceNotFoundException", p.describe_data_deletion_job, dataDeletionJobArn=deletion)
