@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -38,15 +38,25 @@ def deployed(stack: Stack) -> Iterator[DeployedRecommender]:
         )
 
 
-def _deletion_final(describe: Callable[[], Mapping[str, Any]], timeout: float = 60.0) -> dict[str, Any]:
-    """Poll a data deletion job until COMPLETED or FAILED; its document."""
+def _delete_users(wire: Wire, group_arn: str, location: str, timeout: float = 60.0) -> dict[str, Any]:
+    """Create a data deletion job reading ``location``; poll it until COMPLETED or FAILED; its last document."""
+    arn = wire.personalize.create_data_deletion_job(
+        jobName=f"gdpr-{uuid.uuid4().hex[:6]}",
+        datasetGroupArn=group_arn,
+        dataSource={"dataLocation": location},
+        roleArn=ROLE,
+    )["dataDeletionJobArn"]
+    statuses = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        doc = dict(describe())
+        doc = wire.personalize.describe_data_deletion_job(dataDeletionJobArn=arn)["dataDeletionJob"]
+        statuses.append(doc["status"])
         if doc["status"] in ("COMPLETED", "FAILED"):
+            order = ["PENDING", "IN_PROGRESS", doc["status"]]
+            assert [order.index(s) for s in statuses] == sorted(order.index(s) for s in statuses), statuses
             return doc
         time.sleep(0.01)  # polling interval
-    raise AssertionError(f"no final status after {timeout} s")
+    raise AssertionError(f"no final status after {timeout} s; seen {statuses}")
 
 
 def _bulk_rows(user: str) -> int:
@@ -116,17 +126,8 @@ def test_deleting_a_user_removes_them_from_exports_training_and_runtime(
     assert before != as_new_user  # the victim has a history that shapes their recommendations
 
     location = stack.put(f"deletions/{uuid.uuid4().hex[:6]}.csv", f"USER_ID\n{victim}\nnobody-{stranger}\n")
-    arn = wire.personalize.create_data_deletion_job(
-        jobName=f"gdpr-{uuid.uuid4().hex[:6]}",
-        datasetGroupArn=deployed.dataset_group_arn,
-        dataSource={"dataLocation": location},
-        roleArn=ROLE,
-    )["dataDeletionJobArn"]
-    first = wire.personalize.describe_data_deletion_job(dataDeletionJobArn=arn)["dataDeletionJob"]
-    assert first["status"] in ("PENDING", "IN_PROGRESS", "COMPLETED")
-    doc = _deletion_final(
-        lambda: wire.personalize.describe_data_deletion_job(dataDeletionJobArn=arn)["dataDeletionJob"]
-    )
+    doc = _delete_users(wire, deployed.dataset_group_arn, location)
+    arn = doc["dataDeletionJobArn"]
     assert doc["status"] == "COMPLETED", doc.get("failureReason")
     assert doc["numDeleted"] == _bulk_rows(victim) + 1  # every bulk row and the streamed event
     assert doc["dataSource"] == {"dataLocation": location}
@@ -160,15 +161,7 @@ def test_deletion_failures_name_what_and_where(
 ) -> None:
     key = f"deletions/bad-{uuid.uuid4().hex[:6]}.csv"
     location = f"s3://{stack.bucket}/{key}" if content is None else stack.put(key, content)
-    arn = wire.personalize.create_data_deletion_job(
-        jobName=f"bad-{uuid.uuid4().hex[:6]}",
-        datasetGroupArn=deployed.dataset_group_arn,
-        dataSource={"dataLocation": location},
-        roleArn=ROLE,
-    )["dataDeletionJobArn"]
-    doc = _deletion_final(
-        lambda: wire.personalize.describe_data_deletion_job(dataDeletionJobArn=arn)["dataDeletionJob"]
-    )
+    doc = _delete_users(wire, deployed.dataset_group_arn, location)
     assert doc["status"] == "FAILED"
     assert location in doc["failureReason"] and problem in doc["failureReason"], doc["failureReason"]
     assert "numDeleted" not in doc
