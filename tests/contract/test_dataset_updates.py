@@ -47,10 +47,17 @@ def items_dataset(stack: Stack, wire: Wire) -> tuple[str, str]:
 
 
 def test_update_adds_an_optional_field(stack: Stack, wire: Wire, items_dataset: tuple[str, str]) -> None:
-    _, items = items_dataset
+    group_arn, items = items_dataset
     old_schema = wire.personalize.describe_dataset(datasetArn=items)["dataset"]["schemaArn"]
     put = {"datasetArn": items, "items": [{"itemId": "c", "properties": json.dumps({"language": "ja"})}]}
     raises_code("InvalidInputException", wire.events.put_items, **put)  # not a field yet
+    raises_code(
+        "InvalidInputException",
+        wire.personalize.create_filter,
+        name=f"f-{uuid.uuid4().hex[:8]}",
+        datasetGroupArn=group_arn,
+        filterExpression='INCLUDE ItemID WHERE Items.LANGUAGE IN ("ja")',
+    )
 
     new_schema = _schema(wire, "Items", [*ITEMS_FIELDS, LANGUAGE])
     assert wire.personalize.update_dataset(datasetArn=items, schemaArn=new_schema)["datasetArn"] == items
@@ -63,7 +70,14 @@ def test_update_adds_an_optional_field(stack: Stack, wire: Wire, items_dataset: 
     _, bulk = export_csv(wire, stack, items, "BULK")  # the imported items keep their data, the new column empty
     assert list(bulk.columns) == ["ITEM_ID", "GENRES", "YEAR", "CREATION_TIMESTAMP", "LANGUAGE"]
     assert bulk["ITEM_ID"].tolist() == ["a", "b"] and bulk["LANGUAGE"].isna().all()
-    wire.events.put_items(**put)  # the new field is accepted now
+    wire.events.put_items(**put)  # the new field is accepted now, by PutItems and by filters
+    _, put_rows = export_csv(wire, stack, items, "PUT")
+    assert put_rows["ITEM_ID"].tolist() == ["c"] and put_rows["LANGUAGE"].tolist() == ["ja"]
+    wire.personalize.create_filter(
+        name=f"f-{uuid.uuid4().hex[:8]}",
+        datasetGroupArn=group_arn,
+        filterExpression='INCLUDE ItemID WHERE Items.LANGUAGE IN ("ja")',
+    )
     raises_code("ResourceInUseException", wire.personalize.delete_schema, schemaArn=new_schema)
     wire.personalize.delete_schema(schemaArn=old_schema)  # the previous schema is no longer used
 
