@@ -115,9 +115,11 @@ class DatasetUpdates:
     def _run(self, arn: str) -> None:
         lc = self.lifecycle
         lc.pause()
-        if not self._set_update(arn, CREATE_IN_PROGRESS):
+        if lc.wait(0) or not self._set_update(arn, CREATE_IN_PROGRESS):  # shutting down: resumed after the restart
             return
         lc.pause()
+        if lc.wait(0):
+            return
         try:
             with lc.lock:
                 dataset = lc.store.get(arn)

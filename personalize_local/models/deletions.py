@@ -94,10 +94,14 @@ class DataDeletions:
         """Worker: PENDING -> IN_PROGRESS -> COMPLETED (with numDeleted) or FAILED (with failureReason)."""
         lc = self.lifecycle
         lc.pause()
+        if lc.wait(0):  # shutting down: the job stays PENDING and runs after the restart
+            return
         job = lc.set_status(arn, IN_PROGRESS)
         if job is None:
             return
         lc.pause()
+        if lc.wait(0):
+            return
         try:
             users = read_data_location(job.body["data_source"]["data_location"], _USER_IDS)
         except DataImportError as exc:
