@@ -239,6 +239,18 @@ class MetadataStore:
         with self._lock:
             self._conn.execute("DELETE FROM events WHERE dataset_group = ?", (dataset_group,))
 
+    def delete_user_events(self, dataset_group: str, user_ids: Iterable[str]) -> int:
+        """Forget the streamed events of these users in a dataset group; how many were deleted."""
+        query = "DELETE FROM events WHERE dataset_group = ? AND user_id = ?"
+        with self.transaction() as conn:
+            return sum(conn.execute(query, (dataset_group, uid)).rowcount for uid in user_ids)
+
+    def delete_records_by_id(self, dataset_arn: str, record_ids: Iterable[str]) -> int:
+        """Forget the put records with these ids of one dataset; how many were deleted."""
+        query = "DELETE FROM records WHERE dataset_arn = ? AND record_id = ?"
+        with self.transaction() as conn:
+            return sum(conn.execute(query, (dataset_arn, rid)).rowcount for rid in record_ids)
+
     def put_records(self, dataset_arn: str, records: list[tuple[str, dict[str, Any]]]) -> None:
         """Insert or replace PutItems/PutUsers records (id, properties) of one dataset."""
         with self.transaction() as conn:

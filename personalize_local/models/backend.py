@@ -13,12 +13,16 @@ from botocore import xform_name
 
 from personalize_local.models.campaigns import Campaigns
 from personalize_local.models.dataset_groups import DatasetGroups
+from personalize_local.models.dataset_updates import DatasetUpdates
+from personalize_local.models.deletions import DataDeletions
 from personalize_local.models.deployments import Deployments
 from personalize_local.models.event_trackers import EventTrackers
+from personalize_local.models.exports import DatasetExports
 from personalize_local.models.filters import Filters
 from personalize_local.models.group_cache import GroupDataCache
 from personalize_local.models.jobs import Jobs
 from personalize_local.models.lifecycle import BackendConfig, Lifecycle
+from personalize_local.models.metric_attributions import MetricAttributions
 from personalize_local.models.model_cache import ModelCache
 from personalize_local.models.recipe_catalog import RecipeCatalog
 from personalize_local.models.recommenders import Recommenders
@@ -38,6 +42,10 @@ PART_CLASSES: tuple[type, ...] = (
     Tags,
     Jobs,
     Serving,
+    DatasetExports,
+    DataDeletions,
+    DatasetUpdates,
+    MetricAttributions,
 )
 
 
@@ -59,6 +67,10 @@ class PersonalizeBackend:
         self.tags = Tags(self.lifecycle)
         self.jobs = Jobs(self.lifecycle)
         self.recommenders = Recommenders(self.lifecycle, self.group_data, self.solutions, self.models, self.deployments)
+        self.exports = DatasetExports(self.lifecycle, self.group_data)
+        self.deletions = DataDeletions(self.lifecycle, self.group_data)
+        self.dataset_updates = DatasetUpdates(self.lifecycle, self.group_data)
+        self.metric_attributions = MetricAttributions(self.lifecycle, self.group_data)
         self.serving = Serving(self.lifecycle, self.group_data, self.deployments, self.filters, self.event_trackers)
         by_class = {type(value): value for value in vars(self).values()}
         self.parts: tuple[Any, ...] = tuple(by_class[cls] for cls in PART_CLASSES)
@@ -92,6 +104,8 @@ class PersonalizeBackend:
         self.lifecycle.resume()
         self.campaigns.resume()
         self.recommenders.resume()
+        self.deletions.resume()
+        self.dataset_updates.resume()
         self.recommenders.start()
 
     def shutdown(self) -> None:

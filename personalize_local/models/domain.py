@@ -57,6 +57,7 @@ class Dataset(Tracked):
     dataset_type: str
     schema_arn: str
     tracking_id: str | None = None
+    latest_dataset_update: dict[str, Any] | None = None
 
 
 @dataclass(kw_only=True)

@@ -62,6 +62,9 @@ LABELS = {
     "event-tracker": "event tracker",
     "filter": "filter",
     "recommender": "recommender",
+    "dataset-export-job": "dataset export job",
+    "data-deletion-job": "data deletion job",
+    "metric-attribution": "metric attribution",
 }
 
 
@@ -194,8 +197,28 @@ class Lifecycle:
         if delete is not None:
             self.delete_jobs[kind] = delete
 
-    def create(self, resource: Resource, tags: list[dict[str, str]] | None = None) -> Resource:
-        """Store a new resource in CREATE PENDING and let the worker take it to ACTIVE or CREATE FAILED."""
+    def delete_children(self, parent_kind: str, child_kind: str) -> None:
+        """When a resource of ``parent_kind`` is removed, also remove its children of ``child_kind`` (after the
+        clean-up already registered for ``parent_kind``)."""
+        previous = self.delete_jobs.get(parent_kind)
+
+        def cleanup(parent: Resource) -> None:
+            if previous is not None:
+                previous(parent)
+            for child in self.store.find(child_kind, parent=parent.arn):
+                self.store.delete(child.arn)
+
+        self.delete_jobs[parent_kind] = cleanup
+
+    def create(
+        self,
+        resource: Resource,
+        tags: list[dict[str, str]] | None = None,
+        runner: Callable[[str], None] | None = None,
+    ) -> Resource:
+        """Store a new resource in CREATE PENDING and let the worker take it to ACTIVE or CREATE FAILED.
+
+        ``runner`` replaces :meth:`run_create` for resources with their own statuses (data deletion jobs)."""
         stamp = now()
         resource.body.setdefault("status", CREATE_PENDING)
         resource.body["creation_date_time"] = stamp
@@ -204,7 +227,7 @@ class Lifecycle:
         self.store.insert(resource)
         if tag_map:
             self.store.set_tags(resource.arn, tag_map)
-        self.submit(self.run_create, resource.arn)
+        self.submit(runner or self.run_create, resource.arn)
         return resource
 
     def submit(self, fn: Callable[..., None], *args: Any) -> None:
