@@ -15,6 +15,8 @@ from typing import Any
 
 import boto3
 
+from personalize_local.importer import DataImportError, _list_keys
+
 _S3_PATH = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.*)$")
 
 
@@ -59,23 +61,16 @@ def read_input_files(path: str) -> list[InputFile]:
     bucket, key = split_s3_path(path, "jobInput.s3DataSource.path")
     s3 = _client()
     try:
-        keys = _keys(s3, bucket, key) if key == "" or key.endswith("/") else [key]
+        keys = _list_keys(s3, bucket, key) if key == "" or key.endswith("/") else [key]
         return [_read(s3, bucket, object_key) for object_key in keys]
+    except DataImportError as exc:  # no files under the prefix
+        raise BatchFileError(str(exc)) from None
     except s3.exceptions.NoSuchKey as exc:
         raise BatchFileError(f"Input file s3://{bucket}/{key} does not exist") from exc
     except s3.exceptions.NoSuchBucket as exc:
         raise BatchFileError(f"Input bucket {bucket} does not exist") from exc
     except s3.exceptions.ClientError as exc:
         raise BatchFileError(f"Cannot read the input {path}: {exc}") from exc
-
-
-def _keys(s3: Any, bucket: str, prefix: str) -> list[str]:
-    keys: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys.extend(obj["Key"] for obj in page.get("Contents", []) if not obj["Key"].endswith("/"))
-    if not keys:
-        raise BatchFileError(f"No input files found under s3://{bucket}/{prefix}")
-    return sorted(keys)
 
 
 def _read(s3: Any, bucket: str, key: str) -> InputFile:

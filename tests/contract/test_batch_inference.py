@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
-from personalize_local import ENDPOINT_VARIABLES
-from tests.contract.conftest import Stack, Wire
+from tests.contract.conftest import Stack, Wire, deploy_on
 from tests.contract.helpers import ROLE, assert_create_order, poll_statuses, raises_code
-from tests.support.personalize_setup import DeployedRecommender, SmallDataset, deploy_small_recommender, small_dataset
+from tests.support.personalize_setup import DeployedRecommender, SmallDataset
 
 RECIPES = ("aws-user-personalization", "aws-sims", "aws-personalized-ranking", "aws-popularity-count")
 FILTERS = {"genre": "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES)"}
@@ -23,25 +21,10 @@ NO_EXPLORATION = {"itemExplorationConfig": {"explorationWeight": "0", "explorati
 
 
 @pytest.fixture(scope="module")
-def data() -> SmallDataset:
-    """Two taste groups: even items Action, odd items Drama."""
-    return small_dataset()
-
-
-@pytest.fixture(scope="module")
-def deployed(stack: Stack, data: SmallDataset) -> Iterator[DeployedRecommender]:
+def deployed(stack: Stack, small: SmallDataset) -> DeployedRecommender:
     """The recipes trained and deployed once per module (campaigns give the real-time answers to compare with)."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ENDPOINT_VARIABLES:
-            patch.setenv(name, stack.pl.endpoint_url)
-        yield deploy_small_recommender(
-            stack.bucket,
-            data.interactions_csv,
-            data.items_csv,
-            RECIPES,
-            FILTERS,
-            campaign_configs={"aws-user-personalization": NO_EXPLORATION},
-        )
+    configs = {"aws-user-personalization": NO_EXPLORATION}
+    return deploy_on(stack, small.interactions_csv, small.items_csv, RECIPES, FILTERS, campaign_configs=configs)
 
 
 def _jsonl(records: list[Any]) -> str:
@@ -108,7 +91,7 @@ def test_user_personalization_output_line_by_line(wire: Wire, stack: Stack, depl
 
 
 def test_filter_values_per_line_and_missing_ones_are_line_errors(
-    wire: Wire, stack: Stack, deployed: DeployedRecommender, data: SmallDataset
+    wire: Wire, stack: Stack, deployed: DeployedRecommender, small: SmallDataset
 ) -> None:
     version = deployed.solution_version_arns["aws-user-personalization"]
     inputs = [
@@ -119,9 +102,9 @@ def test_filter_values_per_line_and_missing_ones_are_line_errors(
     job, prefix = _run(wire, stack, version, _jsonl(inputs), filterArn=deployed.filter_arns["genre"])
     assert job["status"] == "ACTIVE" and job["filterArn"] == deployed.filter_arns["genre"]
     lines = _output(stack, prefix)
-    assert lines[0]["output"]["recommendedItems"] and {data.genre_of[i] for i in
+    assert lines[0]["output"]["recommendedItems"] and {small.genre_of[i] for i in
                                                        lines[0]["output"]["recommendedItems"]} == {"Drama"}  # fmt: skip
-    assert {data.genre_of[i] for i in lines[1]["output"]["recommendedItems"]} == {"Action"}
+    assert {small.genre_of[i] for i in lines[1]["output"]["recommendedItems"]} == {"Action"}
     assert lines[2]["output"] is None and "GENRES" in lines[2]["error"]
 
 
