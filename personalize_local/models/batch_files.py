@@ -17,6 +17,11 @@ import boto3
 
 from personalize_local.importer import DataImportError, _list_keys
 
+# Batch inference quotas (https://docs.aws.amazon.com/personalize/latest/dg/limits.html).
+MAX_INPUT_FILES = 1000
+MAX_INPUT_BYTES = 1024**3  # "Maximum size of batch inference job input: 1 GB" (all files together)
+MAX_RECORDS_PER_FILE = 50_000_000
+
 _S3_PATH = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.*)$")
 
 
@@ -34,11 +39,12 @@ class InputLine:
 
 @dataclass(frozen=True)
 class InputFile:
-    """One input file: where it is and its non-blank lines."""
+    """One input file: where it is, its non-blank lines and its size in bytes."""
 
     uri: str
     name: str
     lines: list[InputLine]
+    size: int
 
 
 def split_s3_path(path: str, what: str) -> tuple[str, str]:
@@ -62,7 +68,12 @@ def read_input_files(path: str) -> list[InputFile]:
     s3 = _client()
     try:
         keys = _list_keys(s3, bucket, key) if key == "" or key.endswith("/") else [key]
-        return [_read(s3, bucket, object_key) for object_key in keys]
+        if len(keys) > MAX_INPUT_FILES:
+            raise BatchFileError(f"{path} holds {len(keys)} input files; a batch job reads at most {MAX_INPUT_FILES}")
+        files: list[InputFile] = []
+        for object_key in keys:
+            files.append(_read(s3, bucket, object_key, MAX_INPUT_BYTES - sum(f.size for f in files)))
+        return files
     except DataImportError as exc:  # no files under the prefix
         raise BatchFileError(str(exc)) from None
     except s3.exceptions.NoSuchKey as exc:
@@ -73,9 +84,15 @@ def read_input_files(path: str) -> list[InputFile]:
         raise BatchFileError(f"Cannot read the input {path}: {exc}") from exc
 
 
-def _read(s3: Any, bucket: str, key: str) -> InputFile:
+def _read(s3: Any, bucket: str, key: str, budget: int) -> InputFile:
+    """One input file; ``budget``: the bytes the job may still read (the 1 GB input quota)."""
     uri = f"s3://{bucket}/{key}"
-    raw = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    response = s3.get_object(Bucket=bucket, Key=key)
+    size = int(response["ContentLength"])
+    if size > budget:
+        response["Body"].close()
+        raise BatchFileError(f"{uri}: the input is too large: a batch job reads at most {MAX_INPUT_BYTES} bytes in all")
+    raw = response["Body"].read()
     lines: list[InputLine] = []
     for number, line in enumerate(raw.split(b"\n"), start=1):
         try:
@@ -84,13 +101,15 @@ def _read(s3: Any, bucket: str, key: str) -> InputFile:
             raise BatchFileError(f"{uri}: line {number} is not UTF-8 text ({exc.reason})") from None
         if text:
             lines.append(InputLine(number, text))
+            if len(lines) > MAX_RECORDS_PER_FILE:
+                raise BatchFileError(f"{uri}: line {number}: more than {MAX_RECORDS_PER_FILE} records in one file")
     if not lines:
         raise BatchFileError(f"{uri}: the file has no input lines (JSON Lines: one JSON object per line)")
     if not any(_is_object(line.text) for line in lines):
         raise BatchFileError(
             f"{uri}: not a JSON Lines file: line {lines[0].number} (and every other line) is not a JSON object"
         )
-    return InputFile(uri, key.rsplit("/", 1)[-1], lines)
+    return InputFile(uri, key.rsplit("/", 1)[-1], lines, size)
 
 
 def _is_object(text: str) -> bool:

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from personalize_local.exceptions import InvalidInputException, PersonalizeError
+from personalize_local.exceptions import InvalidInputException, LimitExceededException, PersonalizeError
 from personalize_local.models.batch_files import (
     BatchFileError,
     InputLine,
@@ -25,7 +25,7 @@ from personalize_local.models.batch_files import (
 )
 from personalize_local.models.deployments import Deployments, event_filter, exploration_config
 from personalize_local.models.domain import Page, Tracked, from_resource, to_body
-from personalize_local.models.lifecycle import LABELS, CreateFailed, Lifecycle
+from personalize_local.models.lifecycle import CREATING, LABELS, CreateFailed, Lifecycle
 from personalize_local.models.serving import DEFAULT_NUM_RESULTS, MAX_NUM_RESULTS, Serving
 from personalize_local.recipes import registry
 from personalize_local.store import Resource
@@ -36,6 +36,9 @@ LABELS.setdefault(KIND, "batch inference job")  # so lookups name it and a resta
 # Recipes without batch recommendations
 # (https://docs.aws.amazon.com/personalize/latest/dg/batch-inference-job-output-examples.html).
 NO_BATCH_RECIPES = ("aws-trending-now",)
+#: "Total number of pending or in progress batch inference jobs" per region (adjustable on AWS;
+#: https://docs.aws.amazon.com/personalize/latest/dg/limits.html).
+MAX_RUNNING_JOBS = 5
 BATCH_INFERENCE = "BATCH_INFERENCE"
 THEME_GENERATION = "THEME_GENERATION"
 
@@ -109,6 +112,10 @@ class BatchInferenceJobs:
                         f"Filter {filter_arn} belongs to another dataset group than {solution_version_arn}"
                     )
             lc.ensure_unique_name(KIND, job_name)
+            if sum(1 for j in lc.find(KIND) if j.status in CREATING) >= MAX_RUNNING_JOBS:
+                raise LimitExceededException(
+                    f"At most {MAX_RUNNING_JOBS} batch inference jobs can be pending or in progress; wait for one"
+                )
             job = BatchInferenceJob(
                 job_name=job_name,
                 batch_inference_job_arn=lc.arn(f"{KIND}/{job_name}"),

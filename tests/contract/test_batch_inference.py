@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
+from personalize_local.models import batch_files, batch_inference
 from tests.contract.conftest import Stack, Wire, deploy_on
 from tests.contract.helpers import ROLE, assert_create_order, poll_statuses, raises_code
 from tests.support.personalize_setup import DeployedRecommender, SmallDataset
@@ -208,3 +209,52 @@ def test_create_validates_and_list_paginates(wire: Wire, stack: Stack, deployed:
     assert seen.index(names[2]) < seen.index(names[1]) < seen.index(names[0])  # newest first
     other = wire.personalize.list_batch_inference_jobs(solutionVersionArn=deployed.solution_version_arns["aws-sims"])
     assert not set(names) & {j["jobName"] for j in other["batchInferenceJobs"]}
+
+
+def test_prefix_input_writes_one_out_file_per_input_file(
+    wire: Wire, stack: Stack, deployed: DeployedRecommender
+) -> None:
+    version = deployed.solution_version_arns["aws-sims"]
+    name = f"batch-{uuid.uuid4().hex[:8]}"
+    stack.put(f"batch/{name}/in/a.json", _jsonl([{"itemId": "i000"}]))
+    stack.put(f"batch/{name}/in/b.jsonl", _jsonl([{"itemId": "i001"}, {"itemId": "i002"}]))
+    arn = wire.personalize.create_batch_inference_job(
+        jobName=name,
+        solutionVersionArn=version,
+        jobInput={"s3DataSource": {"path": f"s3://{stack.bucket}/batch/{name}/in/"}},
+        jobOutput={"s3DataDestination": {"path": f"s3://{stack.bucket}/batch/{name}/out"}},  # no trailing /
+        roleArn=ROLE,
+    )["batchInferenceJobArn"]
+    seen = poll_statuses(lambda: wire.personalize.describe_batch_inference_job(batchInferenceJobArn=arn)[
+        "batchInferenceJob"])  # fmt: skip
+    assert seen[-1] == "ACTIVE"
+    s3 = boto3.client("s3")
+    out = {
+        o["Key"]: s3.get_object(Bucket=stack.bucket, Key=o["Key"])["Body"].read().decode().splitlines()
+        for o in s3.list_objects_v2(Bucket=stack.bucket, Prefix=f"batch/{name}/out/")["Contents"]
+    }
+    assert {key: len(lines) for key, lines in out.items()} == {
+        f"batch/{name}/out/a.json.out": 1,
+        f"batch/{name}/out/b.jsonl.out": 2,
+    }
+
+
+def test_quotas_input_size_and_running_jobs(
+    wire: Wire, stack: Stack, deployed: DeployedRecommender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = deployed.solution_version_arns["aws-user-personalization"]
+    monkeypatch.setattr(batch_files, "MAX_INPUT_BYTES", 20)
+    job, _ = _run(wire, stack, version, _jsonl([{"userId": "u000"}, {"userId": "u001"}]))
+    assert job["status"] == "CREATE FAILED" and "users.json" in job["failureReason"]
+    assert "too large" in job["failureReason"]
+
+    monkeypatch.setattr(batch_inference, "MAX_RUNNING_JOBS", 0)
+    raises_code(
+        "LimitExceededException",
+        wire.personalize.create_batch_inference_job,
+        jobName=f"batch-{uuid.uuid4().hex[:8]}",
+        solutionVersionArn=version,
+        jobInput={"s3DataSource": {"path": f"s3://{stack.bucket}/x.json"}},
+        jobOutput={"s3DataDestination": {"path": f"s3://{stack.bucket}/out/"}},
+        roleArn=ROLE,
+    )
