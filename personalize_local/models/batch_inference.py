@@ -106,7 +106,7 @@ class BatchInferenceJobs:
             recipe = registry.get_recipe(version.internal["recipe"])
             self._check_recipe(recipe.name, recipe.recipe_type, mode, batch_inference_job_config)
             if filter_arn:
-                flt = lc.get("filter", filter_arn)
+                flt = lc.get_active("filter", filter_arn)
                 if flt.parent != version.body["dataset_group_arn"]:
                     raise InvalidInputException(
                         f"Filter {filter_arn} belongs to another dataset group than {solution_version_arn}"

@@ -181,6 +181,8 @@ def test_create_validates_and_list_paginates(wire: Wire, stack: Stack, deployed:
     raises_code("InvalidInputException", create, jobName="b-explore", batchInferenceJobConfig=NO_EXPLORATION,
                 **sims_common)  # fmt: skip
     missing_version = version.replace("solution/", "solution/nope-")
+    raises_code("ResourceNotFoundException", create, jobName="b-flt", filterArn=deployed.filter_arns["genre"] + "-gone",
+                **common)  # fmt: skip
     raises_code("ResourceNotFoundException", create, jobName="b-nf", **{**common, "solutionVersionArn":
                                                                           missing_version})  # fmt: skip
     raises_code(
