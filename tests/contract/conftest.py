@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from personalize_local import ENDPOINT_VARIABLES, LocalPersonalize, local_personalize
 from tests.contract.shapes import WireRecorder
-from tests.support.personalize_setup import SmallDataset, small_dataset
+from tests.support.personalize_setup import DeployedRecommender, SmallDataset, deploy_small_recommender, small_dataset
 
 BUCKET = "contract-data"
 _FAKE = {
@@ -89,3 +89,11 @@ def wire(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Wire]:
 def small() -> SmallDataset:
     """Two taste groups: even items Action, odd items Drama."""
     return small_dataset()
+
+
+def deploy_on(stack: Stack, *args: Any, **kwargs: Any) -> DeployedRecommender:
+    """``deploy_small_recommender(stack.bucket, *args, **kwargs)`` against the stack's server (plain boto3)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ENDPOINT_VARIABLES:
+            patch.setenv(name, stack.pl.endpoint_url)
+        return deploy_small_recommender(stack.bucket, *args, **kwargs)

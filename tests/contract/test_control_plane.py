@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from tests.contract.conftest import Stack, Wire
@@ -19,6 +20,7 @@ from tests.contract.helpers import (
     wait_gone,
 )
 from tests.support.personalize_setup import small_dataset
+from tests.support.unimplemented import unimplemented_control_operation
 
 ACCOUNT_REGION = "arn:aws:personalize:us-east-1:123456789012"
 
@@ -278,6 +280,6 @@ def test_tags(wire: Wire) -> None:
 
 def test_unimplemented_operation_is_a_clear_client_error(wire: Wire) -> None:
     with pytest.raises(ClientError) as info:
-        wire.personalize.list_batch_inference_jobs()
+        getattr(wire.personalize, xform_name(unimplemented_control_operation()))()
     assert "not implemented by Personalize Local" in info.value.response["Error"]["Message"]
     wire.recorder.violations.clear()  # UnknownOperationException is ours, not modelled: expected here

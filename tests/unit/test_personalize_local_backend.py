@@ -17,6 +17,7 @@ from personalize_local.exceptions import (
 )
 from personalize_local.models import BackendConfig, PersonalizeBackend
 from personalize_local.server import PersonalizeApp
+from tests.support.unimplemented import unimplemented_control_operation
 from tests.support.wire_api import WireApi
 
 
@@ -92,7 +93,8 @@ def test_wire_routing_and_errors(tmp_path: Path) -> None:
         assert response.status_code == 200 and response.headers["Content-Type"] == "application/x-amz-json-1.1"
         assert _json(response) == {"datasetGroupArn": "arn:aws:personalize:us-east-1:123456789012:dataset-group/g"}
         assert client.post("/", data="{}").status_code == 400  # no X-Amz-Target
-        response = client.post("/", data="{}", headers={"X-Amz-Target": "AmazonPersonalize.ListBatchInferenceJobs"})
+        unimplemented = unimplemented_control_operation()
+        response = client.post("/", data="{}", headers={"X-Amz-Target": f"AmazonPersonalize.{unimplemented}"})
         assert _json(response)["__type"] == "UnknownOperationException"
         response = client.post(
             "/recommendations", data=json.dumps({"campaignArn": "arn:aws:personalize:x:1:campaign/c"})

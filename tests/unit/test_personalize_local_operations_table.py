@@ -28,6 +28,6 @@ def test_the_table_lists_every_botocore_operation_once() -> None:
     assert {(service, operation) for service, operation, _, _ in rows} == expected and len(rows) == len(expected)
     status = {operation: state for _, operation, _, state in rows}
     assert status["CreateRecommender"] == status["GetRecommendations"] == status["PutEvents"] == "implemented"
-    assert status["CreateBatchInferenceJob"] == "UnknownOperationException"
+    assert status["CreateBatchInferenceJob"] == status["ListBatchInferenceJobs"] == "implemented"
     routes = {operation: route for _, operation, route, _ in rows}
     assert routes["GetRecommendations"] == "`POST /recommendations`"
