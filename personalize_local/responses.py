@@ -20,7 +20,13 @@ from botocore import xform_name
 from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.validate import ParamValidator
 
-from personalize_local.exceptions import InvalidInputException, PersonalizeError, UnknownOperationException
+from personalize_local.exceptions import (
+    InvalidInputException,
+    PersonalizeError,
+    SerializationException,
+    UnknownOperationException,
+    ValidationException,
+)
 from personalize_local.models import PersonalizeBackend
 from personalize_local.models.domain import Page
 
@@ -150,7 +156,10 @@ class Responses:
         if op_model.input_shape is not None:
             report = self._validator.validate(params, op_model.input_shape)
             if report.has_errors():
-                raise InvalidInputException(f"1 or more parameters are invalid: {report.generate_report()}")
+                raise _invalid_input(op_model, f"1 or more parameters are invalid: {report.generate_report()}")
+            too_large = maxima_exceeded(params, op_model.input_shape)
+            if too_large:
+                raise _invalid_input(op_model, f"1 or more parameters are invalid: {'; '.join(too_large)}")
             arguments = from_wire(params, op_model.input_shape)
         return shape_result(handler(**arguments), op_model.output_shape)
 
@@ -160,11 +169,54 @@ class Responses:
         return WireResponse(status, _encode({"__type": code, "message": message}), content_type, headers)
 
 
+def maxima_exceeded(value: Any, shape: Shape, path: str = "") -> list[str]:
+    """The modelled maxima a validated request exceeds (botocore's ParamValidator checks only the minima): string
+    and list lengths and numbers above the shape's ``max``."""
+    kind, limit = shape.type_name, shape.metadata.get("max")
+    problems: list[str] = []
+    if kind == "structure":
+        for name, item in value.items():
+            problems += maxima_exceeded(item, shape.members[name], f"{path}.{name}" if path else name)
+    elif kind == "list":
+        for n, item in enumerate(value):
+            problems += maxima_exceeded(item, shape.member, f"{path}[{n}]")
+    elif kind == "map":
+        for key, item in value.items():
+            problems += maxima_exceeded(item, shape.value, f"{path}[{key!r}]")
+    if limit is None:
+        return problems
+    if kind in ("string", "list", "map") and len(value) > limit:
+        problems.append(f"{path} is longer than {limit}")
+    elif kind in ("integer", "long", "float", "double") and value > limit:
+        problems.append(f"{path} is greater than {limit}")
+    return problems
+
+
+def _invalid_input(op_model: OperationModel, message: str) -> PersonalizeError:
+    """The operation's own InvalidInputException, or the common ValidationException when it models none."""
+    if any(error.name == InvalidInputException.code for error in op_model.error_shapes):
+        return InvalidInputException(message)
+    return ValidationException(message)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _parse(raw_body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object; SerializationException when it is not one (never a 500)."""
     try:
-        params = json.loads(raw_body or b"{}")
+        text = (raw_body or b"{}").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SerializationException(f"Request body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        params = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise InvalidInputException(f"Request body is not valid JSON: {exc.msg}") from None
+        raise SerializationException(f"Request body is not valid JSON: {exc.msg} (position {exc.pos})") from None
+    except RecursionError:  # deeper than the interpreter's recursion limit
+        raise SerializationException("Request body nests JSON too deeply") from None
+    except ValueError as exc:  # NaN / Infinity, which JSON does not have
+        raise SerializationException(f"Request body is not valid JSON: {exc}") from None
     if not isinstance(params, dict):
-        raise InvalidInputException("Request body must be a JSON object")
+        raise SerializationException("Request body must be a JSON object")
     return params
