@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from personalize_local.datadir_lock import DataDirLock
 from personalize_local.exceptions import (
     PersonalizeError,
     SerializationException,
@@ -137,7 +138,9 @@ class _QuietRequestHandler(WSGIRequestHandler):
 class PersonalizeServer:
     """A backend plus a threaded werkzeug server on 127.0.0.1, run in a background thread or in the foreground.
 
-    A connection idle (or sending its request) for ``request_timeout`` seconds is closed.
+    A connection idle (or sending its request) for ``request_timeout`` seconds is closed. The data directory is
+    locked while the server exists (:class:`DataDirLock`: a second server on it raises ``DataDirInUse``). ``host``
+    is 127.0.0.1; only the container image binds 0.0.0.0 (see ``personalize_local.cli.serve``).
 
     While it runs, BLAS is limited to ``blas_threads`` per process (see :class:`_ServingBlasLimit`); ``None`` leaves
     BLAS as it is.
@@ -149,14 +152,21 @@ class PersonalizeServer:
         port: int = 0,
         blas_threads: int | None = SERVING_BLAS_THREADS,
         request_timeout: float = REQUEST_TIMEOUT,
+        host: str = HOST,
     ) -> None:
-        self.backend = PersonalizeBackend(config)
+        self._lock = DataDirLock(config.data_dir)
+        self._lock.acquire()  # before the backend opens (and sweeps) the directory
+        try:
+            self.backend = PersonalizeBackend(config)
+            handler = type("RequestHandler", (_QuietRequestHandler,), {"timeout": request_timeout})
+            self._http: BaseWSGIServer = make_server(
+                host, port, PersonalizeApp(self.backend), threaded=True, request_handler=handler
+            )
+        except BaseException:
+            self._lock.release()
+            raise
         self._blas_threads = blas_threads
         self._blas_limited = False
-        handler = type("RequestHandler", (_QuietRequestHandler,), {"timeout": request_timeout})
-        self._http: BaseWSGIServer = make_server(
-            HOST, port, PersonalizeApp(self.backend), threaded=True, request_handler=handler
-        )
         self._thread: threading.Thread | None = None
 
     @property
@@ -166,7 +176,7 @@ class PersonalizeServer:
 
     @property
     def endpoint_url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
+        """``http://127.0.0.1:<port>`` (also when bound to all interfaces: the address a local client uses)."""
         return f"http://{HOST}:{self.port}"
 
     def start(self) -> None:
@@ -193,6 +203,7 @@ class PersonalizeServer:
             self._thread = None
         self._http.server_close()
         self.backend.shutdown()
+        self._lock.release()
         if self._blas_limited:
             self._blas_limited = False
             _ServingBlasLimit.release()
