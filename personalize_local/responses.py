@@ -10,7 +10,7 @@ import dataclasses
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -169,26 +169,35 @@ class Responses:
         return WireResponse(status, _encode({"__type": code, "message": message}), content_type, headers)
 
 
-def maxima_exceeded(value: Any, shape: Shape, path: str = "") -> list[str]:
+def walk(value: Any, shape: Shape, path: str = "") -> Iterator[tuple[Any, Shape, str]]:
+    """Every node of a decoded JSON ``value`` with its shape and path (``a.b[0]``), depth first. It descends only where
+    the value's JSON type is the shape's (members a structure does not model are not visited)."""
+    yield value, shape, path
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, Mapping):
+        for name, item in value.items():
+            if name in shape.members:
+                yield from walk(item, shape.members[name], f"{path}.{name}" if path else name)
+    elif kind == "list" and isinstance(value, list):
+        for n, item in enumerate(value):
+            yield from walk(item, shape.member, f"{path}[{n}]")
+    elif kind == "map" and isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from walk(item, shape.value, f"{path}[{key!r}]")
+
+
+def maxima_exceeded(value: Any, shape: Shape) -> list[str]:
     """The modelled maxima a validated request exceeds (botocore's ParamValidator checks only the minima): string
     and list lengths and numbers above the shape's ``max``."""
-    kind, limit = shape.type_name, shape.metadata.get("max")
     problems: list[str] = []
-    if kind == "structure":
-        for name, item in value.items():
-            problems += maxima_exceeded(item, shape.members[name], f"{path}.{name}" if path else name)
-    elif kind == "list":
-        for n, item in enumerate(value):
-            problems += maxima_exceeded(item, shape.member, f"{path}[{n}]")
-    elif kind == "map":
-        for key, item in value.items():
-            problems += maxima_exceeded(item, shape.value, f"{path}[{key!r}]")
-    if limit is None:
-        return problems
-    if kind in ("string", "list", "map") and len(value) > limit:
-        problems.append(f"{path} is longer than {limit}")
-    elif kind in ("integer", "long", "float", "double") and value > limit:
-        problems.append(f"{path} is greater than {limit}")
+    for item, node, path in walk(value, shape):
+        kind, limit = node.type_name, node.metadata.get("max")
+        if limit is None:
+            continue
+        if kind in ("string", "list", "map") and len(item) > limit:
+            problems.append(f"{path} is longer than {limit}")
+        elif kind in ("integer", "long", "float", "double") and item > limit:
+            problems.append(f"{path} is greater than {limit}")
     return problems
 
 

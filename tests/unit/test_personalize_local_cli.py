@@ -12,7 +12,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -25,6 +25,7 @@ from personalize_local.cli.serve import READY_LINE
 from personalize_local.datadir_lock import LOCK_NAME, DataDirInUse
 from personalize_local.models import BackendConfig
 from personalize_local.server import PersonalizeServer
+from tests.support.personalize_setup import wait_active
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "Dockerfile"
@@ -210,9 +211,9 @@ def test_inspect_describes_lists_and_resets_a_dataset_group(
     with local_personalize(tmp_path, step_delay=0.0) as pl:
         client = boto3.client("personalize")
         group = client.create_dataset_group(name="look")["datasetGroupArn"]
-        _until_active(lambda: client.describe_dataset_group(datasetGroupArn=group)["datasetGroup"]["status"])
+        wait_active(lambda: client.describe_dataset_group(datasetGroupArn=group)["datasetGroup"], group)
         tracker = client.create_event_tracker(name="look-tracker", datasetGroupArn=group)["eventTrackerArn"]
-        _until_active(lambda: client.describe_event_tracker(eventTrackerArn=tracker)["eventTracker"]["status"])
+        wait_active(lambda: client.describe_event_tracker(eventTrackerArn=tracker)["eventTracker"], tracker)
         endpoint = ["inspect", "--endpoint", pl.endpoint_url]
         assert main([*endpoint, "describe", group]) == 0
         assert json.loads(capsys.readouterr().out)["datasetGroup"]["name"] == "look"
@@ -224,13 +225,6 @@ def test_inspect_describes_lists_and_resets_a_dataset_group(
         assert capsys.readouterr().out == f"deleted {tracker}\ndeleted {group}\n"
         assert main([*endpoint, "describe", group]) == 1
         assert "ResourceNotFoundException" in capsys.readouterr().err
-
-
-def _until_active(status: Callable[[], str], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while (current := status()) != "ACTIVE":
-        assert time.monotonic() < deadline, f"still {current}"
-        time.sleep(0.01)  # polling interval
 
 
 def test_a_second_server_on_the_same_data_dir_refuses(tmp_path: Path) -> None:

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -24,8 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from personalize_local import LocalPersonalize, local_personalize
-from personalize_local.responses import CONTROL_SERVICE, SERVICES, service_model
+from personalize_local.responses import CONTROL_SERVICE, SERVICES, service_model, walk
 from personalize_local.urls import TARGET_PREFIX
+from tests.support.personalize_setup import wait_active
+from tests.support.watch_events import INTERACTIONS_SCHEMA
 
 pytestmark = pytest.mark.fuzz
 
@@ -132,35 +133,31 @@ def request_body(op_model: OperationModel) -> st.SearchStrategy[bytes]:
 
 
 # ---------------------------------------------------------------------------------------------- output checks
-def fits(value: Any, shape: Shape, path: str = "$") -> list[str]:
+_JSON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "structure": dict,
+    "map": dict,
+    "list": list,
+    "string": str,
+    "blob": str,
+    "boolean": bool,
+    "integer": int,
+    "long": int,
+    "float": (int, float),
+    "double": (int, float),
+    "timestamp": (int, float),
+}
+
+
+def fits(value: Any, shape: Shape) -> list[str]:
     """Where ``value`` (a decoded JSON response) does not fit ``shape``; empty when it fits."""
-    kind = shape.type_name
-    expected = {
-        "structure": dict,
-        "map": dict,
-        "list": list,
-        "string": str,
-        "blob": str,
-        "boolean": bool,
-        "integer": int,
-        "long": int,
-        "float": (int, float),
-        "double": (int, float),
-        "timestamp": (int, float),
-    }.get(kind, object)
-    if not isinstance(value, expected) or (kind in ("integer", "long", "float", "double") and isinstance(value, bool)):
-        return [f"{path}: {type(value).__name__} is not {kind}"]
     problems: list[str] = []
-    if kind == "structure":
-        for name, item in value.items():
-            member = shape.members.get(name)
-            problems += [f"{path}.{name}: not a member"] if member is None else fits(item, member, f"{path}.{name}")
-    elif kind == "list":
-        for n, item in enumerate(value):
-            problems += fits(item, shape.member, f"{path}[{n}]")
-    elif kind == "map":
-        for key, item in value.items():
-            problems += fits(item, shape.value, f"{path}[{key!r}]")
+    for item, node, path in walk(value, shape, "$"):
+        kind = node.type_name
+        numeric = kind in ("integer", "long", "float", "double", "timestamp")
+        if not isinstance(item, _JSON_TYPES.get(kind, object)) or (numeric and isinstance(item, bool)):
+            problems.append(f"{path}: {type(item).__name__} is not {kind}")
+        elif kind == "structure":
+            problems += [f"{path}.{name}: not a member" for name in item if name not in node.members]
     return problems
 
 
@@ -194,34 +191,14 @@ def _seed(pl: LocalPersonalize) -> list[str]:
     """A dataset group with an interactions dataset, a schema and an event tracker; their ARNs."""
     client = boto3.client("personalize", endpoint_url=pl.endpoint_url)
     group = client.create_dataset_group(name="seed")["datasetGroupArn"]
-    schema = client.create_schema(name="seed", schema=json.dumps(INTERACTIONS))["schemaArn"]
-    _until_active(lambda: client.describe_dataset_group(datasetGroupArn=group)["datasetGroup"]["status"])
+    schema = client.create_schema(name="seed", schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
+    wait_active(lambda: client.describe_dataset_group(datasetGroupArn=group)["datasetGroup"], group)
     dataset = client.create_dataset(name="seed", datasetGroupArn=group, datasetType="Interactions", schemaArn=schema)[
         "datasetArn"
     ]
     tracker = client.create_event_tracker(name="seed", datasetGroupArn=group)["eventTrackerArn"]
-    _until_active(lambda: client.describe_dataset(datasetArn=dataset)["dataset"]["status"])
+    wait_active(lambda: client.describe_dataset(datasetArn=dataset)["dataset"], dataset)
     return [group, schema, dataset, tracker]
-
-
-def _until_active(status: Callable[[], str], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while (current := status()) != "ACTIVE":
-        assert time.monotonic() < deadline, f"still {current}"
-        time.sleep(0.01)  # polling interval
-
-
-INTERACTIONS = {
-    "type": "record",
-    "name": "Interactions",
-    "namespace": "com.amazonaws.personalize.schema",
-    "fields": [
-        {"name": "USER_ID", "type": "string"},
-        {"name": "ITEM_ID", "type": "string"},
-        {"name": "TIMESTAMP", "type": "long"},
-    ],
-    "version": "1.0",
-}
 
 
 def send(pl: LocalPersonalize, service: str, operation: str, body: bytes) -> requests.Response:

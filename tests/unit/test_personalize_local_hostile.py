@@ -23,6 +23,7 @@ from personalize_local import LocalPersonalize, local_personalize
 from personalize_local.datafiles import DataFiles
 from personalize_local.models import BackendConfig, PersonalizeBackend
 from personalize_local.server import PersonalizeApp, PersonalizeServer
+from tests.support.personalize_setup import infer_schema, wait_active
 from tests.support.wire_api import WireApi
 
 TARGET = "AmazonPersonalize.ListDatasetGroups"
@@ -155,17 +156,7 @@ def test_a_failed_parquet_write_leaves_no_temporary_file(tmp_path: Path, monkeyp
 
 
 # ---------------------------------------------------------------------------------------------- imports
-SCHEMA = {
-    "type": "record",
-    "name": "Interactions",
-    "namespace": "com.amazonaws.personalize.schema",
-    "fields": [
-        {"name": "USER_ID", "type": "string"},
-        {"name": "ITEM_ID", "type": "string"},
-        {"name": "TIMESTAMP", "type": "long"},
-    ],
-    "version": "1.0",
-}
+SCHEMA = infer_schema("USER_ID,ITEM_ID,TIMESTAMP\nu1,a,1\n", "Interactions")
 _FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
@@ -182,15 +173,10 @@ def _wait(api: WireApi, arn: str, timeout: float = 30.0) -> dict:
 
 def _dataset(api: WireApi) -> tuple[str, dict]:
     group = api.create_dataset_group(name="g")["datasetGroupArn"]
-    schema = api.create_schema(name="s", schema=json.dumps(SCHEMA))["schemaArn"]
-    deadline = time.monotonic() + 30
-    while api.describe_dataset_group(datasetGroupArn=group)["datasetGroup"]["status"] != "ACTIVE":
-        assert time.monotonic() < deadline
-        time.sleep(0.01)  # polling interval
+    schema = api.create_schema(name="s", schema=SCHEMA)["schemaArn"]
+    wait_active(lambda: api.describe_dataset_group(datasetGroupArn=group)["datasetGroup"], group)
     dataset = api.create_dataset(name="d", datasetGroupArn=group, datasetType="Interactions", schemaArn=schema)
-    while api.describe_dataset(datasetArn=dataset["datasetArn"])["dataset"]["status"] != "ACTIVE":
-        assert time.monotonic() < deadline
-        time.sleep(0.01)  # polling interval
+    wait_active(lambda: api.describe_dataset(datasetArn=dataset["datasetArn"])["dataset"], dataset["datasetArn"])
     return dataset["datasetArn"], api.backend.store.get(dataset["datasetArn"]).internal
 
 
