@@ -25,6 +25,7 @@ from personalize_local.cli.serve import READY_LINE
 from personalize_local.datadir_lock import LOCK_NAME, DataDirInUse
 from personalize_local.models import BackendConfig
 from personalize_local.server import PersonalizeServer
+from tests.support.fake_aws import use_fake_credentials
 from tests.support.personalize_setup import wait_active
 
 REPO = Path(__file__).resolve().parents[2]
@@ -202,12 +203,7 @@ def test_a_newcomer_script_with_only_the_banner_imports_a_csv_and_gets_recommend
 def test_inspect_describes_lists_and_resets_a_dataset_group(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_fake_credentials(monkeypatch)
     with local_personalize(tmp_path, step_delay=0.0) as pl:
         client = boto3.client("personalize")
         group = client.create_dataset_group(name="look")["datasetGroupArn"]

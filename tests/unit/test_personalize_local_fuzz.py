@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from personalize_local import LocalPersonalize, local_personalize
 from personalize_local.responses import CONTROL_SERVICE, SERVICES, service_model, walk
 from personalize_local.urls import TARGET_PREFIX
+from tests.support.fake_aws import use_fake_credentials
 from tests.support.personalize_setup import wait_active
 from tests.support.watch_events import INTERACTIONS_SCHEMA
 
@@ -175,12 +176,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPersonaliz
     """A server whose imports would read an S3 endpoint where nothing listens (they fail fast, offline)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{_closed_port()}")
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "x",
-            "AWS_SECRET_ACCESS_KEY": "x",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }.items():
-            patch.setenv(name, value)
+        use_fake_credentials(patch)
         with local_personalize(tmp_path_factory.mktemp("fuzz"), set_environment=False, step_delay=0.0) as pl:
             KNOWN_ARNS[:] = _seed(pl)
             yield pl

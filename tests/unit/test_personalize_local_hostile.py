@@ -23,6 +23,7 @@ from personalize_local import LocalPersonalize, local_personalize
 from personalize_local.datafiles import DataFiles
 from personalize_local.models import BackendConfig, PersonalizeBackend
 from personalize_local.server import PersonalizeApp, PersonalizeServer
+from tests.support.fake_aws import use_fake_credentials
 from tests.support.personalize_setup import infer_schema, wait_active
 from tests.support.wire_api import WireApi
 
@@ -157,7 +158,6 @@ def test_a_failed_parquet_write_leaves_no_temporary_file(tmp_path: Path, monkeyp
 
 # ---------------------------------------------------------------------------------------------- imports
 SCHEMA = infer_schema("USER_ID,ITEM_ID,TIMESTAMP\nu1,a,1\n", "Interactions")
-_FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 def _wait(api: WireApi, arn: str, timeout: float = 30.0) -> dict:
@@ -186,8 +186,7 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WireApi]:
     for name in list(os.environ):
         if name.startswith("AWS_ENDPOINT_URL"):
             monkeypatch.delenv(name)
-    for name, value in _FAKE_AWS.items():
-        monkeypatch.setenv(name, value)
+    use_fake_credentials(monkeypatch)
     with mock_aws():
         boto3.client("s3").create_bucket(Bucket="data")
         api = WireApi(PersonalizeBackend(BackendConfig(data_dir=tmp_path, step_delay=0.0)))
@@ -238,8 +237,7 @@ def test_an_unreachable_s3_endpoint_fails_the_import_naming_it(tmp_path: Path, m
     endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"
     closed.close()  # nothing listens there now
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
-    for name, value in _FAKE_AWS.items():
-        monkeypatch.setenv(name, value)
+    use_fake_credentials(monkeypatch)
     api = WireApi(PersonalizeBackend(BackendConfig(data_dir=tmp_path, step_delay=0.0)))
     api.start()
     try:
