@@ -4,6 +4,7 @@ work with nothing else running. Its buckets live in memory and are gone when the
 from __future__ import annotations
 
 import os
+import socket
 
 
 class EmbeddedS3:
@@ -13,10 +14,14 @@ class EmbeddedS3:
         from moto.server import ThreadedMotoServer  # imported only when asked for: moto is large
 
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self._host, self._port = host, port
         self._started = False
 
     def start(self) -> str:
-        """Start serving; the endpoint URL (``http://127.0.0.1:<port>``)."""
+        """Start serving; the endpoint URL (``http://127.0.0.1:<port>``). OSError when the port is taken."""
+        # ThreadedMotoServer binds in its thread and would wait forever for a port it cannot bind: check first.
+        with socket.socket() as probe:
+            probe.bind((self._host, self._port))
         self._server.start()
         self._started = True
         return self.endpoint_url

@@ -104,6 +104,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except DataDirInUse as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # the port (or the S3 port) is taken, or the data directory cannot be written
+        print(f"error: cannot start Personalize Local: {exc}", file=sys.stderr)
+        return 1
     out.write(banner(server.endpoint_url, config, s3_endpoint, embedded=s3 is not None))
     out.flush()
     signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly on SIGTERM as on Ctrl-C

@@ -244,6 +244,20 @@ def test_the_cli_refuses_a_data_dir_in_use_with_a_clear_message(
     assert "is in use by another Personalize Local" in capsys.readouterr().err
 
 
+def test_taken_ports_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    holder = PersonalizeServer(BackendConfig(data_dir=tmp_path / "first"), blas_threads=None)
+    try:
+        taken = str(holder.port)
+        with pytest.raises(SystemExit):  # werkzeug explains a taken port and exits
+            main(["serve", "--port", taken, "--data-dir", str(tmp_path / "second")])
+        assert f"Port {taken} is in use" in capsys.readouterr().err
+        assert main(["serve", "--s3", "--s3-port", taken, "--port", "0", "--data-dir", str(tmp_path / "third")]) == 1
+        assert "error: cannot start Personalize Local" in capsys.readouterr().err
+    finally:
+        holder.stop()
+    PersonalizeServer(BackendConfig(data_dir=tmp_path / "second"), blas_threads=None).stop()  # no lock left behind
+
+
 def test_a_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     (tmp_path / LOCK_NAME).write_text(dead.stdout)

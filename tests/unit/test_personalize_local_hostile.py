@@ -22,7 +22,7 @@ from moto import mock_aws
 from personalize_local import LocalPersonalize, local_personalize
 from personalize_local.datafiles import DataFiles
 from personalize_local.models import BackendConfig, PersonalizeBackend
-from personalize_local.server import PersonalizeApp, PersonalizeServer
+from personalize_local.server import MAX_BODY_BYTES, PersonalizeApp, PersonalizeServer
 from tests.support.fake_aws import use_fake_credentials
 from tests.support.personalize_setup import infer_schema, wait_active
 from tests.support.wire_api import WireApi
@@ -98,6 +98,13 @@ def test_broken_chunked_encoding_is_a_serialization_exception(server: LocalPerso
     head, _, body = _raw(server, request).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400")
     assert json.loads(body)["__type"] == "SerializationException"
+    _assert_alive(server)
+
+
+def test_an_oversized_body_is_refused_before_it_is_read_whole(server: LocalPersonalize) -> None:
+    status, error = _post(server, b" " * (MAX_BODY_BYTES + 1))
+    assert (status, error["__type"]) == (400, "SerializationException")
+    assert f"larger than {MAX_BODY_BYTES} bytes" in error["message"]
     _assert_alive(server)
 
 
