@@ -37,10 +37,17 @@ COMMON_ERRORS = {"SerializationException", "ValidationException"}
 OPERATIONS = [(service, name) for service in SERVICES for name in service_model(service).operation_names]
 _MAX_TEXT = 40
 _MAX_ITEMS = 3
-#: ARNs of resources that exist on the fuzzed server (filled by the ``server`` fixture), so that valid requests
-#: reach past "not found" into the operations themselves.
+#: ARNs (and the tracking id) of resources that exist on the fuzzed server (filled by the ``server`` fixture), so
+#: that valid requests reach past "not found" into the operations themselves.
 KNOWN_ARNS: list[str] = []
-_KNOWN_ARN = st.integers(min_value=0, max_value=99).map(lambda n: KNOWN_ARNS[n % len(KNOWN_ARNS)] if KNOWN_ARNS else "")
+KNOWN_TRACKING_IDS: list[str] = []
+
+
+def _known(pool: list[str]) -> st.SearchStrategy[str]:
+    return st.integers(min_value=0, max_value=99).map(lambda n: pool[n % len(pool)] if pool else "")
+
+
+_KNOWN_ARN = _known(KNOWN_ARNS)
 JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8))
 
 
@@ -51,6 +58,8 @@ def valid_value(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
     if kind == "structure":
         required = set(shape.required_members)
         members = {n: valid_value(m, depth + 1) for n, m in shape.members.items() if depth < 4 or n in required}
+        if "trackingId" in members:
+            members["trackingId"] = st.one_of(members["trackingId"], _known(KNOWN_TRACKING_IDS))
         return st.fixed_dictionaries(
             {n: s for n, s in members.items() if n in required},
             optional={n: s for n, s in members.items() if n not in required},
@@ -179,8 +188,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPersonaliz
         use_fake_credentials(patch)
         with local_personalize(tmp_path_factory.mktemp("fuzz"), set_environment=False, step_delay=0.0) as pl:
             KNOWN_ARNS[:] = _seed(pl)
+            client = boto3.client("personalize", endpoint_url=pl.endpoint_url)
+            KNOWN_TRACKING_IDS[:] = [
+                client.describe_event_tracker(eventTrackerArn=KNOWN_ARNS[-1])["eventTracker"]["trackingId"]
+            ]
             yield pl
             KNOWN_ARNS.clear()
+            KNOWN_TRACKING_IDS.clear()
 
 
 def _seed(pl: LocalPersonalize) -> list[str]:
