@@ -63,6 +63,26 @@ class UnknownOperationException(PersonalizeError):
     code = "UnknownOperationException"
 
 
+class SerializationException(PersonalizeError):
+    """The request body is not a JSON object (not UTF-8, not JSON, nested too deeply, or cut short).
+
+    The AWS JSON protocols answer a body they cannot deserialize with ``SerializationException`` (HTTP 400), not
+    with the operation's own errors: https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html and
+    https://docs.aws.amazon.com/personalize/latest/dg/CommonErrors.html.
+    """
+
+    code = "SerializationException"
+    status = 400
+
+
+class ValidationException(PersonalizeError):
+    """The input fails the operation's constraints, for an operation that models no InvalidInputException
+    (ListDatasetGroups, ListSchemas): AWS's common error, https://docs.aws.amazon.com/personalize/latest/dg/CommonErrors.html."""
+
+    code = "ValidationException"
+    status = 400
+
+
 def resource_not_found(kind: str, arn: str) -> ResourceNotFoundException:
     """The standard not-found error for one resource."""
     return ResourceNotFoundException(f"Could not find {kind} with ARN {arn}")

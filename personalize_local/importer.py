@@ -13,11 +13,14 @@ import io
 import re
 import shutil
 import tempfile
+from pathlib import Path
 from typing import IO, Any
 
 import boto3
 import numpy as np
 import pandas as pd
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError
 
 from personalize_local.schemas import DatasetSchema, SchemaField
 
@@ -28,28 +31,40 @@ MAX_CATEGORICAL_LENGTH = 1000
 #: Records parsed and checked at a time.
 CHUNK_ROWS = 1_000_000
 COPY_BLOCK_BYTES = 8 * 1024 * 1024
+#: An unreachable S3 endpoint fails the import within seconds instead of retrying for minutes.
+_S3_CONFIG = Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"})
 
 
 class DataImportError(ValueError):
     """Why an import job fails; the message becomes the job's ``failureReason``."""
 
 
-def read_data_location(location: str, schema: DatasetSchema) -> pd.DataFrame:
-    """Every record under ``location`` (one object, or all objects of a ``s3://bucket/prefix/``), typed per schema."""
+def read_data_location(location: str, schema: DatasetSchema, scratch_dir: Path | None = None) -> pd.DataFrame:
+    """Every record under ``location`` (one object, or all objects of a ``s3://bucket/prefix/``), typed per schema.
+
+    Each object is downloaded to a temporary file in ``scratch_dir`` (the system's temporary directory when None),
+    removed as soon as the object is parsed or fails.
+    """
     match = _S3_LOCATION.match(location)
     if not match:
         raise DataImportError(f"Personalize Local imports only s3:// locations, not {location!r}")
     bucket, key = match["bucket"], match["key"]
-    s3 = boto3.session.Session().client("s3")
+    s3 = boto3.session.Session().client("s3", config=_S3_CONFIG)
     try:
         keys = _list_keys(s3, bucket, key) if key == "" or key.endswith("/") else [key]
-        frames = [_read_object(s3, bucket, object_key, schema) for object_key in keys]
+        frames = [_read_object(s3, bucket, object_key, schema, scratch_dir) for object_key in keys]
     except s3.exceptions.NoSuchKey as exc:
         raise DataImportError(f"Input file s3://{bucket}/{key} does not exist") from exc
     except s3.exceptions.NoSuchBucket as exc:
         raise DataImportError(f"Bucket {bucket} does not exist") from exc
     except s3.exceptions.ClientError as exc:
         raise DataImportError(f"Cannot read {location}: {exc}") from exc
+    except BotoCoreError as exc:  # no credentials, no connection: say where we looked and how to look elsewhere
+        raise DataImportError(
+            f"Cannot read {location} from the S3 endpoint {s3.meta.endpoint_url}: {exc}. Personalize Local reads "
+            f"imports with its own environment's S3 settings: serve with --s3 (an embedded S3 endpoint) or set "
+            f"AWS_ENDPOINT_URL_S3 and credentials before starting it"
+        ) from exc
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
@@ -62,8 +77,8 @@ def _list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
     return sorted(keys)
 
 
-def _read_object(s3: Any, bucket: str, key: str, schema: DatasetSchema) -> pd.DataFrame:
-    with tempfile.TemporaryFile(prefix="personalize-local-import-") as local:
+def _read_object(s3: Any, bucket: str, key: str, schema: DatasetSchema, scratch_dir: Path | None) -> pd.DataFrame:
+    with tempfile.TemporaryFile(prefix="personalize-local-import-", dir=scratch_dir) as local:
         # One GetObject streamed to disk (not download_fileobj: its ranged GETs make emulators such as moto
         # materialise the whole object once per range).
         shutil.copyfileobj(s3.get_object(Bucket=bucket, Key=key)["Body"], local, COPY_BLOCK_BYTES)

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -22,7 +22,13 @@ from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.validate import ParamValidator
 
 from personalize_local.constraints import validation_message, violations
-from personalize_local.exceptions import InvalidInputException, PersonalizeError, UnknownOperationException
+from personalize_local.exceptions import (
+    InvalidInputException,
+    PersonalizeError,
+    SerializationException,
+    UnknownOperationException,
+    ValidationException,
+)
 from personalize_local.models import PersonalizeBackend
 from personalize_local.models.domain import Page
 
@@ -182,10 +188,10 @@ class Responses:
         if op_model.input_shape is not None:
             report = self._validator.validate(params, op_model.input_shape)
             if report.has_errors():
-                raise InvalidInputException(f"1 or more parameters are invalid: {report.generate_report()}")
+                raise _invalid_input(op_model, f"1 or more parameters are invalid: {report.generate_report()}")
             problems = violations(params, op_model.input_shape)
             if problems:
-                raise InvalidInputException(validation_message(problems))
+                raise _invalid_input(op_model, validation_message(problems))
             arguments = from_wire(params, op_model.input_shape)
         with self.backend.in_region(region):
             result = handler(**arguments)
@@ -197,11 +203,48 @@ class Responses:
         return WireResponse(status, _encode({"__type": code, "message": message}), content_type, headers)
 
 
+def walk(value: Any, shape: Shape, path: str = "") -> Iterator[tuple[Any, Shape, str]]:
+    """Every node of a decoded JSON ``value`` with its shape and path (``a.b[0]``), depth first. It descends only where
+    the value's JSON type is the shape's (members a structure does not model are not visited)."""
+    yield value, shape, path
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, Mapping):
+        for name, item in value.items():
+            if name in shape.members:
+                yield from walk(item, shape.members[name], f"{path}.{name}" if path else name)
+    elif kind == "list" and isinstance(value, list):
+        for n, item in enumerate(value):
+            yield from walk(item, shape.member, f"{path}[{n}]")
+    elif kind == "map" and isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from walk(item, shape.value, f"{path}[{key!r}]")
+
+
+def _invalid_input(op_model: OperationModel, message: str) -> PersonalizeError:
+    """The operation's own InvalidInputException, or the common ValidationException when it models none."""
+    if any(error.name == InvalidInputException.code for error in op_model.error_shapes):
+        return InvalidInputException(message)
+    return ValidationException(message)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _parse(raw_body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object; SerializationException when it is not one (never a 500)."""
     try:
-        params = json.loads(raw_body or b"{}")
+        text = (raw_body or b"{}").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SerializationException(f"Request body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        params = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise InvalidInputException(f"Request body is not valid JSON: {exc.msg}") from None
+        raise SerializationException(f"Request body is not valid JSON: {exc.msg} (position {exc.pos})") from None
+    except RecursionError:  # deeper than the interpreter's recursion limit
+        raise SerializationException("Request body nests JSON too deeply") from None
+    except ValueError as exc:  # NaN / Infinity, which JSON does not have
+        raise SerializationException(f"Request body is not valid JSON: {exc}") from None
     if not isinstance(params, dict):
-        raise InvalidInputException("Request body must be a JSON object")
+        raise SerializationException("Request body must be a JSON object")
     return params

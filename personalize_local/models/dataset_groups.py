@@ -292,12 +292,12 @@ class DatasetGroups:
             raise CreateFailed(f"Dataset {job.body['dataset_arn']} no longer exists")
         schema = self.group_data.dataset_schema(dataset)
         try:
-            frame = read_data_location(job.body["data_source"]["data_location"], schema)
+            frame = read_data_location(job.body["data_source"]["data_location"], schema, lc.files.scratch_dir())
         except DataImportError as exc:
             raise CreateFailed(str(exc)) from exc
         dataset_type = dataset.body["dataset_type"]
-        if job.body["import_mode"] == "INCREMENTAL":
-            existing = lc.files.read_bulk(dataset.internal["id"])
+        if job.body["import_mode"] == "INCREMENTAL":  # appended to the data before this job: resuming is idempotent
+            existing = lc.files.bulk_before_import(dataset.internal["id"], job.name)
             if existing is not None:
                 frame = pd.concat([existing, frame], ignore_index=True)
         if dataset_type in _KEY_COLUMN:  # a later record replaces an earlier one with the same id

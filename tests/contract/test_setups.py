@@ -14,6 +14,7 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from personalize_local import ENDPOINT_VARIABLES, local_personalize
+from personalize_local.cli.serve import READY_LINE
 from tests.support.personalize_setup import deploy_small_recommender, small_dataset
 
 
@@ -57,9 +58,11 @@ def test_command_line_server_prints_the_exports_and_stops_on_sigterm(tmp_path: P
     )
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline().strip() for _ in range(4)]
-        exports = dict(line.removeprefix("export ").split("=", 1) for line in lines[1:])
-        assert set(exports) == set(ENDPOINT_VARIABLES)
+        lines = [process.stdout.readline().strip()]
+        while lines[-1] not in (READY_LINE, ""):  # the banner ends with the ready line ("" = the process ended)
+            lines.append(process.stdout.readline().strip())
+        exports = dict(line.removeprefix("export ").split("=", 1) for line in lines if line.startswith("export "))
+        assert set(ENDPOINT_VARIABLES) <= set(exports)
         url = exports["AWS_ENDPOINT_URL_PERSONALIZE"]
         assert url.startswith("http://127.0.0.1:")
         client = boto3.client("personalize", endpoint_url=url)

@@ -14,6 +14,7 @@ from personalize_local.exceptions import (
     InvalidNextTokenException,
     LimitExceededException,
     ResourceInUseException,
+    ValidationException,
 )
 from personalize_local.models import BackendConfig, PersonalizeBackend
 from personalize_local.server import PersonalizeApp
@@ -66,7 +67,7 @@ def test_dataset_group_quota_and_pagination(tmp_path: Path) -> None:
         assert names == ["g2", "g1", "g0"] and "nextToken" not in second
         with pytest.raises(InvalidNextTokenException):
             backend.list_dataset_groups(nextToken="bm9wZQ==")
-        with pytest.raises(InvalidInputException, match="maxResults"):
+        with pytest.raises(ValidationException, match="maxResults"):  # ListDatasetGroups models no InvalidInput
             backend.list_dataset_groups(maxResults=0)
         with pytest.raises(InvalidInputException, match="roleArn"):
             backend.create_dataset_group(name="keyless", roleArn="arn:aws:iam::1:role/r")
@@ -84,7 +85,7 @@ def test_wire_routing_and_errors(tmp_path: Path) -> None:
     try:
         target = {"X-Amz-Target": "AmazonPersonalize.CreateDatasetGroup"}
         response = client.post("/", data="{not json", headers=target)
-        assert response.status_code == 400 and _json(response)["__type"] == "InvalidInputException"
+        assert response.status_code == 400 and _json(response)["__type"] == "SerializationException"
         response = client.post("/", data="{}", headers=target)
         assert response.status_code == 400 and "name" in _json(response)["message"]
         response = client.post("/", data='{"name": "g", "extra": 1}', headers=target)
