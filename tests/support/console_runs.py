@@ -67,13 +67,15 @@ CAUGHT = {
 }
 
 #: Two concurrent Map iterations whose Task is retried, then caught, in each.
-CONCURRENT = {
+MAP_WITH_RETRIES = {
     "StartAt": "Fan out",
     "States": {
         "Fan out": {
             "Type": "Map",
             "ItemsPath": "$.items",
-            "MaxConcurrency": 2,
+            # One iteration at a time: moto links the history events of concurrent iterations by arrival order, so
+            # which iteration an attempt belongs to would depend on thread timing (AWS links them per iteration).
+            "MaxConcurrency": 1,
             "ItemProcessor": {
                 "ProcessorConfig": {"Mode": "INLINE"},
                 "StartAt": "Item call",

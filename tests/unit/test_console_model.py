@@ -53,8 +53,8 @@ def test_retried_then_caught_task_map_iterations_poll_rounds_and_fail_state(engi
     assert all(s.duration_seconds >= 0 for s in states.values())
 
 
-def test_concurrent_map_iterations_keep_their_attempts_apart(engine: StepFunctionsReader) -> None:
-    arn = runs.run("concurrent", runs.CONCURRENT, {"items": [{"i": 1}, {"i": 2}]})
+def test_map_iterations_keep_their_attempts_apart(engine: StepFunctionsReader) -> None:
+    arn = runs.run("map-retries", runs.MAP_WITH_RETRIES, {"items": [{"i": 1}, {"i": 2}]})
     states = _summaries(engine, arn)
 
     assert engine.execution(arn)["status"] == "SUCCEEDED"
