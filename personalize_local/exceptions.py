@@ -72,7 +72,6 @@ class SerializationException(PersonalizeError):
     """
 
     code = "SerializationException"
-    status = 400
 
 
 class ValidationException(PersonalizeError):
@@ -80,7 +79,6 @@ class ValidationException(PersonalizeError):
     (ListDatasetGroups, ListSchemas): AWS's common error, https://docs.aws.amazon.com/personalize/latest/dg/CommonErrors.html."""
 
     code = "ValidationException"
-    status = 400
 
 
 def resource_not_found(kind: str, arn: str) -> ResourceNotFoundException:

@@ -119,10 +119,12 @@ def read_body(request: Request) -> bytes:
 
 
 def error_response(error: PersonalizeError, content_type: str, status: int | None = None) -> Response:
-    """``{"__type": code, "message": ...}`` with the error's status (or ``status``)."""
+    """``{"__type": code, "message": ...}`` with ``status``; by default 500 for an internal failure, else 400 (what
+    botocore's models declare for the errors answered here, before an operation is known)."""
     body = json.dumps({"__type": error.code, "message": error.message})
     headers = {"x-amzn-ErrorType": error.code}
-    return Response(body, status=status or error.status, content_type=content_type, headers=headers)
+    status = status or (500 if error.code == PersonalizeError.code else 400)
+    return Response(body, status=status, content_type=content_type, headers=headers)
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
