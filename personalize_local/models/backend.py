@@ -11,10 +11,12 @@ from typing import Any
 
 from botocore import xform_name
 
+from personalize_local.models.auto_training import AutoTraining
 from personalize_local.models.campaigns import Campaigns
 from personalize_local.models.dataset_groups import DatasetGroups
 from personalize_local.models.deployments import Deployments
 from personalize_local.models.event_trackers import EventTrackers
+from personalize_local.models.feature_transformations import FeatureTransformations
 from personalize_local.models.filters import Filters
 from personalize_local.models.group_cache import GroupDataCache
 from personalize_local.models.jobs import Jobs
@@ -30,7 +32,9 @@ from personalize_local.models.tags import Tags
 PART_CLASSES: tuple[type, ...] = (
     DatasetGroups,
     Solutions,
+    AutoTraining,
     RecipeCatalog,
+    FeatureTransformations,
     Campaigns,
     Recommenders,
     EventTrackers,
@@ -53,6 +57,8 @@ class PersonalizeBackend:
         self.dataset_groups = DatasetGroups(self.lifecycle, self.group_data)
         self.solutions = Solutions(self.lifecycle, self.group_data, self.models)
         self.recipes = RecipeCatalog(self.lifecycle)
+        self.auto_training = AutoTraining(self.lifecycle, self.solutions)
+        self.feature_transformations = FeatureTransformations()
         self.campaigns = Campaigns(self.lifecycle, self.models, self.deployments)
         self.event_trackers = EventTrackers(self.lifecycle)
         self.filters = Filters(self.lifecycle, self.group_data)
@@ -93,8 +99,11 @@ class PersonalizeBackend:
         self.campaigns.resume()
         self.recommenders.resume()
         self.recommenders.start()
+        self.auto_training.resume()
+        self.auto_training.start()
 
     def shutdown(self) -> None:
-        """Stop the retraining scheduler and the worker (running jobs finish their current step), close the store."""
+        """Stop the schedulers and the worker (running jobs finish their current step), close the store."""
         self.recommenders.stop()
+        self.auto_training.stop()
         self.lifecycle.shutdown()

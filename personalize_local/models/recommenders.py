@@ -27,13 +27,22 @@ from personalize_local.models.model_cache import ModelCache
 from personalize_local.models.solutions import Solutions
 from personalize_local.recipes.base import TrainingData
 from personalize_local.recipes.use_cases import UseCase, use_case
-from personalize_local.store import Resource
+from personalize_local.store import MetadataStore, Resource
 
 MAX_RECOMMENDERS_PER_REGION = 15  # https://docs.aws.amazon.com/personalize/latest/dg/creating-recommenders.html
 INACTIVE = "INACTIVE"
 STOP_STEPS = ("STOP PENDING", "STOP IN_PROGRESS", INACTIVE)
 START_STEPS = ("START PENDING", "START IN_PROGRESS", ACTIVE)
 _DATASET_TYPES = ("Interactions", "Items", "Users")
+
+
+def data_token(store: MetadataStore, group_arn: str) -> str:
+    """Changes whenever the group's data changes (an import, PutEvents, PutItems/PutUsers)."""
+    parts = [str(store.event_count(group_arn))]
+    for dataset in store.find("dataset", parent=group_arn):
+        jobs = [j for j in store.find("dataset-import-job", parent=dataset.arn) if j.status == ACTIVE]
+        parts.append(f"{dataset.arn}:{len(jobs)}:{len(store.records(dataset.arn))}")
+    return "|".join(parts)
 
 
 class Recommenders:
@@ -250,13 +259,7 @@ class Recommenders:
         return TrainingData(tables["Interactions"].reset_index(drop=True), tables["Items"], tables["Users"])
 
     def _data_token(self, group_arn: str) -> str:
-        """Changes whenever the group's data changes (an import, PutEvents, PutItems/PutUsers)."""
-        store = self.lifecycle.store
-        parts = [str(store.event_count(group_arn))]
-        for dataset in store.find("dataset", parent=group_arn):
-            jobs = [j for j in store.find("dataset-import-job", parent=dataset.arn) if j.status == ACTIVE]
-            parts.append(f"{dataset.arn}:{len(jobs)}:{len(store.records(dataset.arn))}")
-        return "|".join(parts)
+        return data_token(self.lifecycle.store, group_arn)
 
     def _retrain(self, resource: Resource, config: dict[str, Any]) -> None:
         """Train a new model for the recommender and swap it in (CreateFailed when the data is not enough)."""
