@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore import xform_name
 
+from personalize_local.models.actions import Actions
 from personalize_local.models.auto_training import AutoTraining
 from personalize_local.models.campaigns import Campaigns
 from personalize_local.models.dataset_groups import DatasetGroups
@@ -42,6 +43,7 @@ PART_CLASSES: tuple[type, ...] = (
     Tags,
     Jobs,
     Serving,
+    Actions,
 )
 
 
@@ -66,6 +68,7 @@ class PersonalizeBackend:
         self.jobs = Jobs(self.lifecycle)
         self.recommenders = Recommenders(self.lifecycle, self.group_data, self.solutions, self.models, self.deployments)
         self.serving = Serving(self.lifecycle, self.group_data, self.deployments, self.filters, self.event_trackers)
+        self.actions = Actions(self.lifecycle, self.serving, self.event_trackers, self.deployments)
         by_class = {type(value): value for value in vars(self).values()}
         self.parts: tuple[Any, ...] = tuple(by_class[cls] for cls in PART_CLASSES)
 

@@ -13,6 +13,7 @@ from personalize_local.exceptions import (
     ResourceInUseException,
     ResourceNotFoundException,
 )
+from personalize_local.models.action_data import action_training_data
 from personalize_local.models.clock import schedule_seconds
 from personalize_local.models.domain import Page, Solution, SolutionMetrics, SolutionVersion, from_resource, to_body
 from personalize_local.models.group_cache import GroupDataCache
@@ -189,9 +190,10 @@ class Solutions:
                 if not full:
                     raise InvalidInputException("trainingMode UPDATE needs an ACTIVE solution version trained FULL")
                 base = full[-1].arn
-            if "Interactions" not in self.group_data.datasets_of(solution.dataset_group_arn):
+            required = "Action_Interactions" if recipe.recipe_type == "PERSONALIZED_ACTIONS" else "Interactions"
+            if required not in self.group_data.datasets_of(solution.dataset_group_arn):
                 raise InvalidInputException(
-                    f"Dataset group {solution.dataset_group_arn} has no ACTIVE Interactions dataset"
+                    f"Dataset group {solution.dataset_group_arn} has no ACTIVE {required} dataset"
                 )
             version_id = lc.new_id()
             version = SolutionVersion(
@@ -248,6 +250,8 @@ class Solutions:
     # ------------------------------------------------------------------ training
     def training_data(self, version: SolutionVersion) -> TrainingData:
         """The dataset group's data as the solution trains on it (its eventType / eventValueThreshold applied)."""
+        if recipe_class(version.recipe_arn).recipe_type == "PERSONALIZED_ACTIONS":
+            return action_training_data(self.lifecycle, version.dataset_group_arn)
         frames = self.group_data.frames(version.dataset_group_arn)
         threshold = version.solution_config.get("event_value_threshold")
         interactions = filter_events(
