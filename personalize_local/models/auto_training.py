@@ -18,13 +18,13 @@ Automatic versions are ordinary FULL versions with ``trainingType`` AUTOMATIC. T
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from personalize_local.exceptions import InvalidInputException, ResourceInUseException
 from personalize_local.models.clock import SimulatedClock, schedule_seconds
 from personalize_local.models.domain import Solution, SolutionVersion, from_resource
 from personalize_local.models.lifecycle import ACTIVE, CREATING, TRAINING, Lifecycle, arn_region, now
+from personalize_local.models.periodic import Periodic
 from personalize_local.models.recommenders import data_token
 from personalize_local.models.solutions import Solutions
 from personalize_local.store import Resource
@@ -48,8 +48,7 @@ class AutoTraining:
         self.lifecycle = lifecycle
         self.solutions = solutions
         self.clock = SimulatedClock(lifecycle.config.clock_speed)
-        self._scheduler: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._scheduler = Periodic("auto-training", self.refresh)
 
     # ------------------------------------------------------------------ UpdateSolution
     def update_solution(
@@ -192,23 +191,8 @@ class AutoTraining:
 
     def start(self) -> None:
         """Start the scheduler (a daemon thread that ends with the backend)."""
-        if self._scheduler is not None:
-            return
-        period = min(max(self.clock.real_seconds(CHECK_EVERY), MIN_REAL_CHECK), MAX_REAL_CHECK)
-
-        def run() -> None:
-            while not self._stop.wait(period):
-                try:
-                    self.refresh()
-                except Exception:  # a failed round must not end the scheduler
-                    logger.exception("automatic training round failed")
-
-        self._scheduler = threading.Thread(target=run, name="personalize-local-auto-training", daemon=True)
-        self._scheduler.start()
+        self._scheduler.start(min(max(self.clock.real_seconds(CHECK_EVERY), MIN_REAL_CHECK), MAX_REAL_CHECK))
 
     def stop(self) -> None:
         """Stop the scheduler."""
-        self._stop.set()
-        if self._scheduler is not None:
-            self._scheduler.join(timeout=60)
-            self._scheduler = None
+        self._scheduler.stop()
