@@ -67,18 +67,15 @@ class AutoTraining:
             current = solution.body.get("latest_solution_update")
             if current and current["status"] in CREATING:
                 raise ResourceInUseException(f"Solution {solution.arn} has an update in progress")
-            config = solution.body.get("solution_config") or {}
+            # What the request leaves out keeps the solution's current value.
+            merged = {**(solution.body.get("solution_config") or {}), **update_config}
+            if perform_auto_training is None:
+                perform_auto_training = solution.body.get("perform_auto_training", True)
             stamp = now()
             update: dict[str, Any] = {
-                "perform_auto_training": (
-                    solution.body.get("perform_auto_training", True)
-                    if perform_auto_training is None
-                    else perform_auto_training
-                ),
+                "perform_auto_training": perform_auto_training,
                 "solution_update_config": {
-                    key: update_config.get(key, config.get(key))
-                    for key in ("auto_training_config", "events_config")
-                    if update_config.get(key, config.get(key)) is not None
+                    key: merged[key] for key in ("auto_training_config", "events_config") if merged.get(key) is not None
                 },
                 "status": "CREATE PENDING",
                 "creation_date_time": stamp,
