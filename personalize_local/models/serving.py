@@ -224,7 +224,9 @@ class Serving:
                 return deployment.model.related(item_id, count, allowed)[:count]
 
         else:
-            raise InvalidInputException("This recipe is PERSONALIZED_RANKING: call GetPersonalizedRanking instead")
+            actions = deployment.recipe_type == "PERSONALIZED_ACTIONS"
+            call = "GetActionRecommendations" if actions else "GetPersonalizedRanking"
+            raise InvalidInputException(f"This recipe is {deployment.recipe_type}: call {call} instead")
         allowed = self._filter_mask(deployment, state, filter_arn, filter_values, user_id, item_id)
         allowed = self._without_seen(deployment, state, user_id, allowed)
         if promotions:

@@ -158,6 +158,13 @@ def test_actions_come_by_propensity_with_the_preferred_action_first(wire: Wire, 
     )
 
 
+def test_other_runtime_calls_point_to_get_action_recommendations(wire: Wire, actions_group: ActionGroup) -> None:
+    error = raises_code(
+        "InvalidInputException", wire.runtime.get_recommendations, campaignArn=actions_group.campaign, userId="u7"
+    )
+    assert "GetActionRecommendations" in error.response["Error"]["Message"]
+
+
 def test_put_action_interactions_change_the_next_answer(wire: Wire, actions_group: ActionGroup) -> None:
     user = f"new-{uuid.uuid4().hex[:6]}"
 
