@@ -10,8 +10,15 @@ from dataclasses import dataclass
 from personalize_local.exceptions import InvalidInputException
 
 PRIMITIVE_TYPES = frozenset({"float", "double", "int", "long", "string", "boolean", "null"})
-DATASET_TYPES = {"interactions": "Interactions", "items": "Items", "users": "Users"}
-UNSUPPORTED_DATASET_TYPES = {"actions": "Actions", "action_interactions": "Action_Interactions"}
+DATASET_TYPES = {
+    "interactions": "Interactions",
+    "items": "Items",
+    "users": "Users",
+    "actions": "Actions",
+    "action_interactions": "Action_Interactions",
+}
+# Record names that say the dataset type (AWS's example Action interactions schema is named "ActionInteractions").
+RECORD_TYPES = {**DATASET_TYPES, "actioninteractions": "Action_Interactions"}
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # Reserved fields: the allowed base types, whether they may be categorical.
@@ -25,15 +32,23 @@ _RESERVED: dict[str, tuple[frozenset[str], bool]] = {
     "RECOMMENDATION_ID": (frozenset({"string"}), False),
     "EVENT_ATTRIBUTION_SOURCE": (frozenset({"string"}), False),
     "CREATION_TIMESTAMP": (frozenset({"long"}), False),
+    "ACTION_ID": (frozenset({"string"}), False),
+    "ACTION_EXPIRATION_TIMESTAMP": (frozenset({"long"}), False),
 }
 _REQUIRED = {
     "Interactions": ("USER_ID", "ITEM_ID", "TIMESTAMP"),
     "Items": ("ITEM_ID",),
     "Users": ("USER_ID",),
+    # https://docs.aws.amazon.com/personalize/latest/dg/action-dataset-requirements.html
+    "Actions": ("ACTION_ID",),
+    # https://docs.aws.amazon.com/personalize/latest/dg/action-interactions-dataset-requirements.html
+    "Action_Interactions": ("USER_ID", "ACTION_ID", "TIMESTAMP", "EVENT_TYPE"),
 }
 _KEY_FIELDS = {"Interactions": {"USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE", "IMPRESSION",
                                 "RECOMMENDATION_ID", "EVENT_ATTRIBUTION_SOURCE"},
-               "Items": {"ITEM_ID"}, "Users": {"USER_ID"}}  # fmt: skip
+               "Items": {"ITEM_ID"}, "Users": {"USER_ID"}, "Actions": {"ACTION_ID"},
+               "Action_Interactions": {"USER_ID", "ACTION_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE",
+                                       "IMPRESSION", "RECOMMENDATION_ID"}}  # fmt: skip
 _MAX_METADATA = {"Interactions": 5, "Items": 100, "Users": 25}
 
 
@@ -87,7 +102,7 @@ def parse_schema(text: str) -> DatasetSchema:
     if len(textual) > 1:
         raise InvalidInputException(f"At most one textual field is allowed, found {len(textual)}: {', '.join(textual)}")
     schema = DatasetSchema(record_name=record_name, fields=fields)
-    dataset_type = DATASET_TYPES.get(record_name.lower())
+    dataset_type = RECORD_TYPES.get(record_name.lower())
     if dataset_type:
         check_schema_for_dataset_type(schema, dataset_type)
     return schema
@@ -148,13 +163,12 @@ def _check_unique(fields: tuple[SchemaField, ...]) -> None:
 
 
 def normalise_dataset_type(value: str) -> str:
-    """``Interactions``/``Items``/``Users`` from any casing; InvalidInputException otherwise."""
+    """``Interactions``/``Items``/``Users``/``Actions``/``Action_Interactions`` from any casing; InvalidInputException
+    otherwise."""
     lowered = value.lower()
     if lowered in DATASET_TYPES:
         return DATASET_TYPES[lowered]
-    if lowered in UNSUPPORTED_DATASET_TYPES:
-        raise InvalidInputException(f"Dataset type {value} is not supported by Personalize Local")
-    raise InvalidInputException(f"Invalid datasetType {value!r}: use Interactions, Items or Users")
+    raise InvalidInputException(f"Invalid datasetType {value!r}: use {', '.join(DATASET_TYPES.values())}")
 
 
 def check_schema_for_dataset_type(schema: DatasetSchema, dataset_type: str) -> None:
@@ -166,12 +180,12 @@ def check_schema_for_dataset_type(schema: DatasetSchema, dataset_type: str) -> N
         if found.nullable:
             raise InvalidInputException(f"Field {required} of a {dataset_type} schema cannot be nullable")
     metadata = [f.name for f in schema.fields if f.name not in _KEY_FIELDS[dataset_type]]
-    if dataset_type in ("Items", "Users") and not metadata:
+    if dataset_type in ("Items", "Users", "Actions") and not metadata:
         raise InvalidInputException(f"A schema for a {dataset_type} dataset needs at least one metadata field")
     if dataset_type == "Interactions":
         metadata = [name for name in metadata if name != "CREATION_TIMESTAMP"]
-    if len(metadata) > _MAX_METADATA[dataset_type]:
+    limit = _MAX_METADATA.get(dataset_type)
+    if limit is not None and len(metadata) > limit:
         raise InvalidInputException(
-            f"A {dataset_type} schema may have at most {_MAX_METADATA[dataset_type]} metadata fields, "
-            f"found {len(metadata)}"
+            f"A {dataset_type} schema may have at most {limit} metadata fields, found {len(metadata)}"
         )

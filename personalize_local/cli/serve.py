@@ -53,7 +53,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--clock-speed",
         type=float,
         default=1.0,
-        help="reserved for a faster simulated clock; only 1 (real time) is supported so far",
+        help="simulated seconds per real second of the schedules' clock (automatic training, recommender "
+        "retraining), e.g. 86400 = one day per second",
     )
     add_env_option(serve, "--max-dataset-groups", type=int, default=5, help="dataset-group quota (AWS default 5)")
     add_env_option(
@@ -93,8 +94,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     if not args.verbose:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    if args.clock_speed != 1.0:
-        print(f"--clock-speed {args.clock_speed}: only 1 (real time) is supported so far", file=sys.stderr)
+    if not 0 < args.clock_speed < float("inf"):
+        print(f"--clock-speed must be a positive number, got {args.clock_speed}", file=sys.stderr)
         return 2
     host = ALL_INTERFACES if args.bind_all_interfaces else HOST
     config = BackendConfig(
@@ -105,6 +106,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         max_dataset_groups=args.max_dataset_groups,
         share_training=not args.no_shared_training,
         recommender_retrain_seconds=args.recommender_retrain_seconds,
+        clock_speed=args.clock_speed,
     )
     s3 = EmbeddedS3(host, args.s3_port) if args.s3 else None
     try:

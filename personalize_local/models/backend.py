@@ -11,6 +11,8 @@ from typing import Any
 
 from botocore import xform_name
 
+from personalize_local.models.actions import Actions
+from personalize_local.models.auto_training import AutoTraining
 from personalize_local.models.batch_inference import BatchInferenceJobs
 from personalize_local.models.campaigns import Campaigns
 from personalize_local.models.dataset_groups import DatasetGroups
@@ -19,6 +21,7 @@ from personalize_local.models.deletions import DataDeletions
 from personalize_local.models.deployments import Deployments
 from personalize_local.models.event_trackers import EventTrackers
 from personalize_local.models.exports import DatasetExports
+from personalize_local.models.feature_transformations import FeatureTransformations
 from personalize_local.models.filters import Filters
 from personalize_local.models.group_cache import GroupDataCache
 from personalize_local.models.jobs import Jobs
@@ -35,7 +38,9 @@ from personalize_local.models.tags import Tags
 PART_CLASSES: tuple[type, ...] = (
     DatasetGroups,
     Solutions,
+    AutoTraining,
     RecipeCatalog,
+    FeatureTransformations,
     Campaigns,
     Recommenders,
     EventTrackers,
@@ -48,6 +53,7 @@ PART_CLASSES: tuple[type, ...] = (
     DataDeletions,
     DatasetUpdates,
     MetricAttributions,
+    Actions,
 )
 
 
@@ -63,6 +69,8 @@ class PersonalizeBackend:
         self.dataset_groups = DatasetGroups(self.lifecycle, self.group_data)
         self.solutions = Solutions(self.lifecycle, self.group_data, self.models)
         self.recipes = RecipeCatalog(self.lifecycle)
+        self.auto_training = AutoTraining(self.lifecycle, self.solutions)
+        self.feature_transformations = FeatureTransformations()
         self.campaigns = Campaigns(self.lifecycle, self.models, self.deployments)
         self.event_trackers = EventTrackers(self.lifecycle)
         self.filters = Filters(self.lifecycle, self.group_data)
@@ -75,6 +83,7 @@ class PersonalizeBackend:
         self.metric_attributions = MetricAttributions(self.lifecycle, self.group_data)
         self.serving = Serving(self.lifecycle, self.group_data, self.deployments, self.filters, self.event_trackers)
         self.batch_inference_jobs = BatchInferenceJobs(self.lifecycle, self.deployments, self.serving)
+        self.actions = Actions(self.lifecycle, self.serving, self.event_trackers, self.deployments)
         by_class = {type(value): value for value in vars(self).values()}
         self.parts: tuple[Any, ...] = tuple(by_class[cls] for cls in PART_CLASSES)
 
@@ -110,8 +119,11 @@ class PersonalizeBackend:
         self.deletions.resume()
         self.dataset_updates.resume()
         self.recommenders.start()
+        self.auto_training.resume()
+        self.auto_training.start()
 
     def shutdown(self) -> None:
-        """Stop the retraining scheduler and the worker (running jobs finish their current step), close the store."""
+        """Stop the schedulers and the worker (running jobs finish their current step), close the store."""
         self.recommenders.stop()
+        self.auto_training.stop()
         self.lifecycle.shutdown()

@@ -33,7 +33,7 @@ from personalize_local.schemas import (
 )
 from personalize_local.store import Resource
 
-_KEY_COLUMN = {"Items": "ITEM_ID", "Users": "USER_ID"}
+_KEY_COLUMN = {"Items": "ITEM_ID", "Users": "USER_ID", "Actions": "ACTION_ID"}
 
 
 class DatasetGroups:

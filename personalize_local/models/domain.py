@@ -108,6 +108,7 @@ class Solution(Tracked):
     perform_incremental_update: bool | None = None
     event_type: str | None = None
     latest_solution_version: SolutionVersion | None = None
+    latest_solution_update: dict[str, Any] | None = None
 
 
 @dataclass(kw_only=True)

@@ -18,7 +18,7 @@ from personalize_local.schemas import DatasetSchema
 
 # One interaction in a user's history: (timestamp, item id, event type, event value or None).
 Event = tuple[int, str, str, float | None]
-_KEY = {"Items": "ITEM_ID", "Users": "USER_ID"}
+_KEY = {"Items": "ITEM_ID", "Users": "USER_ID", "Actions": "ACTION_ID"}
 
 
 def property_column(key: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ from personalize_local.exceptions import (
     TooManyTagsException,
     resource_not_found,
 )
+from personalize_local.models.clock import clock_speed_from_environment
 from personalize_local.models.domain import Page, from_resource
 from personalize_local.store import MetadataStore, Resource
 
@@ -96,6 +97,8 @@ class BackendConfig:
     max_dataset_groups: int = 5  # AWS's default (adjustable) quota of dataset groups per region
     share_training: bool = True  # reuse a result of identical training (personalize_local.training_cache)
     recommender_retrain_seconds: float = 7 * 86400  # recommenders retrain this often when new data arrived
+    # Simulated seconds per real second of the schedules' clock (automatic training); PERSONALIZE_LOCAL_CLOCK_SPEED.
+    clock_speed: float = field(default_factory=clock_speed_from_environment)
 
 
 def now() -> float:

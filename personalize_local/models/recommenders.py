@@ -24,16 +24,26 @@ from personalize_local.models.group_cache import GroupDataCache
 from personalize_local.models.groupdata import filter_events
 from personalize_local.models.lifecycle import ACTIVE, CREATING, CreateFailed, Lifecycle, logger, now
 from personalize_local.models.model_cache import ModelCache
+from personalize_local.models.periodic import Periodic
 from personalize_local.models.solutions import Solutions
 from personalize_local.recipes.base import TrainingData
 from personalize_local.recipes.use_cases import UseCase, use_case
-from personalize_local.store import Resource
+from personalize_local.store import MetadataStore, Resource
 
 MAX_RECOMMENDERS_PER_REGION = 15  # https://docs.aws.amazon.com/personalize/latest/dg/creating-recommenders.html
 INACTIVE = "INACTIVE"
 STOP_STEPS = ("STOP PENDING", "STOP IN_PROGRESS", INACTIVE)
 START_STEPS = ("START PENDING", "START IN_PROGRESS", ACTIVE)
 _DATASET_TYPES = ("Interactions", "Items", "Users")
+
+
+def data_token(store: MetadataStore, group_arn: str) -> str:
+    """Changes whenever the group's data changes (an import, PutEvents, PutItems/PutUsers)."""
+    parts = [str(store.event_count(group_arn))]
+    for dataset in store.find("dataset", parent=group_arn):
+        jobs = [j for j in store.find("dataset-import-job", parent=dataset.arn) if j.status == ACTIVE]
+        parts.append(f"{dataset.arn}:{len(jobs)}:{len(store.records(dataset.arn))}")
+    return "|".join(parts)
 
 
 class Recommenders:
@@ -52,8 +62,7 @@ class Recommenders:
         self.solutions = solutions
         self.models = models
         self.deployments = deployments
-        self._scheduler: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._scheduler = Periodic("recommenders", self.refresh)
         self._training = threading.Lock()  # one recommender (re)training at a time
         lifecycle.register("recommender", create=self._train_first, delete=self._cleanup)
 
@@ -250,13 +259,7 @@ class Recommenders:
         return TrainingData(tables["Interactions"].reset_index(drop=True), tables["Items"], tables["Users"])
 
     def _data_token(self, group_arn: str) -> str:
-        """Changes whenever the group's data changes (an import, PutEvents, PutItems/PutUsers)."""
-        store = self.lifecycle.store
-        parts = [str(store.event_count(group_arn))]
-        for dataset in store.find("dataset", parent=group_arn):
-            jobs = [j for j in store.find("dataset-import-job", parent=dataset.arn) if j.status == ACTIVE]
-            parts.append(f"{dataset.arn}:{len(jobs)}:{len(store.records(dataset.arn))}")
-        return "|".join(parts)
+        return data_token(self.lifecycle.store, group_arn)
 
     def _retrain(self, resource: Resource, config: dict[str, Any]) -> None:
         """Train a new model for the recommender and swap it in (CreateFailed when the data is not enough)."""
@@ -312,23 +315,8 @@ class Recommenders:
 
     def start(self) -> None:
         """Start the retraining scheduler (a daemon thread that ends with the backend)."""
-        if self._scheduler is not None:
-            return
-        period = min(self.lifecycle.config.recommender_retrain_seconds, 3600.0)
-
-        def run() -> None:
-            while not self._stop.wait(period):
-                try:
-                    self.refresh()
-                except Exception:  # a failed round must not end the scheduler
-                    logger.exception("recommender retraining round failed")
-
-        self._scheduler = threading.Thread(target=run, name="personalize-local-recommenders", daemon=True)
-        self._scheduler.start()
+        self._scheduler.start(min(self.lifecycle.config.recommender_retrain_seconds, 3600.0))
 
     def stop(self) -> None:
         """Stop the scheduler (a retraining under way finishes first)."""
-        self._stop.set()
-        if self._scheduler is not None:
-            self._scheduler.join(timeout=60)
-            self._scheduler = None
+        self._scheduler.stop()

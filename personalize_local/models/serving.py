@@ -32,7 +32,8 @@ MAX_WITH_METADATA = 50
 MAX_FILTER_VALUES = 25
 MAX_EVENT_PROPERTIES = 1024
 _FORBIDDEN_PROPERTIES = {"userid", "sessionid", "eventtype", "timestamp", "recommendationid", "impression"}
-_MAX_PROPERTIES = {"Items": 32000, "Users": 24000}
+_MAX_PROPERTIES = {"Items": 32000, "Users": 24000, "Actions": 32000}
+_RECORD_KEYS = {"Items": "item_id", "Users": "user_id", "Actions": "action_id"}
 
 
 def _epoch(value: Any, where: str) -> int:
@@ -223,7 +224,9 @@ class Serving:
                 return deployment.model.related(item_id, count, allowed)[:count]
 
         else:
-            raise InvalidInputException("This recipe is PERSONALIZED_RANKING: call GetPersonalizedRanking instead")
+            actions = deployment.recipe_type == "PERSONALIZED_ACTIONS"
+            call = "GetActionRecommendations" if actions else "GetPersonalizedRanking"
+            raise InvalidInputException(f"This recipe is {deployment.recipe_type}: call {call} instead")
         allowed = self._filter_mask(deployment, state, filter_arn, filter_values, user_id, item_id)
         allowed = self._without_seen(deployment, state, user_id, allowed)
         if promotions:
@@ -350,7 +353,7 @@ class Serving:
         self.group_data.add_events(group_arn, rows)
 
     def _put_records(self, dataset_arn: str, records: list[dict[str, Any]], dataset_type: str) -> None:
-        key = "item_id" if dataset_type == "Items" else "user_id"
+        key = _RECORD_KEYS[dataset_type]
         if not 1 <= len(records) <= 10:
             raise InvalidInputException(f"{dataset_type.lower()} must hold 1 to 10 records, got {len(records)}")
         dataset = self.lifecycle.get("dataset", dataset_arn)
@@ -365,7 +368,7 @@ class Serving:
             props = _properties(record.get("properties"), _MAX_PROPERTIES[dataset_type], where)
             for name, value in props.items():
                 f = schema.field(property_column(name))
-                if f is None or f.name in ("ITEM_ID", "USER_ID"):
+                if f is None or f.name == key.upper():
                     raise InvalidInputException(f"{where}: property {name} is not a metadata field of the schema")
                 if f.base_type in ("int", "long", "float", "double"):
                     props[name] = _number(value, f"{where}: property {name} ({f.base_type})")

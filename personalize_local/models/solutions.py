@@ -13,6 +13,8 @@ from personalize_local.exceptions import (
     ResourceInUseException,
     ResourceNotFoundException,
 )
+from personalize_local.models.action_data import action_training_data
+from personalize_local.models.clock import schedule_seconds
 from personalize_local.models.domain import Page, Solution, SolutionMetrics, SolutionVersion, from_resource, to_body
 from personalize_local.models.group_cache import GroupDataCache
 from personalize_local.models.groupdata import filter_events
@@ -89,6 +91,7 @@ class Solutions:
         recipe = recipe_class(recipe_arn)
         config = dict(solution_config or {})
         resolve_hyperparameters(recipe, config)
+        schedule_seconds((config.get("auto_training_config") or {}).get("scheduling_expression"))
         threshold = config.get("event_value_threshold")
         if threshold is not None:
             try:
@@ -126,28 +129,6 @@ class Solutions:
         """ListSolutions (newest first)."""
         parent = ("dataset-group", dataset_group_arn)
         return self.lifecycle.list_page("solution", Solution, next_token, max_results, parent)
-
-    def update_solution(
-        self,
-        solution_arn: str,
-        perform_auto_training: bool | None = None,
-        perform_incremental_update: bool | None = None,
-        solution_update_config: dict[str, Any] | None = None,
-    ) -> Solution:
-        """UpdateSolution: records the auto-training settings (Personalize Local never trains on its own)."""
-        lc = self.lifecycle
-        with lc.lock:
-            solution = lc.get_active("solution", solution_arn)
-            if perform_auto_training is not None:
-                solution.body["perform_auto_training"] = perform_auto_training
-            if perform_incremental_update is not None:
-                solution.body["perform_incremental_update"] = perform_incremental_update
-            if solution_update_config and "auto_training_config" in solution_update_config:
-                solution.body["solution_config"]["auto_training_config"] = solution_update_config[
-                    "auto_training_config"
-                ]
-            lc.store.save(solution)
-        return from_resource(Solution, solution)
 
     def delete_solution(self, solution_arn: str) -> None:
         """DeleteSolution: not while a version trains or a campaign uses one of its versions."""
@@ -209,9 +190,10 @@ class Solutions:
                 if not full:
                     raise InvalidInputException("trainingMode UPDATE needs an ACTIVE solution version trained FULL")
                 base = full[-1].arn
-            if "Interactions" not in self.group_data.datasets_of(solution.dataset_group_arn):
+            required = "Action_Interactions" if recipe.recipe_type == "PERSONALIZED_ACTIONS" else "Interactions"
+            if required not in self.group_data.datasets_of(solution.dataset_group_arn):
                 raise InvalidInputException(
-                    f"Dataset group {solution.dataset_group_arn} has no ACTIVE Interactions dataset"
+                    f"Dataset group {solution.dataset_group_arn} has no ACTIVE {required} dataset"
                 )
             version_id = lc.new_id()
             version = SolutionVersion(
@@ -268,6 +250,8 @@ class Solutions:
     # ------------------------------------------------------------------ training
     def training_data(self, version: SolutionVersion) -> TrainingData:
         """The dataset group's data as the solution trains on it (its eventType / eventValueThreshold applied)."""
+        if recipe_class(version.recipe_arn).recipe_type == "PERSONALIZED_ACTIONS":
+            return action_training_data(self.lifecycle, version.dataset_group_arn)
         frames = self.group_data.frames(version.dataset_group_arn)
         threshold = version.solution_config.get("event_value_threshold")
         interactions = filter_events(

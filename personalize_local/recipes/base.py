@@ -17,7 +17,7 @@ from typing import ClassVar, Literal
 import numpy as np
 import pandas as pd
 
-RecipeType = Literal["USER_PERSONALIZATION", "RELATED_ITEMS", "PERSONALIZED_RANKING"]
+RecipeType = Literal["USER_PERSONALIZATION", "RELATED_ITEMS", "PERSONALIZED_RANKING", "PERSONALIZED_ACTIONS"]
 
 # One recommended item: (item id, score). ``score`` is None where Personalize returns no score.
 Scored = tuple[str, float | None]

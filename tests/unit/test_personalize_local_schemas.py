@@ -90,7 +90,14 @@ def test_dataset_type_checks_and_names() -> None:
     with pytest.raises(InvalidInputException, match="at most 5 metadata"):
         check_schema_for_dataset_type(too_many, "Interactions")
     assert normalise_dataset_type("INTERACTIONS") == "Interactions"
-    with pytest.raises(InvalidInputException, match="not supported"):
-        normalise_dataset_type("Actions")
+    assert normalise_dataset_type("ACTIONS") == "Actions"
+    assert normalise_dataset_type("action_interactions") == "Action_Interactions"
+    action = {"name": "ACTION_ID", "type": "string"}
+    with pytest.raises(InvalidInputException, match="EVENT_TYPE"):
+        check_schema_for_dataset_type(parse_schema(_schema("Any", USER, action, TS)), "Action_Interactions")
+    with pytest.raises(InvalidInputException, match="ACTION_ID"):
+        parse_schema(_schema("ActionInteractions", USER, ITEM, TS, {"name": "EVENT_TYPE", "type": "string"}))
+    with pytest.raises(InvalidInputException, match="metadata field"):
+        check_schema_for_dataset_type(parse_schema(_schema("Any", action)), "Actions")
     with pytest.raises(InvalidInputException, match="Invalid datasetType"):
         normalise_dataset_type("Things")

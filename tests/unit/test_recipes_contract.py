@@ -135,5 +135,14 @@ def test_hyperparameter_validation_rejects_out_of_range_values(recipe: type[Reci
 def test_every_recipe_has_a_metadata_row(recipe: type[Recipe]) -> None:
     row = metadata_of(recipe)
     assert row.recipe_arn == f"arn:aws:personalize:::recipe/{recipe.name}"
-    assert row.recipe_type == recipe.recipe_type in ("USER_PERSONALIZATION", "RELATED_ITEMS", "PERSONALIZED_RANKING")
+    assert (
+        row.recipe_type
+        == recipe.recipe_type
+        in (
+            "USER_PERSONALIZATION",
+            "RELATED_ITEMS",
+            "PERSONALIZED_RANKING",
+            "PERSONALIZED_ACTIONS",
+        )
+    )
     assert row.documentation.startswith("https://docs.aws.amazon.com/personalize/latest/dg/")
