@@ -25,6 +25,7 @@ from personalize_local.constraints import validation_message, violations
 from personalize_local.exceptions import (
     InvalidInputException,
     PersonalizeError,
+    ResourceNotFoundException,
     SerializationException,
     UnknownOperationException,
     ValidationException,
@@ -194,7 +195,10 @@ class Responses:
                 raise _invalid_input(op_model, validation_message(problems))
             arguments = from_wire(params, op_model.input_shape)
         with self.backend.in_region(region):
-            result = handler(**arguments)
+            try:
+                result = handler(**arguments)
+            except ResourceNotFoundException as exc:
+                raise _as_modelled(op_model, exc) from None
         return shape_result(result, op_model.output_shape)
 
     @staticmethod
@@ -218,6 +222,15 @@ def walk(value: Any, shape: Shape, path: str = "") -> Iterator[tuple[Any, Shape,
     elif kind == "map" and isinstance(value, Mapping):
         for key, item in value.items():
             yield from walk(item, shape.value, f"{path}[{key!r}]")
+
+
+def _as_modelled(op_model: OperationModel, error: ResourceNotFoundException) -> PersonalizeError:
+    """A missing resource as the operation models it: ResourceNotFoundException where it is one of its errors (e.g.
+    ListSolutionVersions), else its InvalidInputException — most List operations model no ResourceNotFoundException
+    (https://docs.aws.amazon.com/personalize/latest/dg/API_ListDatasets.html#API_ListDatasets_Errors)."""
+    if any(shape.name == error.code for shape in op_model.error_shapes):
+        return error
+    return _invalid_input(op_model, error.message)
 
 
 def _invalid_input(op_model: OperationModel, message: str) -> PersonalizeError:

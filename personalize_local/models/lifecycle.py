@@ -24,7 +24,6 @@ from personalize_local.exceptions import (
     InvalidNextTokenException,
     ResourceAlreadyExistsException,
     ResourceInUseException,
-    ResourceNotFoundException,
     TooManyTagsException,
     resource_not_found,
 )
@@ -348,16 +347,12 @@ class Lifecycle:
     ) -> Page[T]:
         """One page of the resources of ``kind`` as ``cls``, newest first, as Personalize lists them.
 
-        ``parent`` = (its kind, its ARN or None): only the children of that resource (which must exist). A missing
-        parent is InvalidInputException: the List operations model no ResourceNotFoundException
-        (e.g. https://docs.aws.amazon.com/personalize/latest/dg/API_ListDatasets.html#API_ListDatasets_Errors).
+        ``parent`` = (its kind, its ARN or None): only the children of that resource (which must exist; a missing
+        one is ResourceNotFoundException, which ``responses`` answers as the operation models it).
         """
         parent_arn = None
         if parent is not None and parent[1]:
-            try:
-                parent_arn = self.get(parent[0], parent[1]).arn
-            except ResourceNotFoundException as exc:
-                raise InvalidInputException(exc.message) from None
+            parent_arn = self.get(parent[0], parent[1]).arn
         found = self.find(kind, parent=parent_arn)
         return self.paginate([from_resource(cls, r) for r in reversed(found)], next_token, max_results)
 
