@@ -3,6 +3,8 @@ discount (properties that can fail; no timings)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -110,3 +112,42 @@ def test_sims_popularity_discount_spreads_coverage_and_picks_less_popular_neighb
         mean_count[factor] = float(counts.reindex(related).fillna(0).mean())
     assert metrics["1"]["coverage"] > metrics["0"]["coverage"]
     assert mean_count["1"] < mean_count["0"]
+
+
+def _with_penalty(model, beta: float):
+    from personalize_local.recipes.user_personalization import UserPersonalizationModel
+
+    return UserPersonalizationModel(
+        model.item_ids,
+        model.core,
+        model.temperature,
+        dataclasses.replace(model.options, popularity_penalty=beta),
+        model.train_counts,
+        model.created,
+        model.latest,
+        model.features,
+        model.hyperparameters,
+    )
+
+
+def test_popularity_penalty_recommends_less_popular_items_and_keeps_cold_items_last(tmp_path) -> None:
+    data = planted_interactions(n_users=300, n_items=200, per_user=25, seed=9)
+    model = UP().train(TrainingData(data.interactions, data.items), resolve_hyperparameters(UP, None), seed=0)
+    assert model.hyperparameters["local_popularity_penalty"] in {"0", "0.05", "0.1", "0.2", "0.3"}
+    plain, penalised = _with_penalty(model, 0.0), _with_penalty(model, 0.5)
+    histories = data.interactions.sort_values("TIMESTAMP").groupby("USER_ID")["ITEM_ID"].agg(list).iloc[:40]
+    counts = dict(zip(model.item_ids.tolist(), model.train_counts.tolist(), strict=True))
+
+    def mean_count(m) -> float:
+        return float(np.mean([counts[item] for h in histories for item, _ in m.recommend(h, 10)]))
+
+    assert mean_count(penalised) < mean_count(plain)
+    seen = set(histories.iloc[0])
+    ranked = [item for item, _ in penalised.recommend(histories.iloc[0], len(model.item_ids)) if item not in seen]
+    is_cold = [counts[item] == 0 for item in ranked]
+    assert any(is_cold)
+    assert is_cold == sorted(is_cold)  # never-interacted items still come after every trained one
+    penalised.save(tmp_path / "m")
+    loaded = type(penalised).load(tmp_path / "m")
+    assert loaded.options.popularity_penalty == 0.5
+    assert loaded.recommend(histories.iloc[1], 10) == penalised.recommend(histories.iloc[1], 10)
