@@ -16,6 +16,7 @@ note when the directory or its files are absent.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections.abc import Mapping
@@ -26,11 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._baselines import NDCG10, Tuned, grids, tune_and_measure
 from bench._data import REAL_MAX_USER_ID, demo_data, describe, real_data
 from kaggle_drop.dataset import real_data_dir
-from personalize_local.evaluation import catalog_size, evaluate_solution
+from personalize_local.evaluation import catalog_size, evaluate_model, evaluate_solution
 from personalize_local.metrics import split_users
 from personalize_local.recipes._common import item_universe
 from personalize_local.recipes.base import Recipe, TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
+from personalize_local.recipes.user_personalization import POPULARITY_PENALTY_GRID
 
 RECIPES = ("aws-popularity-count", "aws-sims", "aws-user-personalization", "aws-personalized-ranking")
 #: Levers measured by ``--curves``: (recipe, hyperparameter, values).
@@ -123,6 +125,21 @@ def curves(data: TrainingData, seed: int) -> str:
     return "\n".join(lines)
 
 
+def penalty_curve(data: TrainingData, seed: int) -> str:
+    """User-Personalization trained once on the split, served at every β of the popularity discount."""
+    split = split_users(data.interactions, seed=seed)
+    cls = get_recipe("aws-user-personalization")
+    model = cls().train(TrainingData(split.train, data.items, data.users), resolve_hyperparameters(cls, None), seed)
+    chosen = model.options.popularity_penalty
+    lines = ["| β (local_popularity_penalty) | NDCG@10 | P@10 | coverage |", "|---|---|---|---|"]
+    for beta in sorted({*POPULARITY_PENALTY_GRID, 0.5, 1.0}):
+        served = model.with_options(dataclasses.replace(model.options, popularity_penalty=beta))
+        m = evaluate_model(served, split, catalog_size(data))
+        label = f"{beta:g}" + (" (chosen on validation)" if beta == chosen else "")
+        lines.append(f"| {label} | {m[NDCG10]:.4f} | {m['precision_at_10']:.4f} | {m['coverage']:.4f} |")
+    return "\n".join(lines)
+
+
 def datasets(args: argparse.Namespace) -> list[tuple[str, object]]:
     """(title, loader) of the data sets this run measures; prints why the real rows are skipped when they are."""
     out: list[tuple[str, object]] = []
@@ -167,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.curves:
             print()
             print(curves(data, args.seed))
+            print()
+            print(penalty_curve(data, args.seed))
     return 0
 
 

@@ -264,6 +264,22 @@ class UserPersonalizationModel(TrainedModel):
         """Every item (sorted ids), in mask order."""
         return self._item_ids
 
+    def with_options(self, options: InferenceOptions) -> UserPersonalizationModel:
+        """The same trained model served with other inference ``options`` (e.g. another popularity penalty)."""
+        return type(self)(
+            self._item_ids,
+            self.core,
+            self.temperature,
+            options,
+            self.train_counts,
+            self.created,
+            self.latest,
+            self.features,
+            self.hyperparameters,
+            self.transitions,
+            self.context_model,
+        )
+
     def logits(
         self, history: Sequence[str], context: Mapping[str, str] | None = None, repeat_mixture: bool = True
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -115,19 +115,7 @@ def test_sims_popularity_discount_spreads_coverage_and_picks_less_popular_neighb
 
 
 def _with_penalty(model, beta: float):
-    from personalize_local.recipes.user_personalization import UserPersonalizationModel
-
-    return UserPersonalizationModel(
-        model.item_ids,
-        model.core,
-        model.temperature,
-        dataclasses.replace(model.options, popularity_penalty=beta),
-        model.train_counts,
-        model.created,
-        model.latest,
-        model.features,
-        model.hyperparameters,
-    )
+    return model.with_options(dataclasses.replace(model.options, popularity_penalty=beta))
 
 
 def test_popularity_penalty_recommends_less_popular_items_and_keeps_cold_items_last(tmp_path) -> None:
