@@ -17,10 +17,17 @@ import pandas as pd
 from personalize_local.recipes.base import TrainingData
 
 KAGGLE_FILES = ("anime.csv", "anime_with_synopsis.csv", "rating_complete.csv")
+#: The real rows bench/quality.py measures: users 0..this of rating_complete.csv (about 50k ratings), with the
+#: whole anime.csv catalogue (17.5k titles, about 5.6k of them rated by these users).
+REAL_MAX_USER_ID = 346
+_CHUNK_ROWS = 2_000_000
 
 
-def prepare_kaggle_dir(kaggle_dir: Path, work: Path) -> TrainingData:
-    """Run the pipeline's preparation on ``kaggle_dir`` (ratings only) and load the result."""
+def prepare_kaggle_dir(kaggle_dir: Path, work: Path, max_user_id: int | None = None) -> TrainingData:
+    """Run the pipeline's preparation on ``kaggle_dir`` (ratings only) and load the result.
+
+    ``max_user_id``: only the ratings of users ``0..max_user_id`` of ``rating_complete.csv`` take part.
+    """
     from anime_recommender.kaggle.prepare import prepare_drop
     from anime_recommender.kaggle.storage import LocalStorage
 
@@ -29,13 +36,26 @@ def prepare_kaggle_dir(kaggle_dir: Path, work: Path) -> TrainingData:
     source.mkdir(parents=True)
     out.mkdir(parents=True)
     for name in KAGGLE_FILES:
-        if (kaggle_dir / name).is_file():
+        if not (kaggle_dir / name).is_file():
+            continue
+        if name == "rating_complete.csv" and max_user_id is not None:
+            first_users(kaggle_dir / name, source / name, max_user_id)
+        else:
             os.symlink((kaggle_dir / name).resolve(), source / name)
     prepare_drop(LocalStorage(source), LocalStorage(out))
     interactions = pd.read_csv(out / "interactions.csv", dtype={"USER_ID": str, "ITEM_ID": str})
     interactions = interactions[interactions["EVENT_TYPE"] == "RATING"].reset_index(drop=True)
     items = pd.read_csv(out / "items.csv", dtype={"ITEM_ID": str})
     return TrainingData(interactions, items)
+
+
+def first_users(ratings: Path, out: Path, max_user_id: int) -> None:
+    """Copy the rows of users ``0..max_user_id`` of a ``rating_complete.csv`` (read in chunks) to ``out``."""
+    header = True
+    for chunk in pd.read_csv(ratings, chunksize=_CHUNK_ROWS):
+        kept = chunk[pd.to_numeric(chunk["user_id"], errors="coerce") <= max_user_id]
+        kept.to_csv(out, mode="w" if header else "a", header=header, index=False)
+        header = False
 
 
 def demo_data(size: str = "demo", seed: int = 2020) -> TrainingData:
@@ -48,10 +68,10 @@ def demo_data(size: str = "demo", seed: int = 2020) -> TrainingData:
         return prepare_kaggle_dir(kaggle, Path(tmp))
 
 
-def real_data(kaggle_dir: Path) -> TrainingData:
-    """Real Kaggle files from ``kaggle_dir``, prepared like a real drop."""
+def real_data(kaggle_dir: Path, max_user_id: int | None = None) -> TrainingData:
+    """Real Kaggle files from ``kaggle_dir`` (only users ``0..max_user_id`` when given), prepared like a real drop."""
     with tempfile.TemporaryDirectory() as tmp:
-        return prepare_kaggle_dir(kaggle_dir, Path(tmp))
+        return prepare_kaggle_dir(kaggle_dir, Path(tmp), max_user_id)
 
 
 def describe(data: TrainingData) -> str:

@@ -1,122 +1,42 @@
-"""Offline quality of Personalize Local's recipes against open-source baselines, with Personalize's metrics.
+"""Offline quality of Personalize Local's recipes against strong open-source baselines, with Personalize's metrics.
 
-Every row goes through the SAME code: ``personalize_local.metrics.evaluate_solution`` (Personalize's split —
-90% of users train, the newest 10% of each test user's interactions are the truth — and its metric
-definitions). Baselines: plain EASE (Steck 2019) and iALS (``implicit``), both excluding the user's own items as is
-usual for them, each reported at the BEST setting of a small grid evaluated on this very split — an optimistic
-baseline, so "user-personalization ≥ best baseline" is a conservative comparison.
+Recipes go through ``personalize_local.evaluation.evaluate_solution`` (Personalize's split — 90% of users train,
+the newest 10% of each test user's interactions are the truth — and its metric definitions). Baselines (EASE, and
+iALS, BPR and item-kNN from ``implicit``; see ``bench/_baselines.py``) are measured in the same run on the same
+split, each at the setting of a small grid that scored best on a validation split of the TRAINING users.
 
-    .venv/bin/python bench/quality.py                       # generated demo sample
-    .venv/bin/python bench/quality.py --kaggle-dir .kaggle-data/v7   # real Kaggle files, e.g. from `make drop`
+Two data sets every run: the generated demo sample, and the real Kaggle rows (users 0–346 of
+``rating_complete.csv`` with the real ``anime.csv``) from ``--real-dir`` or ``$KAGGLE_DATA_DIR`` — skipped with a
+note when the directory or its files are absent.
+
+    .venv/bin/python -m bench.quality --real-dir DIR
+    .venv/bin/python -m bench.quality --curves         # plus the accuracy / coverage trade-off of each lever
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._data import demo_data, describe, real_data
-from personalize_local.evaluation import evaluate_solution
-from personalize_local.recipes._common import InteractionMatrix, item_universe
-from personalize_local.recipes.algorithms import EaseCore, IalsCore, co_occurrence
-from personalize_local.recipes.base import Recipe, RecipeType, TrainedModel, TrainingData
-from personalize_local.recipes.exploration import item_creation_times
+from bench._baselines import NDCG10, Tuned, grids, tune_and_measure
+from bench._data import REAL_MAX_USER_ID, demo_data, describe, real_data
+from kaggle_drop.dataset import real_data_dir
+from personalize_local.evaluation import catalog_size, evaluate_model, evaluate_solution
+from personalize_local.metrics import split_users
+from personalize_local.recipes._common import item_universe
+from personalize_local.recipes.base import Recipe, TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
-from personalize_local.recipes.user_personalization import InferenceOptions, UserPersonalizationModel
+from personalize_local.recipes.user_personalization import POPULARITY_PENALTY_GRID
 
-EXCLUDE_SEEN = 0.0  # repeat share: the user's own items rank after every other item
-
-
-class _Baseline(Recipe):
-    """A fixed algorithm (no validation, no calibration) served through the same model class."""
-
-    recipe_type: ClassVar[RecipeType] = "USER_PERSONALIZATION"
-    description: ClassVar[str] = "baseline"
-
-    def core(self, matrix, mean_count: float, seed: int):
-        raise NotImplementedError
-
-    def train(self, data: TrainingData, hyperparameters: Mapping[str, str], seed: int = 0) -> TrainedModel:
-        item_ids = item_universe(data)
-        matrix = InteractionMatrix.build(data.interactions, item_ids).matrix
-        counts = np.asarray(matrix.getnnz(axis=0), dtype=np.int64)
-        mean_count = float(counts[counts > 0].mean())
-        created, latest = item_creation_times(item_ids, data.interactions, data.items)
-        return UserPersonalizationModel(
-            item_ids,
-            self.core(matrix, mean_count, seed),
-            1.0,
-            InferenceOptions(0.0, EXCLUDE_SEEN),
-            counts,
-            created,
-            latest,
-            None,
-            {},
-        )
-
-    @classmethod
-    def model_class(cls) -> type[TrainedModel]:
-        return UserPersonalizationModel
-
-
-class EaseBaseline(_Baseline):
-    """Plain EASE with λ = ``lambda_factor`` × mean item interaction count."""
-
-    name: ClassVar[str] = "EASE baseline"
-
-    def __init__(self, lambda_factor: float) -> None:
-        self.lambda_factor = lambda_factor
-        self.setting = f"lambda={lambda_factor:g}x mean count"
-
-    def core(self, matrix, mean_count: float, seed: int):
-        return EaseCore.fit(co_occurrence(matrix), self.lambda_factor)
-
-
-class IalsBaseline(_Baseline):
-    """``implicit``'s AlternatingLeastSquares, 15 iterations."""
-
-    name: ClassVar[str] = "iALS baseline"
-
-    def __init__(self, factors: int, regularization: float, alpha: float) -> None:
-        self.params = {"factors": factors, "regularization": regularization, "alpha": alpha}
-        self.setting = f"factors={factors}, reg={regularization:g}, alpha={alpha:g}"
-
-    def core(self, matrix, mean_count: float, seed: int):
-        return IalsCore.fit(matrix, iterations=15, seed=seed, **self.params)
-
-
-EASE_GRID = [EaseBaseline(f) for f in (0.25, 1.0, 4.0, 16.0)]
-IALS_GRID = [IalsBaseline(f, 1.0, a) for f in (16, 64, 128) for a in (4.0, 16.0)] + [IalsBaseline(100, 0.01, 1.0)]
-
-
-SHORT = {
-    "coverage": "coverage",
-    "precision_at_5": "P@5",
-    "precision_at_10": "P@10",
-    "precision_at_25": "P@25",
-    "normalized_discounted_cumulative_gain_at_5": "NDCG@5",
-    "normalized_discounted_cumulative_gain_at_10": "NDCG@10",
-    "normalized_discounted_cumulative_gain_at_25": "NDCG@25",
-    "mean_reciprocal_rank_at_25": "MRR@25",
-}
-COLUMNS = [
-    "coverage",
-    "precision_at_5",
-    "precision_at_10",
-    "precision_at_25",
-    "normalized_discounted_cumulative_gain_at_5",
-    "normalized_discounted_cumulative_gain_at_10",
-    "normalized_discounted_cumulative_gain_at_25",
-    "mean_reciprocal_rank_at_25",
-]
+RECIPES = ("aws-popularity-count", "aws-sims", "aws-user-personalization", "aws-personalized-ranking")
+#: Levers measured by ``--curves``: (recipe, hyperparameter, values).
+CURVES = (("aws-sims", "popularity_discount_factor", ("0", "0.25", "0.5", "0.75", "1")),)
 
 
 def _timed(recipe: Recipe, data: TrainingData, params: Mapping[str, str], seed: int) -> tuple[dict[str, float], float]:
@@ -125,80 +45,147 @@ def _timed(recipe: Recipe, data: TrainingData, params: Mapping[str, str], seed: 
     return metrics, time.perf_counter() - start
 
 
-def run(data: TrainingData, seed: int) -> dict[str, tuple[dict[str, float], float]]:
-    """Metrics and wall time (train + evaluate) per method, all on the same seeded split."""
+def run(data: TrainingData, seed: int) -> tuple[dict[str, tuple[dict[str, float], float]], list[Tuned]]:
+    """Metrics and wall time (train + evaluate) of every recipe, and every tuned baseline, on one seeded split."""
     results = {}
-    for name in ("aws-popularity-count", "aws-sims", "aws-user-personalization", "aws-personalized-ranking"):
+    for name in RECIPES:
         cls = get_recipe(name)
         results[name] = _timed(cls(), data, resolve_hyperparameters(cls, None), seed)
         print(f"  {name}: {results[name][1]:.1f} s", file=sys.stderr)
-    ndcg = "normalized_discounted_cumulative_gain_at_10"
-    for label, grid in (("EASE baseline", EASE_GRID), ("iALS baseline", IALS_GRID)):
-        runs = [(baseline.setting, _timed(baseline, data, {}, seed)) for baseline in grid]
-        for setting, (metrics, seconds) in runs:
-            print(f"  {label} {setting}: NDCG@10 {metrics[ndcg]:.4f} ({seconds:.1f} s)", file=sys.stderr)
-        setting, best = max(runs, key=lambda r: r[1][0][ndcg])
-        results[f"{label} (best: {setting})"] = best
-    return results
+    split = split_users(data.interactions, seed=seed)
+    item_ids, n_catalog = item_universe(data), catalog_size(data)
+    tuned = []
+    for family, grid in grids().items():
+        tuned.append(tune_and_measure(family, grid, split, item_ids, n_catalog, seed))
+        t = tuned[-1]
+        line = f"  {family} ({t.setting}): validation NDCG@10 {t.validation_ndcg:.4f} ({t.seconds:.1f} s)"
+        print(line, file=sys.stderr)
+    return results, tuned
 
 
-def table(results: dict[str, tuple[dict[str, float], float]]) -> str:
-    """A markdown table of the results."""
+def table(results: dict[str, tuple[dict[str, float], float]], tuned: list[Tuned]) -> str:
+    """Every recipe next to every baseline: NDCG@10, P@10, coverage, ratio to the best baseline, seconds."""
+    best = max((t.metrics[NDCG10] for t in tuned), default=0.0)
+    rows = [(name, metrics, seconds) for name, (metrics, seconds) in results.items()]
+    rows += [(f"{t.family} baseline ({t.setting})", t.metrics, t.seconds) for t in tuned]
     lines = [
-        "| method | " + " | ".join(SHORT[c] for c in COLUMNS) + " | train+eval s |",
-        "|---|" + "---|" * (len(COLUMNS) + 1),
+        "| method | NDCG@10 | P@10 | P@5 | coverage | NDCG@10 / best baseline | seconds |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for name, (metrics, seconds) in results.items():
-        lines.append(f"| {name} | " + " | ".join(f"{metrics[c]:.4f}" for c in COLUMNS) + f" | {seconds:.1f} |")
+    for name, m, seconds in rows:
+        ratio = f"{m[NDCG10] / best:.3f}" if best else "-"
+        lines.append(
+            f"| {name} | {m[NDCG10]:.4f} | {m['precision_at_10']:.4f} | {m['precision_at_5']:.4f} | "
+            f"{m['coverage']:.4f} | {ratio} | {seconds:.1f} |"
+        )
     return "\n".join(lines)
 
 
-def verdict(results: dict[str, tuple[dict[str, float], float]]) -> str:
-    """Ratios and targets."""
-    ndcg = "normalized_discounted_cumulative_gain_at_10"
+def verdict(results: dict[str, tuple[dict[str, float], float]], tuned: list[Tuned]) -> str:
+    """The issue's targets, PASS / MISS."""
     up = results["aws-user-personalization"][0]
-    pop = results["aws-popularity-count"][0][ndcg]
-    baselines = [name for name in results if "baseline" in name]
-    best_name = max(baselines, key=lambda n: results[n][0][ndcg])
-    best = results[best_name][0][ndcg]
-    sims_cov = results["aws-sims"][0]["coverage"]
+    pop = results["aws-popularity-count"][0]
+    sims = results["aws-sims"][0]
+    best = max(tuned, key=lambda t: t.metrics[NDCG10])
+    best_ndcg = best.metrics[NDCG10]
     checks = [
         (
-            f"UP / popularity NDCG@10 = {up[ndcg] / pop:.2f}x (target >= 2)" if pop else "popularity NDCG@10 = 0",
-            up[ndcg] >= 2 * pop,
+            f"UP / popularity NDCG@10 = {up[NDCG10] / pop[NDCG10]:.2f}x (target >= 2)" if pop[NDCG10] else "pop 0",
+            up[NDCG10] >= 2 * pop[NDCG10],
         ),
         (
-            f"UP / best baseline ({best_name}) NDCG@10 = {up[ndcg] / best:.3f} (target >= 1)" if best else "baseline 0",
-            up[ndcg] >= best,
+            f"UP / best baseline ({best.family}: {best.setting}) NDCG@10 = {up[NDCG10] / best_ndcg:.3f} "
+            "(target >= 1.05)"
+            if best_ndcg
+            else "baseline 0",
+            up[NDCG10] >= 1.05 * best_ndcg,
         ),
-        (f"SIMS coverage = {sims_cov:.4f} (target >= 0.45)", sims_cov >= 0.45),
+        (
+            f"SIMS coverage = {sims['coverage']:.4f} (target >= 0.45) with P@5 {sims['precision_at_5']:.4f} "
+            f"vs popularity {pop['precision_at_5']:.4f}",
+            sims["coverage"] >= 0.45 and sims["precision_at_5"] >= pop["precision_at_5"],
+        ),
         (f"UP coverage = {up['coverage']:.4f} (target >= 0.18)", up["coverage"] >= 0.18),
     ]
     return "\n".join(f"- {'PASS' if ok else 'MISS'}: {text}" for text, ok in checks)
 
 
+def curves(data: TrainingData, seed: int) -> str:
+    """Accuracy / coverage of each lever of :data:`CURVES` at every value (same split), as a markdown table."""
+    lines = ["| recipe | hyperparameter | value | NDCG@10 | P@5 | coverage |", "|---|---|---|---|---|---|"]
+    for name, parameter, values in CURVES:
+        cls = get_recipe(name)
+        for value in values:
+            params = resolve_hyperparameters(cls, {"algorithmHyperParameters": {parameter: value}})
+            m = evaluate_solution(cls(), data, params, seed=seed)
+            lines.append(
+                f"| {name} | {parameter} | {value} | {m[NDCG10]:.4f} | {m['precision_at_5']:.4f} | "
+                f"{m['coverage']:.4f} |"
+            )
+    return "\n".join(lines)
+
+
+def penalty_curve(data: TrainingData, seed: int) -> str:
+    """User-Personalization trained once on the split, served at every β of the popularity discount."""
+    split = split_users(data.interactions, seed=seed)
+    cls = get_recipe("aws-user-personalization")
+    model = cls().train(TrainingData(split.train, data.items, data.users), resolve_hyperparameters(cls, None), seed)
+    chosen = model.options.popularity_penalty
+    lines = ["| β (local_popularity_penalty) | NDCG@10 | P@10 | coverage |", "|---|---|---|---|"]
+    for beta in sorted({*POPULARITY_PENALTY_GRID, 0.5, 1.0}):
+        served = model.with_options(dataclasses.replace(model.options, popularity_penalty=beta))
+        m = evaluate_model(served, split, catalog_size(data))
+        label = f"{beta:g}" + (" (chosen on validation)" if beta == chosen else "")
+        lines.append(f"| {label} | {m[NDCG10]:.4f} | {m['precision_at_10']:.4f} | {m['coverage']:.4f} |")
+    return "\n".join(lines)
+
+
+def datasets(args: argparse.Namespace) -> list[tuple[str, object]]:
+    """(title, loader) of the data sets this run measures; prints why the real rows are skipped when they are."""
+    out: list[tuple[str, object]] = []
+    if not args.skip_demo:
+        out.append((f"generated {args.size} sample", lambda: demo_data(args.size)))
+    real_dir = args.real_dir
+    if real_dir is not None and (real_dir / "rating_complete.csv").is_file() and (real_dir / "anime.csv").is_file():
+        title = f"real Kaggle rows (users 0-{REAL_MAX_USER_ID} of rating_complete.csv, real anime.csv)"
+        out.append((title, lambda: real_data(real_dir, REAL_MAX_USER_ID)))
+    else:
+        print(
+            "\nnote: real Kaggle rows skipped — no rating_complete.csv + anime.csv in "
+            f"{real_dir if real_dir is not None else '(no directory given)'} "
+            "(pass --real-dir DIR or set KAGGLE_DATA_DIR)"
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print the quality table for the demo sample and, with --kaggle-dir, for real data."""
+    """Print the quality table for the demo sample and the real rows (when their directory is there)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--kaggle-dir", type=Path, help="directory with real Kaggle files (anime.csv, rating_complete.csv)"
+        "--real-dir",
+        "--kaggle-dir",
+        dest="real_dir",
+        type=Path,
+        default=real_data_dir(),
+        help="directory with the real Kaggle files (anime.csv, rating_complete.csv); default $KAGGLE_DATA_DIR",
     )
     parser.add_argument("--size", default="demo", choices=["tiny", "demo", "full"], help="generated sample size")
     parser.add_argument("--seed", type=int, default=0, help="seed of the user split")
-    parser.add_argument("--skip-demo", action="store_true", help="only the --kaggle-dir data")
+    parser.add_argument("--skip-demo", action="store_true", help="only the real rows")
+    parser.add_argument("--curves", action="store_true", help="also the accuracy / coverage curve of each lever")
     args = parser.parse_args(argv)
-    datasets = []
-    if not args.skip_demo:
-        datasets.append((f"generated {args.size} sample", lambda: demo_data(args.size)))
-    if args.kaggle_dir:
-        datasets.append((f"real Kaggle files in {args.kaggle_dir}", lambda: real_data(args.kaggle_dir)))
-    for title, load in datasets:
+    for title, load in datasets(args):
         data = load()
         print(f"\n### {title}: {describe(data)} (split seed {args.seed})\n")
-        results = run(data, args.seed)
-        print(table(results))
+        results, tuned = run(data, args.seed)
+        print(table(results, tuned))
         print()
-        print(verdict(results))
+        print(verdict(results, tuned))
+        if args.curves:
+            print()
+            print(curves(data, args.seed))
+            print()
+            print(penalty_curve(data, args.seed))
     return 0
 
 

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -106,21 +107,28 @@ class EaseCore(ScoringCore):
 
         ``degree_exponent`` γ fits EASE on the column-normalised matrix ``X·D^-γ`` (D = item interaction counts),
         which predicts popular items less eagerly and raises coverage; γ = 0 is plain EASE. λ is
-        ``lambda_factor`` times the mean diagonal of the (normalised) Gram matrix.
+        ``lambda_factor`` times the mean diagonal of the (normalised) Gram matrix. With fewer users than active
+        items the inverse comes from the users' side (:func:`ease_inverse_low_rank`): the same matrix, computed
+        in O(users · items²) instead of O(items³).
         """
         active = cooccurrence.active
-        g = cooccurrence.matrix.astype(np.float64)
-        if degree_exponent:
-            scale = np.power(np.diag(g), -degree_exponent)
-            g *= scale[:, None]
-            g *= scale[None, :]
-        g[np.diag_indices_from(g)] += lambda_factor * float(np.mean(np.diag(g))) if len(active) else 0.0
-        with threadpool_limits(limits=1, user_api="blas") if len(active) < SMALL_MATRIX else all_cores_blas():
-            p = np.linalg.inv(g)
-        del g
-        b = p / (-np.diag(p))
-        b[np.diag_indices_from(b)] = 0.0
-        return cls(active, b.astype(np.float32), cooccurrence.n_items)
+        counts = cooccurrence.counts.astype(np.float64)
+        scale = np.power(np.maximum(counts, 1.0), -degree_exponent) if degree_exponent else np.ones_like(counts)
+        lam = lambda_factor * float(np.mean(counts * scale**2)) if len(active) else 0.0
+        if cooccurrence.low_rank:
+            p = ease_inverse_low_rank(cooccurrence.rows, scale, lam)
+        else:
+            g = cooccurrence.matrix.astype(np.float64)
+            if degree_exponent:
+                g *= scale[:, None]
+                g *= scale[None, :]
+            g[np.diag_indices_from(g)] += lam
+            with threadpool_limits(limits=1, user_api="blas") if len(active) < SMALL_MATRIX else all_cores_blas():
+                p = np.linalg.inv(g)
+            del g
+        p /= -np.diag(p).copy()  # in place: B = -P / diag(P), zero diagonal
+        p[np.diag_indices_from(p)] = 0.0
+        return cls(active, p.astype(np.float32), cooccurrence.n_items)
 
     @property
     def n_items(self) -> int:
@@ -187,9 +195,17 @@ class IalsCore(ScoringCore):
     def fit(
         cls, matrix: sp.csr_matrix, factors: int, regularization: float, alpha: float, iterations: int, seed: int
     ) -> IalsCore:
-        """Fit on a (users × items) confidence matrix."""
+        """Fit on a (users × items) confidence matrix.
+
+        Only the items with interactions are fitted (an item nobody interacted with would get a zero factor after
+        the first sweep anyway); the others keep zero factors. A catalogue with many never-interacted items —
+        17.5k titles of which 5.6k are rated in a small data set — then costs what its rated items cost, and the
+        fitted factors do not depend on how many such items the catalogue lists.
+        """
         from implicit.cpu.als import AlternatingLeastSquares
 
+        csr = matrix.tocsr().astype(np.float32)
+        active = np.flatnonzero(csr.getnnz(axis=0) > 0)
         with _single_threaded_blas():
             model = AlternatingLeastSquares(
                 factors=factors,
@@ -199,8 +215,11 @@ class IalsCore(ScoringCore):
                 random_state=seed,
                 num_threads=0,
             )
-            model.fit(matrix.tocsr().astype(np.float32), show_progress=False)
-        return cls(np.asarray(model.item_factors), factors, regularization, alpha)
+            model.fit(csr[:, active].tocsr(), show_progress=False)
+        fitted = np.asarray(model.item_factors, dtype=np.float32)
+        item_factors = np.zeros((csr.shape[1], fitted.shape[1]), dtype=np.float32)
+        item_factors[active] = fitted
+        return cls(item_factors, factors, regularization, alpha)
 
     @property
     def n_items(self) -> int:
@@ -242,16 +261,55 @@ def load_core(kind: str, arrays: dict[str, np.ndarray]) -> ScoringCore:
     return IalsCore(arrays["ials_item_factors"], int(factors), regularization, alpha)
 
 
+def ease_inverse_low_rank(rows: sp.csr_matrix, scale: np.ndarray, lam: float) -> np.ndarray:
+    """``(YᵀY + λI)⁻¹`` for ``Y = rows · diag(scale)`` through the Woodbury identity (float64, dense).
+
+    ``(YᵀY + λI)⁻¹ = (I − Yᵀ (YYᵀ + λI)⁻¹ Y) / λ``: one (users × users) solve and one (items × users × items)
+    product, exact up to rounding. Worth it when the users are fewer than the items (a small data set with a large
+    catalogue: 298 users × 5.6k rated items take about a second instead of half a minute per inversion).
+    """
+    y = np.asarray(rows.multiply(scale[None, :]).toarray(), dtype=np.float64)
+    with all_cores_blas():
+        inner = y @ y.T
+        inner[np.diag_indices_from(inner)] += lam
+        solved = np.linalg.solve(inner, y)  # (YYᵀ + λI)⁻¹ Y
+        p = y.T @ solved
+    np.negative(p, out=p)
+    p[np.diag_indices_from(p)] += 1.0
+    p /= lam
+    return p
+
+
 @dataclass(frozen=True)
 class CoOccurrence:
-    """``XᵀX`` restricted to the items with interactions (``active``: their positions in the catalogue)."""
+    """A binary (users × items) matrix restricted to the items with interactions, for EASE.
+
+    ``active``: those items' positions in the catalogue; ``rows``: the matrix over them (CSR); ``matrix``: its
+    Gram matrix ``XᵀX``, computed on first use — never when ``low_rank`` (fewer users than items) lets EASE work
+    from ``rows`` directly.
+    """
 
     active: np.ndarray
-    matrix: np.ndarray
+    rows: sp.csr_matrix
     n_items: int
+
+    @property
+    def counts(self) -> np.ndarray:
+        """The Gram diagonal (users per active item for binary input)."""
+        return np.asarray(self.rows.multiply(self.rows).sum(axis=0), dtype=np.float64).ravel()
+
+    @property
+    def low_rank(self) -> bool:
+        """Whether the users are fewer than the active items (EASE then inverts from the users' side)."""
+        return 0 < self.rows.shape[0] < len(self.active)
+
+    @cached_property
+    def matrix(self) -> np.ndarray:
+        """``XᵀX`` over the active items (dense float32)."""
+        return gram(self.rows)
 
 
 def co_occurrence(matrix: sp.csr_matrix) -> CoOccurrence:
-    """The Gram matrix EASE is fitted from (binary user × item input), over the active items only."""
+    """What EASE is fitted from (binary user × item input), over the active items only."""
     active = np.flatnonzero(matrix.getnnz(axis=0) > 0)
-    return CoOccurrence(active, gram(matrix.tocsc()[:, active].tocsr()), matrix.shape[1])
+    return CoOccurrence(active, matrix.tocsc()[:, active].tocsr(), matrix.shape[1])

@@ -12,8 +12,10 @@ Training ("choosing the algorithm", as Personalize does internally):
    scored on the validation users with and without two inference options: recency weighting of the history
    (only when ``recency_mask`` is true; half-life ``bptt`` events) and demotion of items the user already has
    (by the repeat rate observed in the data). The best NDCG@10 wins.
-4. The softmax temperature is fitted on the validation users (maximum likelihood of their truth items), and the
-   winner is refitted on all training users. Everything chosen is recorded in ``hyperparameters`` (``local_*``).
+4. The softmax temperature is fitted on the validation users (maximum likelihood of their truth items); then the
+   inverse-propensity discount β (:data:`POPULARITY_PENALTY_GRID`, log-scores minus ``β·log(1 + count)``) is
+   chosen on the calibrated validation scores by the same rule, and the winner is refitted on all training users.
+   Everything chosen is recorded in ``hyperparameters`` (``local_*``).
 
 Serving: scores are a softmax over the full catalogue (they sum to 1). Users are always scored from their history
 (bulk + live events, folded in without retraining); a user without known history gets the popularity
@@ -103,6 +105,8 @@ RECENCY_FLOOR = 0.2
 #: Transition weights tried by sequence-aware recipes, as multiples of the validation scores' standard deviation.
 TRANSITION_GRID = (0.25, 0.5, 1.0, 2.0)
 TEMPERATURE_GRID = np.logspace(-2.5, 1.0, 22)
+#: Inverse-propensity strengths β tried after calibration (see :func:`popularity_discount`); 0 always competes.
+POPULARITY_PENALTY_GRID = (0.0, 0.05, 0.1, 0.2, 0.3)
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,9 @@ class InferenceOptions:
     repeat_share: float | None = None
     #: Weight, in raw-score units, of the next-item transition component (v2 recipes; 0 = off).
     transition_weight: float = 0.0
+    #: β of the inverse-propensity discount: after calibration every item's log-probability drops by
+    #: ``β · log(1 + training users of the item)`` (0 = off; see :func:`popularity_discount`).
+    popularity_penalty: float = 0.0
 
 
 def history_weights(n: int, half_life: float) -> np.ndarray:
@@ -192,6 +199,20 @@ def log_probabilities(logits: np.ndarray, seen: np.ndarray, repeat_share: float 
     return out
 
 
+def popularity_discount(train_counts: np.ndarray, beta: float) -> np.ndarray | None:
+    """Per-item log-score discount ``β · log(1 + count)`` (inverse propensity with propensity ∝ count^β).
+
+    Items without training interactions get the largest discount, so they still rank after every trained item.
+    None when β is 0.
+    """
+    if beta <= 0:
+        return None
+    discount = beta * np.log1p(train_counts.astype(np.float64))
+    if len(discount):
+        discount[train_counts == 0] = discount.max()
+    return discount
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Numerically stable softmax along the last axis (float64)."""
     z = logits.astype(np.float64) - logits.max(axis=-1, keepdims=True)
@@ -234,6 +255,7 @@ class UserPersonalizationModel(TrainedModel):
         self.hyperparameters = dict(hyperparameters)
         self._lookup = ItemLookup(item_ids)
         self._prior = np.log(train_counts.astype(np.float64) + 1.0)
+        self._discount = popularity_discount(train_counts, options.popularity_penalty)
         self.transitions = transitions
         self.context_model = context_model
 
@@ -241,6 +263,22 @@ class UserPersonalizationModel(TrainedModel):
     def item_ids(self) -> np.ndarray:
         """Every item (sorted ids), in mask order."""
         return self._item_ids
+
+    def with_options(self, options: InferenceOptions) -> UserPersonalizationModel:
+        """The same trained model served with other inference ``options`` (e.g. another popularity penalty)."""
+        return type(self)(
+            self._item_ids,
+            self.core,
+            self.temperature,
+            options,
+            self.train_counts,
+            self.created,
+            self.latest,
+            self.features,
+            self.hyperparameters,
+            self.transitions,
+            self.context_model,
+        )
 
     def logits(
         self, history: Sequence[str], context: Mapping[str, str] | None = None, repeat_mixture: bool = True
@@ -263,6 +301,8 @@ class UserPersonalizationModel(TrainedModel):
             self.options.transition_weight,
         )
         z = raw / self.temperature if lift is None else raw / self.temperature + lift
+        if self._discount is not None:
+            z = z - self._discount
         return log_probabilities(z, positions, self.options.repeat_share if repeat_mixture else None), positions
 
     def recommend(
@@ -340,6 +380,7 @@ class UserPersonalizationModel(TrainedModel):
             "recency_half_life": self.options.recency_half_life,
             "repeat_share": self.options.repeat_share,
             "transition_weight": self.options.transition_weight,
+            "popularity_penalty": self.options.popularity_penalty,
             "latest": self.latest,
             "hyperparameters": self.hyperparameters,
         }
@@ -354,7 +395,10 @@ class UserPersonalizationModel(TrainedModel):
             load_core(meta["kind"], a),
             float(meta["temperature"]),
             InferenceOptions(
-                float(meta["recency_half_life"]), meta["repeat_share"], float(meta.get("transition_weight", 0.0))
+                float(meta["recency_half_life"]),
+                meta["repeat_share"],
+                float(meta.get("transition_weight", 0.0)),
+                float(meta.get("popularity_penalty", 0.0)),
             ),
             a["train_counts"],
             a["created"],
@@ -453,6 +497,7 @@ def _validation_logits(
     options: InferenceOptions,
     temperature: float = 1.0,
     transitions: sp.csr_matrix | None = None,
+    discount: np.ndarray | None = None,
 ) -> np.ndarray:
     matrix, rows = histories_matrix(lookup, [u.history for u in users], core.n_items, options.recency_half_life)
     raw = fix_cold(core.score_batch(matrix), cold).astype(np.float64)
@@ -460,6 +505,8 @@ def _validation_logits(
         for r, user in enumerate(users):
             raw[r] = blend_transitions(raw[r], transitions, lookup.codes(user.history), options.transition_weight)
     logits = raw / temperature
+    if discount is not None:
+        logits -= discount
     return np.stack(
         [log_probabilities(row, seen, options.repeat_share) for row, seen in zip(logits, rows, strict=True)]
     )
@@ -525,6 +572,35 @@ def choose_transition_weight(
     keys = list(tried)
     best = choose({(i, 0): tried[key] for i, key in enumerate(keys)})[0]
     return keys[best], tried[keys[best]]
+
+
+def choose_popularity_penalty(
+    core: ScoringCore,
+    item_ids: np.ndarray,
+    users: list[TestUser],
+    cold_and_counts: tuple[np.ndarray, np.ndarray],
+    option: InferenceOptions,
+    temperature: float,
+    transitions: sp.csr_matrix | None,
+    report: dict[str, list[float]],
+) -> tuple[InferenceOptions, tuple[float, float]]:
+    """``option`` with the β of :data:`POPULARITY_PENALTY_GRID` that :func:`choose` prefers on the calibrated
+    validation scores of ``users`` (β = 0 competes too), and its (NDCG@10, coverage).
+
+    ``cold_and_counts``: the items without training interactions, and the counts the discount is computed from —
+    those of the fit users, so the validation users' truth does not count towards popularity.
+    """
+    cold, counts = cold_and_counts
+    lookup = ItemLookup(item_ids)
+    tried: dict[float, tuple[float, float]] = {}
+    for beta in POPULARITY_PENALTY_GRID:
+        discount = popularity_discount(counts, beta)
+        logits = _validation_logits(core, lookup, users, cold, option, temperature, transitions, discount)
+        tried[beta] = _ndcg10_coverage(logits, item_ids, users)
+        report[f"popularity_penalty={beta:g}"] = [round(v, 4) for v in tried[beta]]
+    betas = list(tried)
+    best = betas[choose({(i, 0): tried[b] for i, b in enumerate(betas)})[0]]
+    return dataclasses.replace(option, popularity_penalty=best), tried[best]
 
 
 def _histories(interactions: pd.DataFrame, limit: int) -> list[list[str]]:
@@ -617,6 +693,17 @@ class UserPersonalizationRecipe(Recipe):
             truth = [lookup.codes(sorted(u.truth)) for u in val_users]
             seen_rows = [lookup.codes(u.history) for u in val_users]
             temperature = fit_temperature(raw, truth, seen_rows, option.repeat_share)
+            option, chosen_score = choose_popularity_penalty(
+                cores[chosen[0]],
+                item_ids,
+                val_users,
+                (cold, np.asarray(fit_matrix.getnnz(axis=0), dtype=np.int64)),
+                option,
+                temperature,
+                fit_transitions if self.sequence_aware else None,
+                report,
+            )
+            options[chosen[1]] = option
             del cores, raw
         winner, option = candidates[chosen[0]], options[chosen[1]]
         core = winner.fit(matrix, seed)
@@ -635,6 +722,7 @@ class UserPersonalizationRecipe(Recipe):
             "local_recency_half_life": f"{option.recency_half_life:g}",
             "local_repeat_share": "off" if option.repeat_share is None else f"{option.repeat_share:.4g}",
             "local_transition_weight": f"{option.transition_weight:.4g}",
+            "local_popularity_penalty": f"{option.popularity_penalty:g}",
             "local_validation_ndcg_at_10": f"{chosen_score[0]:.4f}",
             "local_validation_coverage": f"{chosen_score[1]:.4f}",
             "local_validation_candidates": json.dumps(report, sort_keys=True),
