@@ -11,7 +11,6 @@ and the data is a seeded MovieLens-shaped interactions CSV uploaded to moto S3 i
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.contract.conftest import Stack, Wire
-from tests.contract.helpers import ROLE
+from tests.contract.helpers import ROLE, schema_json
 
 POLL_INTERVAL = 0.05  # AWS's tutorial sleeps 60 s between two describe calls
 MAX_WAIT = 120  # AWS's tutorial waits up to 3 hours
@@ -85,19 +84,17 @@ def test_the_aws_boto3_getting_started_flow_runs_unchanged(stack: Stack, wire: W
         "ACTIVE"
     )
 
-    schema = {
-        "type": "record",
-        "name": "Interactions",
-        "namespace": "com.amazonaws.personalize.schema",
-        "fields": [
+    # AWS's schema dict, json.dumps'ed: schema_json builds the same string (type, name, namespace, fields, version)
+    schema = schema_json(
+        "Interactions",
+        [
             {"name": "USER_ID", "type": "string"},
             {"name": "ITEM_ID", "type": "string"},
             {"name": "TIMESTAMP", "type": "long"},
         ],
-        "version": "1.0",
-    }
+    )
     create_interactions_schema_response = personalize.create_schema(
-        name="getting-started-interactions-schema", schema=json.dumps(schema)
+        name="getting-started-interactions-schema", schema=schema
     )
     interactions_schema_arn = create_interactions_schema_response["schemaArn"]
 
