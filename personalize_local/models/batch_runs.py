@@ -23,6 +23,13 @@ from personalize_local.models.lifecycle import CreateFailed
 
 #: Answers one input record (a JSON object) with its ``output``; raises LineError or PersonalizeError when it can't.
 Answer = Callable[[dict[str, Any]], dict[str, Any]]
+#: The leading field(s) of an output record, from the input record (or a line's raw text when it is not JSON).
+Echo = Callable[[Any], dict[str, Any]]
+
+
+def echo_input(record: Any) -> dict[str, Any]:
+    """``{"input": record}``: how batch inference and Item-Affinity output lines start."""
+    return {"input": record}
 
 
 class LineError(Exception):
@@ -57,25 +64,25 @@ def write_outputs(job_output: dict[str, Any], outputs: dict[str, list[dict[str, 
         raise CreateFailed(str(exc)) from None
 
 
-def answer_files(files: list[InputFile], answer: Answer) -> dict[str, list[dict[str, Any]]]:
+def answer_files(files: list[InputFile], answer: Answer, echo: Echo = echo_input) -> dict[str, list[dict[str, Any]]]:
     """Every input file's output records (by file name), one per line, in order."""
-    return {f.name: [answer_line(line, answer) for line in f.lines] for f in files}
+    return {f.name: [answer_line(line, answer, echo) for line in f.lines] for f in files}
 
 
-def answer_line(line: InputLine, answer: Answer) -> dict[str, Any]:
-    """``{"input": ..., "output": ..., "error": null}``, or ``"output": null`` and an ``error`` naming the line."""
+def answer_line(line: InputLine, answer: Answer, echo: Echo = echo_input) -> dict[str, Any]:
+    """``{**echo(input), "output": ..., "error": null}``, or ``"output": null`` and an ``error`` naming the line."""
     try:
         record = json.loads(line.text)
     except ValueError as exc:
-        return {"input": line.text, "output": None, "error": f"line {line.number}: not valid JSON: {exc}"}
+        return {**echo_input(line.text), "output": None, "error": f"line {line.number}: not valid JSON: {exc}"}
     try:
         if not isinstance(record, dict):
             raise LineError("a line must be a JSON object")
         output = answer(record)
     except (LineError, PersonalizeError) as exc:
         message = exc.message if isinstance(exc, PersonalizeError) else str(exc)
-        return {"input": record, "output": None, "error": f"line {line.number}: {message}"}
-    return {"input": record, "output": output, "error": None}
+        return {**echo(record), "output": None, "error": f"line {line.number}: {message}"}
+    return {**echo(record), "output": output, "error": None}
 
 
 def required_string(record: dict[str, Any], key: str) -> str:

@@ -1,12 +1,18 @@
 """Batch segment jobs: CreateBatchSegmentJob, DescribeBatchSegmentJob, ListBatchSegmentJobs
 (https://docs.aws.amazon.com/personalize/latest/dg/creating-batch-seg-job.html).
 
-A job takes a solution version of a USER_SEGMENTATION recipe, reads JSON Lines from S3 (Item-Affinity:
-``{"itemId": "105"}`` per line, at most 500 items:
-https://docs.aws.amazon.com/personalize/latest/dg/item-affinity-recipe.html) and writes one line per input line
-to ``<input file name>.out`` (https://docs.aws.amazon.com/personalize/latest/dg/batch-segment-job-output-examples.html):
-``{"input": {"itemId": "105"}, "output": {"recommendedUsers": [...]}, "error": null}``, users sorted by how likely
-they are to interact with the item. The S3 side and the per-line error handling are batch inference's
+A job takes a solution version of a USER_SEGMENTATION recipe, reads JSON Lines from S3 and writes one line per
+input line to ``<input file name>.out``, users sorted by how likely they are to interact with the item(s)
+(https://docs.aws.amazon.com/personalize/latest/dg/batch-segment-job-output-examples.html):
+
+- Item-Affinity: ``{"itemId": "105"}`` per line, at most 500 items
+  (https://docs.aws.amazon.com/personalize/latest/dg/item-affinity-recipe.html); output
+  ``{"input": {"itemId": "105"}, "output": {"recommendedUsers": [...]}, "error": null}``.
+- Item-Attribute-Affinity: ``{"itemAttributes": "ITEMS.genres = \"Comedy\""}`` per line, at most 10 queries
+  (https://docs.aws.amazon.com/personalize/latest/dg/item-attribute-affinity-recipe.html); output
+  ``{"itemAttributes": "...", "output": {"recommendedUsers": [...]}, "error": null}`` (no ``input`` wrapper).
+
+The S3 side and the per-line error handling are batch inference's
 (:mod:`personalize_local.models.batch_runs`).
 """
 
@@ -21,6 +27,7 @@ from personalize_local.models.batch_runs import (
     LineError,
     answer_files,
     check_paths,
+    echo_input,
     read_inputs,
     required_string,
     write_outputs,
@@ -31,6 +38,7 @@ from personalize_local.models.model_cache import ModelCache
 from personalize_local.models.serving import DEFAULT_NUM_RESULTS
 from personalize_local.recipes import registry
 from personalize_local.recipes.base import TrainedModel
+from personalize_local.recipes.item_attribute_affinity import ItemAttributeAffinityModel
 from personalize_local.store import Resource
 
 KIND = "batch-segment-job"
@@ -40,8 +48,8 @@ LABELS.setdefault(KIND, "batch segment job")  # so lookups name it and a restart
 #: https://docs.aws.amazon.com/personalize/latest/dg/API_CreateBatchSegmentJob.html). AWS documents no default;
 #: Personalize Local uses batch inference's (25).
 MAX_USERS_PER_SEGMENT = 5_000_000
-#: "Your input data can have a maximum of 500 items" (Item-Affinity).
-MAX_ITEM_AFFINITY_LINES = 500
+#: Lines per job: "a maximum of 500 items" (Item-Affinity), "a maximum of 10 queries" (Item-Attribute-Affinity).
+MAX_LINES = {"aws-item-affinity": 500, "aws-item-attribute-affinity": 10}
 #: Pending or in-progress jobs at once, as for batch inference (https://docs.aws.amazon.com/personalize/latest/dg/limits.html).
 MAX_RUNNING_JOBS = 5
 
@@ -134,30 +142,55 @@ class BatchSegmentJobs:
         version = self.lifecycle.store.get(job.solution_version_arn)
         if version is None:
             raise CreateFailed(f"Solution version {job.solution_version_arn} no longer exists")
+        recipe = version.internal["recipe"]
         files = read_inputs(job.job_input)
-        _check_sizes(files)
+        _check_sizes(files, recipe)
         model = self.models.load(version.arn)
         n = job.num_results or DEFAULT_NUM_RESULTS
-        write_outputs(job.job_output, answer_files(files, lambda record: _segment(model, record, n)))
+        if isinstance(model, ItemAttributeAffinityModel):
+            outputs = answer_files(files, lambda record: _by_attributes(model, record, n), _echo_attributes)
+        else:
+            outputs = answer_files(files, lambda record: _by_item(model, record, n))
+        write_outputs(job.job_output, outputs)
 
 
-def _check_sizes(files: list[InputFile]) -> None:
-    """CreateFailed naming the file and line past the 500-item limit of Item-Affinity input."""
+def _check_sizes(files: list[InputFile], recipe: str) -> None:
+    """CreateFailed naming the file and line past the recipe's limit on input lines."""
+    limit = MAX_LINES[recipe]
     seen = 0
     for f in files:
         for line in f.lines:
             seen += 1
-            if seen > MAX_ITEM_AFFINITY_LINES:
-                raise CreateFailed(
-                    f"{f.uri}: line {line.number}: a batch segment job takes at most {MAX_ITEM_AFFINITY_LINES} items"
-                )
+            if seen > limit:
+                raise CreateFailed(f"{f.uri}: line {line.number}: this recipe's batch segment jobs take {limit} lines")
 
 
-def _segment(model: TrainedModel, record: dict[str, Any], num_results: int) -> dict[str, Any]:
-    """The ``output`` of one Item-Affinity input record."""
-    item_id = required_string(record, "itemId")
+def _users(model: TrainedModel, items: list[str], num_results: int) -> dict[str, Any]:
     try:
-        users = model.segment([item_id], num_results)
+        users = model.segment(items, num_results)
     except KeyError as exc:
         raise LineError(exc.args[0]) from None
     return {"recommendedUsers": [user for user, _ in users]}
+
+
+def _by_item(model: TrainedModel, record: dict[str, Any], num_results: int) -> dict[str, Any]:
+    """The ``output`` of one Item-Affinity input record."""
+    return _users(model, [required_string(record, "itemId")], num_results)
+
+
+def _by_attributes(model: ItemAttributeAffinityModel, record: dict[str, Any], num_results: int) -> dict[str, Any]:
+    """The ``output`` of one Item-Attribute-Affinity input record."""
+    try:
+        items = model.items_matching(required_string(record, "itemAttributes"))
+    except KeyError as exc:
+        raise LineError(exc.args[0]) from None
+    except ValueError as exc:
+        raise LineError(str(exc)) from None
+    return _users(model, items, num_results)
+
+
+def _echo_attributes(record: Any) -> dict[str, Any]:
+    """Item-Attribute-Affinity output lines start with the query itself, not an ``input`` object."""
+    if isinstance(record, dict) and "itemAttributes" in record:
+        return {"itemAttributes": record["itemAttributes"]}
+    return echo_input(record)

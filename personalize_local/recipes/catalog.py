@@ -36,6 +36,7 @@ _AWS_PROPERTIES: dict[str, tuple[str, str | None, str | None]] = {
     "aws-popularity-count": ("native-recipe-popularity.html", None, "sims"),
     "aws-trending-now": ("native-recipe-trending-now.html", "aws-trending-now-custom", None),
     "aws-item-affinity": ("item-affinity-recipe.html", None, None),
+    "aws-item-attribute-affinity": ("item-attribute-affinity-recipe.html", None, None),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from personalize_local.recipes.base import Recipe
 from personalize_local.recipes.hyperparameters import resolve_hyperparameters
 from personalize_local.recipes.item_affinity import ItemAffinityRecipe
+from personalize_local.recipes.item_attribute_affinity import ItemAttributeAffinityRecipe
 from personalize_local.recipes.popularity import PopularityCountRecipe
 from personalize_local.recipes.semantic_similarity import SemanticSimilarityRecipe
 from personalize_local.recipes.similar_items import SimilarItemsRecipe
@@ -28,6 +29,7 @@ _RECIPES: dict[str, type[Recipe]] = {
         PopularityCountRecipe,
         TrendingNowRecipe,
         ItemAffinityRecipe,
+        ItemAttributeAffinityRecipe,
     )
 }
 

@@ -20,23 +20,25 @@ from tests.support.personalize_setup import DeployedRecommender, SmallDataset, w
 
 @pytest.fixture(scope="module")
 def deployed(stack: Stack, small: SmallDataset) -> DeployedRecommender:
-    """The small two-taste dataset with a SIMS campaign, plus an ``aws-item-affinity`` solution version."""
+    """The small two-taste dataset with a SIMS campaign, plus solution versions of both segmentation recipes."""
     deployed = deploy_on(stack, small.interactions_csv, small.items_csv, ("aws-sims",))
     with pytest.MonkeyPatch.context() as patch:
         for name in ENDPOINT_VARIABLES:
             patch.setenv(name, stack.pl.endpoint_url)
         personalize = boto3.client("personalize")
-        solution = personalize.create_solution(
-            name=f"affinity-{uuid.uuid4().hex[:6]}",
-            datasetGroupArn=deployed.dataset_group_arn,
-            recipeArn="arn:aws:personalize:::recipe/aws-item-affinity",
-        )["solutionArn"]
-        wait_active(lambda: personalize.describe_solution(solutionArn=solution)["solution"], solution)
-        version = personalize.create_solution_version(solutionArn=solution)["solutionVersionArn"]
-        wait_active(
-            lambda: personalize.describe_solution_version(solutionVersionArn=version)["solutionVersion"], version
-        )
-    deployed.solution_version_arns["aws-item-affinity"] = version
+        for recipe in ("aws-item-affinity", "aws-item-attribute-affinity"):
+            solution = personalize.create_solution(
+                name=f"{recipe}-{uuid.uuid4().hex[:6]}",
+                datasetGroupArn=deployed.dataset_group_arn,
+                recipeArn=f"arn:aws:personalize:::recipe/{recipe}",
+            )["solutionArn"]
+            wait_active(lambda s=solution: personalize.describe_solution(solutionArn=s)["solution"], solution)
+            version = personalize.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+            wait_active(
+                lambda v=version: personalize.describe_solution_version(solutionVersionArn=v)["solutionVersion"],
+                version,
+            )
+            deployed.solution_version_arns[recipe] = version
     return deployed
 
 
@@ -108,6 +110,34 @@ def test_item_affinity_segments_come_from_the_taste_group(
     assert "never-seen" in lines[3]["error"] and "itemId" in lines[4]["error"]
 
 
+def test_item_attribute_affinity_segments_and_its_output_format(
+    wire: Wire, stack: Stack, deployed: DeployedRecommender, small: SmallDataset
+) -> None:
+    version = deployed.solution_version_arns["aws-item-attribute-affinity"]
+    inputs: list[Any] = [
+        {"itemAttributes": 'ITEMS.genres = "Action"'},
+        {"itemAttributes": 'ITEMS.GENRES = "Drama"'},
+        {"itemAttributes": 'ITEMS.genres = "Action" AND ITEMS.genres = "Drama"'},  # no item is both
+        {"itemAttributes": 'ITEMS.genres = "Action" OR ITEMS.genres = "Drama"'},  # OR is not supported
+        {"itemAttributes": 'ITEMS.mood = "Happy"'},  # no such field
+    ]
+    job, prefix = _run(wire, stack, version, _jsonl(inputs), numResults=20)
+    assert job["status"] == "ACTIVE", job.get("failureReason")
+    lines = _output(stack, prefix)
+    assert [line["itemAttributes"] for line in lines] == [r["itemAttributes"] for r in inputs]
+    for line, genre in zip(lines[:2], ("Action", "Drama"), strict=True):
+        assert set(line) == {"itemAttributes", "output", "error"} and line["error"] is None
+        users = line["output"]["recommendedUsers"]
+        assert len(users) == len(set(users)) == 20
+        tastes = Counter(small.taste_of[u] for u in users)
+        assert tastes[genre] >= 16, tastes
+    assert all(line["output"] is None and line["error"] for line in lines[2:])
+    assert "line 3" in lines[2]["error"] and "AND" in lines[3]["error"] and "MOOD" in lines[4]["error"]
+    too_many = _jsonl([{"itemAttributes": 'ITEMS.genres = "Action"'}] * 11)
+    job, _ = _run(wire, stack, version, too_many)
+    assert job["status"] == "CREATE FAILED" and "line 11" in job["failureReason"]
+
+
 def test_default_num_results_and_list_and_describe(wire: Wire, stack: Stack, deployed: DeployedRecommender) -> None:
     version = deployed.solution_version_arns["aws-item-affinity"]
     job, prefix = _run(wire, stack, version, _jsonl([{"itemId": "i004"}]))
@@ -129,7 +159,7 @@ def test_bad_input_file_fails_the_job_naming_file_and_line(
     job, prefix = _run(wire, stack, version, "not json\nstill not json\n")
     assert job["status"] == "CREATE FAILED"
     assert "items.json" in job["failureReason"] and "line 1" in job["failureReason"]
-    too_many = _jsonl([{"itemId": f"i{n % 40:03d}"} for n in range(batch_segments.MAX_ITEM_AFFINITY_LINES + 1)])
+    too_many = _jsonl([{"itemId": f"i{n % 40:03d}"} for n in range(batch_segments.MAX_LINES["aws-item-affinity"] + 1)])
     job, prefix = _run(wire, stack, version, too_many)
     assert job["status"] == "CREATE FAILED" and "line 501" in job["failureReason"]
     s3 = boto3.client("s3")

@@ -12,6 +12,7 @@ def test_recipes_by_name_and_arn() -> None:
     names = [cls.name for cls in all_recipes()]
     assert names == [
         "aws-item-affinity",
+        "aws-item-attribute-affinity",
         "aws-personalized-ranking",
         "aws-personalized-ranking-v2",
         "aws-popularity-count",
