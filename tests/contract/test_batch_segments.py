@@ -191,3 +191,22 @@ def test_requests_aws_refuses(wire: Wire, stack: Stack, deployed: DeployedRecomm
         batchSegmentJobArn=arn.rsplit("/", 1)[0] + "/nothing",
     )
     poll_statuses(lambda: wire.personalize.describe_batch_segment_job(batchSegmentJobArn=arn)["batchSegmentJob"])
+
+
+def test_segmentation_versions_cannot_be_deployed_or_batch_inferred(
+    wire: Wire, stack: Stack, deployed: DeployedRecommender
+) -> None:
+    version = deployed.solution_version_arns["aws-item-affinity"]
+    raises_code("InvalidInputException", wire.personalize.create_campaign, name="segments", solutionVersionArn=version)
+    source = stack.put("segments/inference/items.json", _jsonl([{"itemId": "i000"}]))
+    raises_code(
+        "InvalidInputException",
+        wire.personalize.create_batch_inference_job,
+        jobName="segments-as-inference",
+        solutionVersionArn=version,
+        jobInput={"s3DataSource": {"path": source}},
+        jobOutput={"s3DataDestination": {"path": f"s3://{stack.bucket}/segments/inference/out/"}},
+        roleArn=ROLE,
+    )
+    metrics = wire.personalize.get_solution_metrics(solutionVersionArn=version)
+    assert metrics["solutionVersionArn"] == version and metrics.get("metrics", {}) == {}
