@@ -14,18 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from personalize_local.exceptions import InvalidInputException, LimitExceededException
+from personalize_local.exceptions import InvalidInputException
 from personalize_local.models.batch_runs import (
     LineError,
     answer_files,
+    check_capacity,
     check_paths,
+    job_version,
     read_inputs,
     required_string,
     write_outputs,
 )
 from personalize_local.models.deployments import Deployments, event_filter, exploration_config
 from personalize_local.models.domain import Page, Tracked, from_resource, to_body
-from personalize_local.models.lifecycle import CREATING, LABELS, CreateFailed, Lifecycle
+from personalize_local.models.lifecycle import LABELS, Lifecycle
 from personalize_local.models.serving import DEFAULT_NUM_RESULTS, MAX_NUM_RESULTS, Serving
 from personalize_local.recipes import registry
 from personalize_local.store import Resource
@@ -36,9 +38,6 @@ LABELS.setdefault(KIND, "batch inference job")  # so lookups name it and a resta
 # Recipes without batch recommendations
 # (https://docs.aws.amazon.com/personalize/latest/dg/batch-inference-job-output-examples.html).
 NO_BATCH_RECIPES = ("aws-trending-now",)
-#: "Total number of pending or in progress batch inference jobs" per region (adjustable on AWS;
-#: https://docs.aws.amazon.com/personalize/latest/dg/limits.html).
-MAX_RUNNING_JOBS = 5
 BATCH_INFERENCE = "BATCH_INFERENCE"
 THEME_GENERATION = "THEME_GENERATION"
 
@@ -101,10 +100,7 @@ class BatchInferenceJobs:
                         f"Filter {filter_arn} belongs to another dataset group than {solution_version_arn}"
                     )
             lc.ensure_unique_name(KIND, job_name)
-            if sum(1 for j in lc.find(KIND) if j.status in CREATING) >= MAX_RUNNING_JOBS:
-                raise LimitExceededException(
-                    f"At most {MAX_RUNNING_JOBS} batch inference jobs can be pending or in progress; wait for one"
-                )
+            check_capacity(lc, KIND)
             job = BatchInferenceJob(
                 job_name=job_name,
                 batch_inference_job_arn=lc.arn(f"{KIND}/{job_name}"),
@@ -160,9 +156,7 @@ class BatchInferenceJobs:
     # ------------------------------------------------------------------ the job
     def _run(self, resource: Resource) -> None:
         job = from_resource(BatchInferenceJob, resource)
-        version = self.lifecycle.store.get(job.solution_version_arn)
-        if version is None:
-            raise CreateFailed(f"Solution version {job.solution_version_arn} no longer exists")
+        version = job_version(self.lifecycle, job.solution_version_arn)
         files = read_inputs(job.job_input)
         deployment = self.deployments.build(
             version.arn,

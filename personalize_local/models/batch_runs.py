@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from personalize_local.exceptions import InvalidInputException, PersonalizeError
+from personalize_local.exceptions import InvalidInputException, LimitExceededException, PersonalizeError
 from personalize_local.models.batch_files import (
     BatchFileError,
     InputFile,
@@ -19,7 +19,12 @@ from personalize_local.models.batch_files import (
     split_s3_path,
     write_output_files,
 )
-from personalize_local.models.lifecycle import CreateFailed
+from personalize_local.models.lifecycle import CREATING, LABELS, CreateFailed, Lifecycle
+from personalize_local.store import Resource
+
+#: "Total number of pending or in progress batch inference jobs" per region (adjustable on AWS;
+#: https://docs.aws.amazon.com/personalize/latest/dg/limits.html); batch segment jobs get the same limit.
+MAX_RUNNING_JOBS = 5
 
 #: Answers one input record (a JSON object) with its ``output``; raises LineError or PersonalizeError when it can't.
 Answer = Callable[[dict[str, Any]], dict[str, Any]]
@@ -46,6 +51,22 @@ def check_paths(job_input: dict[str, Any], job_output: dict[str, Any]) -> None:
             split_s3_path(path, what)
         except ValueError as exc:
             raise InvalidInputException(str(exc)) from None
+
+
+def check_capacity(lifecycle: Lifecycle, kind: str) -> None:
+    """LimitExceededException when :data:`MAX_RUNNING_JOBS` jobs of ``kind`` are pending or in progress."""
+    if sum(1 for j in lifecycle.find(kind) if j.status in CREATING) >= MAX_RUNNING_JOBS:
+        raise LimitExceededException(
+            f"At most {MAX_RUNNING_JOBS} {LABELS[kind]}s can be pending or in progress; wait for one"
+        )
+
+
+def job_version(lifecycle: Lifecycle, solution_version_arn: str) -> Resource:
+    """The solution version a running job uses; CreateFailed when it was deleted meanwhile."""
+    version = lifecycle.store.get(solution_version_arn)
+    if version is None:
+        raise CreateFailed(f"Solution version {solution_version_arn} no longer exists")
+    return version
 
 
 def read_inputs(job_input: dict[str, Any]) -> list[InputFile]:

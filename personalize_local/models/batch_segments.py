@@ -21,19 +21,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from personalize_local.exceptions import InvalidInputException, LimitExceededException
+from personalize_local.exceptions import InvalidInputException
 from personalize_local.models.batch_files import InputFile
 from personalize_local.models.batch_runs import (
     LineError,
     answer_files,
+    check_capacity,
     check_paths,
     echo_input,
+    job_version,
     read_inputs,
     required_string,
     write_outputs,
 )
 from personalize_local.models.domain import Page, Tracked, from_resource, to_body
-from personalize_local.models.lifecycle import CREATING, LABELS, CreateFailed, Lifecycle
+from personalize_local.models.lifecycle import LABELS, CreateFailed, Lifecycle
 from personalize_local.models.model_cache import ModelCache
 from personalize_local.models.serving import DEFAULT_NUM_RESULTS
 from personalize_local.recipes import registry
@@ -50,8 +52,6 @@ LABELS.setdefault(KIND, "batch segment job")  # so lookups name it and a restart
 MAX_USERS_PER_SEGMENT = 5_000_000
 #: Lines per job: "a maximum of 500 items" (Item-Affinity), "a maximum of 10 queries" (Item-Attribute-Affinity).
 MAX_LINES = {"aws-item-affinity": 500, "aws-item-attribute-affinity": 10}
-#: Pending or in-progress jobs at once, as for batch inference (https://docs.aws.amazon.com/personalize/latest/dg/limits.html).
-MAX_RUNNING_JOBS = 5
 
 
 @dataclass(kw_only=True)
@@ -108,10 +108,7 @@ class BatchSegmentJobs:
                     f"is {recipe.name} ({recipe.recipe_type}): use CreateBatchInferenceJob"
                 )
             lc.ensure_unique_name(KIND, job_name)
-            if sum(1 for j in lc.find(KIND) if j.status in CREATING) >= MAX_RUNNING_JOBS:
-                raise LimitExceededException(
-                    f"At most {MAX_RUNNING_JOBS} batch segment jobs can be pending or in progress; wait for one"
-                )
+            check_capacity(lc, KIND)
             job = BatchSegmentJob(
                 job_name=job_name,
                 batch_segment_job_arn=lc.arn(f"{KIND}/{job_name}"),
@@ -139,9 +136,7 @@ class BatchSegmentJobs:
     # ------------------------------------------------------------------ the job
     def _run(self, resource: Resource) -> None:
         job = from_resource(BatchSegmentJob, resource)
-        version = self.lifecycle.store.get(job.solution_version_arn)
-        if version is None:
-            raise CreateFailed(f"Solution version {job.solution_version_arn} no longer exists")
+        version = job_version(self.lifecycle, job.solution_version_arn)
         recipe = version.internal["recipe"]
         files = read_inputs(job.job_input)
         _check_sizes(files, recipe)

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from personalize_local.models import batch_files, batch_inference
+from personalize_local.models import batch_files, batch_runs
 from tests.contract.conftest import Stack, Wire, deploy_on
 from tests.contract.helpers import ROLE, assert_create_order, poll_statuses, raises_code
 from tests.support.personalize_setup import DeployedRecommender, SmallDataset
@@ -250,7 +250,7 @@ def test_quotas_input_size_and_running_jobs(
     assert job["status"] == "CREATE FAILED" and "users.json" in job["failureReason"]
     assert "too large" in job["failureReason"]
 
-    monkeypatch.setattr(batch_inference, "MAX_RUNNING_JOBS", 0)
+    monkeypatch.setattr(batch_runs, "MAX_RUNNING_JOBS", 0)
     raises_code(
         "LimitExceededException",
         wire.personalize.create_batch_inference_job,

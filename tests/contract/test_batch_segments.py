@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from personalize_local.models import batch_segments
+from personalize_local.models import batch_runs, batch_segments
 from tests.contract.conftest import ENDPOINT_VARIABLES, Stack, Wire, deploy_on
 from tests.contract.helpers import ROLE, assert_create_order, poll_statuses, raises_code
 from tests.support.personalize_setup import DeployedRecommender, SmallDataset, wait_active
@@ -166,7 +166,9 @@ def test_bad_input_file_fails_the_job_naming_file_and_line(
     assert s3.list_objects_v2(Bucket=stack.bucket, Prefix=prefix).get("KeyCount", 0) == 0  # nothing half-written
 
 
-def test_requests_aws_refuses(wire: Wire, stack: Stack, deployed: DeployedRecommender) -> None:
+def test_requests_aws_refuses(
+    wire: Wire, stack: Stack, deployed: DeployedRecommender, monkeypatch: pytest.MonkeyPatch
+) -> None:
     version = deployed.solution_version_arns["aws-item-affinity"]
     source = stack.put("segments/refused/items.json", _jsonl([{"itemId": "i000"}]))
     common = {
@@ -191,6 +193,9 @@ def test_requests_aws_refuses(wire: Wire, stack: Stack, deployed: DeployedRecomm
         batchSegmentJobArn=arn.rsplit("/", 1)[0] + "/nothing",
     )
     poll_statuses(lambda: wire.personalize.describe_batch_segment_job(batchSegmentJobArn=arn)["batchSegmentJob"])
+    monkeypatch.setattr(batch_runs, "MAX_RUNNING_JOBS", 0)
+    error = raises_code("LimitExceededException", create, jobName="limit", solutionVersionArn=version, **common)
+    assert "batch segment jobs" in str(error)
 
 
 def test_segmentation_versions_cannot_be_deployed_or_batch_inferred(
