@@ -4,7 +4,6 @@ each line parsed as a boto3 user would parse AWS's output
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from typing import Any
@@ -13,8 +12,9 @@ import boto3
 import pytest
 
 from personalize_local.models import batch_runs, batch_segments
+from tests.contract.batch_helpers import finished, jsonl, output_lines
 from tests.contract.conftest import ENDPOINT_VARIABLES, Stack, Wire, deploy_on
-from tests.contract.helpers import ROLE, assert_create_order, poll_statuses, raises_code
+from tests.contract.helpers import ROLE, poll_statuses, raises_code
 from tests.support.personalize_setup import DeployedRecommender, SmallDataset, wait_active
 
 
@@ -42,10 +42,6 @@ def deployed(stack: Stack, small: SmallDataset) -> DeployedRecommender:
     return deployed
 
 
-def _jsonl(records: list[Any]) -> str:
-    return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records)
-
-
 def _create(wire: Wire, stack: Stack, version: str, lines: str, **extra: Any) -> tuple[str, str]:
     """Upload ``lines`` and create a job over them; (its ARN, the output prefix)."""
     name = f"segments-{uuid.uuid4().hex[:8]}"
@@ -64,21 +60,14 @@ def _create(wire: Wire, stack: Stack, version: str, lines: str, **extra: Any) ->
 def _run(wire: Wire, stack: Stack, version: str, lines: str, **extra: Any) -> tuple[dict, str]:
     """Create a job, wait for it to finish; (its description, the output prefix)."""
     arn, prefix = _create(wire, stack, version, lines, **extra)
-    seen = poll_statuses(lambda: wire.personalize.describe_batch_segment_job(batchSegmentJobArn=arn)[
-        "batchSegmentJob"])  # fmt: skip
-    job = wire.personalize.describe_batch_segment_job(batchSegmentJobArn=arn)["batchSegmentJob"]
-    if seen[-1] == "ACTIVE":
-        assert_create_order(seen)
-    return job, prefix
+    return finished(
+        lambda: wire.personalize.describe_batch_segment_job(batchSegmentJobArn=arn)["batchSegmentJob"]
+    ), prefix
 
 
 def _output(stack: Stack, prefix: str) -> list[dict]:
     """``items.json.out`` under the output folder, parsed line by line."""
-    s3 = boto3.client("s3")
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=stack.bucket, Prefix=prefix).get("Contents", [])]
-    assert keys == [f"{prefix}items.json.out"], keys
-    text = s3.get_object(Bucket=stack.bucket, Key=keys[0])["Body"].read().decode()
-    return [json.loads(line) for line in text.splitlines()]
+    return output_lines(stack, prefix, "items.json")
 
 
 def test_item_affinity_segments_come_from_the_taste_group(
@@ -90,7 +79,7 @@ def test_item_affinity_segments_come_from_the_taste_group(
     inputs.insert(1, "not json")
     inputs.insert(3, {"itemId": "never-seen"})
     inputs.insert(4, {"userId": "u000"})  # no itemId
-    job, prefix = _run(wire, stack, version, _jsonl(inputs), numResults=20)
+    job, prefix = _run(wire, stack, version, jsonl(inputs), numResults=20)
     assert job["status"] == "ACTIVE", job.get("failureReason")
     assert job["numResults"] == 20 and job["solutionVersionArn"] == version and "filterArn" not in job
     lines = _output(stack, prefix)
@@ -121,7 +110,7 @@ def test_item_attribute_affinity_segments_and_its_output_format(
         {"itemAttributes": 'ITEMS.genres = "Action" OR ITEMS.genres = "Drama"'},  # OR is not supported
         {"itemAttributes": 'ITEMS.mood = "Happy"'},  # no such field
     ]
-    job, prefix = _run(wire, stack, version, _jsonl(inputs), numResults=20)
+    job, prefix = _run(wire, stack, version, jsonl(inputs), numResults=20)
     assert job["status"] == "ACTIVE", job.get("failureReason")
     lines = _output(stack, prefix)
     assert [line["itemAttributes"] for line in lines] == [r["itemAttributes"] for r in inputs]
@@ -133,14 +122,14 @@ def test_item_attribute_affinity_segments_and_its_output_format(
         assert tastes[genre] >= 16, tastes
     assert all(line["output"] is None and line["error"] for line in lines[2:])
     assert "line 3" in lines[2]["error"] and "AND" in lines[3]["error"] and "MOOD" in lines[4]["error"]
-    too_many = _jsonl([{"itemAttributes": 'ITEMS.genres = "Action"'}] * 11)
+    too_many = jsonl([{"itemAttributes": 'ITEMS.genres = "Action"'}] * 11)
     job, _ = _run(wire, stack, version, too_many)
     assert job["status"] == "CREATE FAILED" and "line 11" in job["failureReason"]
 
 
 def test_default_num_results_and_list_and_describe(wire: Wire, stack: Stack, deployed: DeployedRecommender) -> None:
     version = deployed.solution_version_arns["aws-item-affinity"]
-    job, prefix = _run(wire, stack, version, _jsonl([{"itemId": "i004"}]))
+    job, prefix = _run(wire, stack, version, jsonl([{"itemId": "i004"}]))
     assert job["status"] == "ACTIVE" and "numResults" not in job
     (line,) = _output(stack, prefix)
     assert len(line["output"]["recommendedUsers"]) == 25  # batch inference's default; AWS documents none
@@ -159,7 +148,7 @@ def test_bad_input_file_fails_the_job_naming_file_and_line(
     job, prefix = _run(wire, stack, version, "not json\nstill not json\n")
     assert job["status"] == "CREATE FAILED"
     assert "items.json" in job["failureReason"] and "line 1" in job["failureReason"]
-    too_many = _jsonl([{"itemId": f"i{n % 40:03d}"} for n in range(batch_segments.MAX_LINES["aws-item-affinity"] + 1)])
+    too_many = jsonl([{"itemId": f"i{n % 40:03d}"} for n in range(batch_segments.MAX_LINES["aws-item-affinity"] + 1)])
     job, prefix = _run(wire, stack, version, too_many)
     assert job["status"] == "CREATE FAILED" and "line 501" in job["failureReason"]
     s3 = boto3.client("s3")
@@ -170,7 +159,7 @@ def test_requests_aws_refuses(
     wire: Wire, stack: Stack, deployed: DeployedRecommender, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     version = deployed.solution_version_arns["aws-item-affinity"]
-    source = stack.put("segments/refused/items.json", _jsonl([{"itemId": "i000"}]))
+    source = stack.put("segments/refused/items.json", jsonl([{"itemId": "i000"}]))
     common = {
         "jobInput": {"s3DataSource": {"path": source}},
         "jobOutput": {"s3DataDestination": {"path": f"s3://{stack.bucket}/segments/refused/out/"}},
@@ -184,7 +173,7 @@ def test_requests_aws_refuses(
     raises_code("InvalidInputException", create, jobName="path", solutionVersionArn=version, **bad_path)
     missing = version.rsplit("/", 1)[0] + "/no-such-version"
     raises_code("ResourceNotFoundException", create, jobName="gone", solutionVersionArn=missing, **common)
-    arn, _ = _create(wire, stack, version, _jsonl([{"itemId": "i000"}]))
+    arn, _ = _create(wire, stack, version, jsonl([{"itemId": "i000"}]))
     name = arn.rsplit("/", 1)[1]
     raises_code("ResourceAlreadyExistsException", create, jobName=name, solutionVersionArn=version, **common)
     raises_code(
@@ -203,7 +192,7 @@ def test_segmentation_versions_cannot_be_deployed_or_batch_inferred(
 ) -> None:
     version = deployed.solution_version_arns["aws-item-affinity"]
     raises_code("InvalidInputException", wire.personalize.create_campaign, name="segments", solutionVersionArn=version)
-    source = stack.put("segments/inference/items.json", _jsonl([{"itemId": "i000"}]))
+    source = stack.put("segments/inference/items.json", jsonl([{"itemId": "i000"}]))
     raises_code(
         "InvalidInputException",
         wire.personalize.create_batch_inference_job,
