@@ -20,7 +20,7 @@ from tests.contract.helpers import (
     wait_gone,
 )
 from tests.support.personalize_setup import small_dataset
-from tests.support.unimplemented import unimplemented_control_operation
+from tests.support.unimplemented import unimplemented_control_call
 
 ACCOUNT_REGION = "arn:aws:personalize:us-east-1:123456789012"
 
@@ -280,6 +280,7 @@ def test_tags(wire: Wire) -> None:
 
 def test_unimplemented_operation_is_a_clear_client_error(wire: Wire) -> None:
     with pytest.raises(ClientError) as info:
-        getattr(wire.personalize, xform_name(unimplemented_control_operation()))()
+        operation, kwargs = unimplemented_control_call()
+        getattr(wire.personalize, xform_name(operation))(**kwargs)
     assert "not implemented by Personalize Local" in info.value.response["Error"]["Message"]
     wire.recorder.violations.clear()  # UnknownOperationException is ours, not modelled: expected here
