@@ -53,6 +53,11 @@ def evaluate_solution(
     the caller on all users.
     """
     instance = recipe() if isinstance(recipe, type) else recipe
+    if instance.recipe_type == "USER_SEGMENTATION":
+        # AWS evaluates USER_SEGMENTATION recipes on an 80/20 split of each user's interactions
+        # (https://docs.aws.amazon.com/personalize/latest/dg/working-with-training-metrics.html) with metrics that
+        # page does not list; Personalize Local reports no metrics for them rather than invent some.
+        return {}
     split = split_users(data.interactions, seed=seed, holdout=holdout)
     model = instance.train(TrainingData(split.train, data.items, data.users), hyperparameters, seed=seed)
     return evaluate_model(model, split, catalog_size(data))

@@ -14,6 +14,7 @@ from botocore import xform_name
 from personalize_local.models.actions import Actions
 from personalize_local.models.auto_training import AutoTraining
 from personalize_local.models.batch_inference import BatchInferenceJobs
+from personalize_local.models.batch_segments import BatchSegmentJobs
 from personalize_local.models.campaigns import Campaigns
 from personalize_local.models.dataset_groups import DatasetGroups
 from personalize_local.models.dataset_updates import DatasetUpdates
@@ -48,6 +49,7 @@ PART_CLASSES: tuple[type, ...] = (
     Tags,
     Jobs,
     BatchInferenceJobs,
+    BatchSegmentJobs,
     Serving,
     DatasetExports,
     DataDeletions,
@@ -84,6 +86,7 @@ class PersonalizeBackend:
         self.serving = Serving(self.lifecycle, self.group_data, self.deployments, self.filters, self.event_trackers)
         self.batch_inference_jobs = BatchInferenceJobs(self.lifecycle, self.deployments, self.serving)
         self.actions = Actions(self.lifecycle, self.serving, self.event_trackers, self.deployments)
+        self.batch_segment_jobs = BatchSegmentJobs(self.lifecycle, self.models)
         by_class = {type(value): value for value in vars(self).values()}
         self.parts: tuple[Any, ...] = tuple(by_class[cls] for cls in PART_CLASSES)
 

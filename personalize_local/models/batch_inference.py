@@ -11,21 +11,23 @@ the file and line, and nothing is written."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from personalize_local.exceptions import InvalidInputException, LimitExceededException, PersonalizeError
-from personalize_local.models.batch_files import (
-    BatchFileError,
-    InputLine,
-    read_input_files,
-    split_s3_path,
-    write_output_files,
+from personalize_local.exceptions import InvalidInputException
+from personalize_local.models.batch_runs import (
+    LineError,
+    answer_files,
+    check_capacity,
+    check_paths,
+    job_version,
+    read_inputs,
+    required_string,
+    write_outputs,
 )
 from personalize_local.models.deployments import Deployments, event_filter, exploration_config
 from personalize_local.models.domain import Page, Tracked, from_resource, to_body
-from personalize_local.models.lifecycle import CREATING, LABELS, CreateFailed, Lifecycle
+from personalize_local.models.lifecycle import LABELS, Lifecycle
 from personalize_local.models.serving import DEFAULT_NUM_RESULTS, MAX_NUM_RESULTS, Serving
 from personalize_local.recipes import registry
 from personalize_local.store import Resource
@@ -36,9 +38,6 @@ LABELS.setdefault(KIND, "batch inference job")  # so lookups name it and a resta
 # Recipes without batch recommendations
 # (https://docs.aws.amazon.com/personalize/latest/dg/batch-inference-job-output-examples.html).
 NO_BATCH_RECIPES = ("aws-trending-now",)
-#: "Total number of pending or in progress batch inference jobs" per region (adjustable on AWS;
-#: https://docs.aws.amazon.com/personalize/latest/dg/limits.html).
-MAX_RUNNING_JOBS = 5
 BATCH_INFERENCE = "BATCH_INFERENCE"
 THEME_GENERATION = "THEME_GENERATION"
 
@@ -58,10 +57,6 @@ class BatchInferenceJob(Tracked):
     batch_inference_job_config: dict[str, Any] | None = None
     batch_inference_job_mode: str = BATCH_INFERENCE
     theme_generation_config: dict[str, Any] | None = None
-
-
-class LineError(Exception):
-    """Why one input line has no output; the message goes in that line's ``error``."""
 
 
 class BatchInferenceJobs:
@@ -90,14 +85,7 @@ class BatchInferenceJobs:
         """CreateBatchInferenceJob: checks the request now; the worker reads S3, infers and writes the output."""
         lc = self.lifecycle
         lc.check_name(job_name, "jobName")
-        for path, what in (
-            (job_input["s3_data_source"]["path"], "jobInput.s3DataSource.path"),
-            (job_output["s3_data_destination"]["path"], "jobOutput.s3DataDestination.path"),
-        ):
-            try:
-                split_s3_path(path, what)
-            except ValueError as exc:
-                raise InvalidInputException(str(exc)) from None
+        check_paths(job_input, job_output)
         if num_results is not None and not 1 <= num_results <= MAX_NUM_RESULTS:
             raise InvalidInputException(f"numResults must be between 1 and {MAX_NUM_RESULTS}, got {num_results}")
         mode = batch_inference_job_mode or BATCH_INFERENCE
@@ -112,10 +100,7 @@ class BatchInferenceJobs:
                         f"Filter {filter_arn} belongs to another dataset group than {solution_version_arn}"
                     )
             lc.ensure_unique_name(KIND, job_name)
-            if sum(1 for j in lc.find(KIND) if j.status in CREATING) >= MAX_RUNNING_JOBS:
-                raise LimitExceededException(
-                    f"At most {MAX_RUNNING_JOBS} batch inference jobs can be pending or in progress; wait for one"
-                )
+            check_capacity(lc, KIND)
             job = BatchInferenceJob(
                 job_name=job_name,
                 batch_inference_job_arn=lc.arn(f"{KIND}/{job_name}"),
@@ -171,13 +156,8 @@ class BatchInferenceJobs:
     # ------------------------------------------------------------------ the job
     def _run(self, resource: Resource) -> None:
         job = from_resource(BatchInferenceJob, resource)
-        version = self.lifecycle.store.get(job.solution_version_arn)
-        if version is None:
-            raise CreateFailed(f"Solution version {job.solution_version_arn} no longer exists")
-        try:
-            files = read_input_files(job.job_input["s3_data_source"]["path"])
-        except BatchFileError as exc:
-            raise CreateFailed(str(exc)) from None
+        version = job_version(self.lifecycle, job.solution_version_arn)
+        files = read_inputs(job.job_input)
         deployment = self.deployments.build(
             version.arn,
             version.internal["recipe"],
@@ -188,28 +168,10 @@ class BatchInferenceJobs:
         # Serving answers for the job's ARN as it does for a campaign's while the job runs.
         self.deployments.remember(job.batch_inference_job_arn, deployment)
         try:
-            outputs = {f.name: [self._line(job, deployment.recipe_type, line) for line in f.lines] for f in files}
+            outputs = answer_files(files, lambda record: self._infer(job, deployment.recipe_type, record))
         finally:
             self.deployments.forget(job.batch_inference_job_arn)
-        try:
-            write_output_files(job.job_output["s3_data_destination"]["path"], outputs)
-        except BatchFileError as exc:
-            raise CreateFailed(str(exc)) from None
-
-    def _line(self, job: BatchInferenceJob, recipe_type: str, line: InputLine) -> dict[str, Any]:
-        """The output record of one input line (an ``error`` instead of an ``output`` when the line is bad)."""
-        try:
-            record = json.loads(line.text)
-        except ValueError as exc:
-            return {"input": line.text, "output": None, "error": f"line {line.number}: not valid JSON: {exc}"}
-        try:
-            if not isinstance(record, dict):
-                raise LineError("a line must be a JSON object")
-            output = self._infer(job, recipe_type, record)
-        except (LineError, PersonalizeError) as exc:
-            message = exc.message if isinstance(exc, PersonalizeError) else str(exc)
-            return {"input": record, "output": None, "error": f"line {line.number}: {message}"}
-        return {"input": record, "output": output, "error": None}
+        write_outputs(job.job_output, outputs)
 
     def _infer(self, job: BatchInferenceJob, recipe_type: str, record: dict[str, Any]) -> dict[str, Any]:
         """The ``output`` of one input record, by recipe type
@@ -222,7 +184,7 @@ class BatchInferenceJobs:
         common = {"filter_arn": job.filter_arn, "filter_values": filter_values}
         arn = job.batch_inference_job_arn
         if recipe_type == "PERSONALIZED_RANKING":
-            user_id = _string(record, "userId")
+            user_id = required_string(record, "userId")
             item_list = record.get("itemList")
             if not isinstance(item_list, list) or not all(isinstance(i, str) and i for i in item_list):
                 raise LineError("itemList must be a list of item ids (strings)")
@@ -230,18 +192,11 @@ class BatchInferenceJobs:
         else:
             n = job.num_results or DEFAULT_NUM_RESULTS
             if recipe_type == "RELATED_ITEMS":
-                request = {"item_id": _string(record, "itemId")}
+                request = {"item_id": required_string(record, "itemId")}
             else:
-                request = {"user_id": _string(record, "userId")}
+                request = {"user_id": required_string(record, "userId")}
             entries = self.serving.get_recommendations(campaign_arn=arn, num_results=n, **request, **common).item_list
         output: dict[str, Any] = {"recommendedItems": [entry.item_id for entry in entries]}
         if any(entry.score is not None for entry in entries):
             output["scores"] = [entry.score for entry in entries]
         return output
-
-
-def _string(record: dict[str, Any], key: str) -> str:
-    value = record.get(key)
-    if not isinstance(value, str) or not value:
-        raise LineError(f"{key} is required (a non-empty string)")
-    return value

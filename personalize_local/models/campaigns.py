@@ -49,6 +49,9 @@ class Campaigns:
     @staticmethod
     def _check_config(version: Resource, config: dict[str, Any]) -> None:
         recipe = recipe_class(version.body["recipe_arn"])
+        if recipe.recipe_type == "USER_SEGMENTATION":  # segments come from batch segment jobs only
+            # (https://docs.aws.amazon.com/personalize/latest/dg/user-segmentation-recipes.html)
+            raise InvalidInputException(f"{recipe.name} makes user segments: use CreateBatchSegmentJob, not a campaign")
         if config.get("item_exploration_config"):
             if recipe.recipe_type != "USER_PERSONALIZATION":
                 raise InvalidInputException(

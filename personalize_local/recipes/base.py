@@ -17,7 +17,9 @@ from typing import ClassVar, Literal
 import numpy as np
 import pandas as pd
 
-RecipeType = Literal["USER_PERSONALIZATION", "RELATED_ITEMS", "PERSONALIZED_RANKING", "PERSONALIZED_ACTIONS"]
+RecipeType = Literal[
+    "USER_PERSONALIZATION", "RELATED_ITEMS", "PERSONALIZED_RANKING", "PERSONALIZED_ACTIONS", "USER_SEGMENTATION"
+]
 
 # One recommended item: (item id, score). ``score`` is None where Personalize returns no score.
 Scored = tuple[str, float | None]
@@ -105,6 +107,13 @@ class TrainedModel(ABC):
     ) -> list[Scored]:
         """``input_list`` reordered for the user (and request ``context``); items not in training go last."""
         raise NotImplementedError(f"{type(self).__name__} does not rank")
+
+    def segment(
+        self, item_ids: Sequence[str], num_results: int, allowed_users: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
+        """USER_SEGMENTATION recipes: the ``num_results`` users most likely to interact with ``item_ids``, best
+        first, with their scores; ``allowed_users`` is a boolean mask over the model's users (None = all)."""
+        raise NotImplementedError(f"{type(self).__name__} does not make user segments")
 
     @abstractmethod
     def save(self, directory: Path) -> None:

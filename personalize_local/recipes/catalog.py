@@ -3,11 +3,13 @@
 Sources: each recipe's "Properties and hyperparameters" section in the Amazon Personalize developer guide (the
 ``documentation`` URL of its row) and the Recipe data type
 (https://docs.aws.amazon.com/personalize/latest/dg/API_Recipe.html: ``recipeType`` is one of
-PERSONALIZED_RANKING, RELATED_ITEMS, USER_PERSONALIZATION; PERSONALIZED_ACTIONS for Next-Best-Action). Where a page
-lists no feature transformation ARN, the row has none (``featureTransformationArn`` is optional in the API).
-Trending-Now's page gives no recipe type; it is served through GetRecommendations for a user like Popularity-Count
-(documented as USER_PERSONALIZATION), so it is reported as USER_PERSONALIZATION. The v2 and Similar-Items pages list
-no recipe type either; their types follow the recipe families they belong to in "Choosing a recipe".
+PERSONALIZED_RANKING, RELATED_ITEMS, USER_PERSONALIZATION; PERSONALIZED_ACTIONS for Next-Best-Action;
+USER_SEGMENTATION for the segmentation recipes,
+https://docs.aws.amazon.com/personalize/latest/dg/user-segmentation-recipes.html). Where a page lists no feature
+transformation ARN, the row has none (``featureTransformationArn`` is optional in the API). Trending-Now's page gives no recipe type; it
+is served through GetRecommendations for a user like Popularity-Count (documented as USER_PERSONALIZATION), so it
+is reported as USER_PERSONALIZATION. The v2 and Similar-Items pages list no recipe type either; their types follow
+the recipe families they belong to in "Choosing a recipe".
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ _AWS_PROPERTIES: dict[str, tuple[str, str | None, str | None]] = {
     "aws-popularity-count": ("native-recipe-popularity.html", None, "sims"),
     "aws-trending-now": ("native-recipe-trending-now.html", "aws-trending-now-custom", None),
     "aws-next-best-action": ("native-recipe-next-best-action.html", None, None),
+    "aws-item-affinity": ("item-affinity-recipe.html", None, None),
+    "aws-item-attribute-affinity": ("item-attribute-affinity-recipe.html", None, None),
 }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from personalize_local.recipes.base import Recipe
 from personalize_local.recipes.hyperparameters import resolve_hyperparameters
+from personalize_local.recipes.item_affinity import ItemAffinityRecipe
+from personalize_local.recipes.item_attribute_affinity import ItemAttributeAffinityRecipe
 from personalize_local.recipes.next_best_action import NextBestActionRecipe
 from personalize_local.recipes.popularity import PopularityCountRecipe
 from personalize_local.recipes.semantic_similarity import SemanticSimilarityRecipe
@@ -28,6 +30,8 @@ _RECIPES: dict[str, type[Recipe]] = {
         PopularityCountRecipe,
         TrendingNowRecipe,
         NextBestActionRecipe,
+        ItemAffinityRecipe,
+        ItemAttributeAffinityRecipe,
     )
 }
 

@@ -4,16 +4,16 @@ each line parsed as a boto3 user would parse AWS's output
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 import boto3
 import pytest
 
-from personalize_local.models import batch_files, batch_inference
+from personalize_local.models import batch_files, batch_runs
+from tests.contract.batch_helpers import finished, jsonl, output_lines
 from tests.contract.conftest import Stack, Wire, deploy_on
-from tests.contract.helpers import ROLE, assert_create_order, poll_statuses, raises_code
+from tests.contract.helpers import ROLE, poll_statuses, raises_code
 from tests.support.personalize_setup import DeployedRecommender, SmallDataset
 
 RECIPES = ("aws-user-personalization", "aws-sims", "aws-personalized-ranking", "aws-popularity-count")
@@ -26,10 +26,6 @@ def deployed(stack: Stack, small: SmallDataset) -> DeployedRecommender:
     """The recipes trained and deployed once per module (campaigns give the real-time answers to compare with)."""
     configs = {"aws-user-personalization": NO_EXPLORATION}
     return deploy_on(stack, small.interactions_csv, small.items_csv, RECIPES, FILTERS, campaign_configs=configs)
-
-
-def _jsonl(records: list[Any]) -> str:
-    return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records)
 
 
 def _run(wire: Wire, stack: Stack, version: str, lines: str, **extra: Any) -> tuple[dict, str]:
@@ -45,21 +41,13 @@ def _run(wire: Wire, stack: Stack, version: str, lines: str, **extra: Any) -> tu
         roleArn=ROLE,
         **extra,
     )["batchInferenceJobArn"]
-    seen = poll_statuses(lambda: wire.personalize.describe_batch_inference_job(batchInferenceJobArn=arn)[
-        "batchInferenceJob"])  # fmt: skip
-    job = wire.personalize.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"]
-    if seen[-1] == "ACTIVE":
-        assert_create_order(seen)
+    job = finished(lambda: wire.personalize.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"])
     return job, f"batch/{name}/output/"
 
 
 def _output(stack: Stack, prefix: str) -> list[dict]:
     """The output file a boto3 user downloads: ``users.json.out`` under the output folder, parsed line by line."""
-    s3 = boto3.client("s3")
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=stack.bucket, Prefix=prefix).get("Contents", [])]
-    assert keys == [f"{prefix}users.json.out"], keys
-    text = s3.get_object(Bucket=stack.bucket, Key=keys[0])["Body"].read().decode()
-    return [json.loads(line) for line in text.splitlines()]
+    return output_lines(stack, prefix, "users.json")
 
 
 def test_user_personalization_output_line_by_line(wire: Wire, stack: Stack, deployed: DeployedRecommender) -> None:
@@ -68,7 +56,7 @@ def test_user_personalization_output_line_by_line(wire: Wire, stack: Stack, depl
     inputs: list[Any] = [{"userId": u} for u in users]
     inputs.insert(2, "this is not json")
     inputs.insert(4, {"itemId": "i001"})  # no userId
-    job, prefix = _run(wire, stack, version, _jsonl(inputs), numResults=7, batchInferenceJobConfig=NO_EXPLORATION)
+    job, prefix = _run(wire, stack, version, jsonl(inputs), numResults=7, batchInferenceJobConfig=NO_EXPLORATION)
     assert job["status"] == "ACTIVE", job.get("failureReason")
     assert job["numResults"] == 7 and job["batchInferenceJobMode"] == "BATCH_INFERENCE"
     lines = _output(stack, prefix)
@@ -100,7 +88,7 @@ def test_filter_values_per_line_and_missing_ones_are_line_errors(
         {"userId": "u001", "filterValues": {"GENRES": '"Action"'}},
         {"userId": "u002"},  # INCLUDE placeholders must all be given
     ]
-    job, prefix = _run(wire, stack, version, _jsonl(inputs), filterArn=deployed.filter_arns["genre"])
+    job, prefix = _run(wire, stack, version, jsonl(inputs), filterArn=deployed.filter_arns["genre"])
     assert job["status"] == "ACTIVE" and job["filterArn"] == deployed.filter_arns["genre"]
     lines = _output(stack, prefix)
     assert lines[0]["output"]["recommendedItems"] and {small.genre_of[i] for i in
@@ -111,7 +99,7 @@ def test_filter_values_per_line_and_missing_ones_are_line_errors(
 
 def test_related_items_and_personalized_ranking(wire: Wire, stack: Stack, deployed: DeployedRecommender) -> None:
     sims = deployed.solution_version_arns["aws-sims"]
-    job, prefix = _run(wire, stack, sims, _jsonl([{"itemId": "i000"}, {"itemId": "i003"}]), numResults=5)
+    job, prefix = _run(wire, stack, sims, jsonl([{"itemId": "i000"}, {"itemId": "i003"}]), numResults=5)
     assert job["status"] == "ACTIVE", job.get("failureReason")
     for line in _output(stack, prefix):
         live = wire.runtime.get_recommendations(
@@ -121,7 +109,7 @@ def test_related_items_and_personalized_ranking(wire: Wire, stack: Stack, deploy
 
     ranking = deployed.solution_version_arns["aws-personalized-ranking"]
     inputs = [{"userId": "u000", "itemList": ["i001", "i000", "i002", "unknown-item"]}]
-    job, prefix = _run(wire, stack, ranking, _jsonl(inputs))
+    job, prefix = _run(wire, stack, ranking, jsonl(inputs))
     assert job["status"] == "ACTIVE", job.get("failureReason")
     (line,) = _output(stack, prefix)
     live = wire.runtime.get_personalized_ranking(
@@ -135,7 +123,7 @@ def test_related_items_and_personalized_ranking(wire: Wire, stack: Stack, deploy
 
 def test_popularity_count_has_no_scores(wire: Wire, stack: Stack, deployed: DeployedRecommender) -> None:
     version = deployed.solution_version_arns["aws-popularity-count"]
-    job, prefix = _run(wire, stack, version, _jsonl([{"userId": "u000"}, {"userId": "someone-new"}]), numResults=3)
+    job, prefix = _run(wire, stack, version, jsonl([{"userId": "u000"}, {"userId": "someone-new"}]), numResults=3)
     assert job["status"] == "ACTIVE"
     first, second = _output(stack, prefix)
     assert set(first["output"]) == {"recommendedItems"} and len(first["output"]["recommendedItems"]) == 3
@@ -191,7 +179,7 @@ def test_create_validates_and_list_paginates(wire: Wire, stack: Stack, deployed:
         batchInferenceJobArn=version.replace(":solution/", ":batch-inference-job/").split("/")[0] + "/nope",
     )
 
-    stack.put("x.json", _jsonl([{"userId": "u000"}]))
+    stack.put("x.json", jsonl([{"userId": "u000"}]))
     names = [f"page-{uuid.uuid4().hex[:6]}" for _ in range(3)]
     for name in names:
         create(jobName=name, **common)
@@ -218,8 +206,8 @@ def test_prefix_input_writes_one_out_file_per_input_file(
 ) -> None:
     version = deployed.solution_version_arns["aws-sims"]
     name = f"batch-{uuid.uuid4().hex[:8]}"
-    stack.put(f"batch/{name}/in/a.json", _jsonl([{"itemId": "i000"}]))
-    stack.put(f"batch/{name}/in/b.jsonl", _jsonl([{"itemId": "i001"}, {"itemId": "i002"}]))
+    stack.put(f"batch/{name}/in/a.json", jsonl([{"itemId": "i000"}]))
+    stack.put(f"batch/{name}/in/b.jsonl", jsonl([{"itemId": "i001"}, {"itemId": "i002"}]))
     arn = wire.personalize.create_batch_inference_job(
         jobName=name,
         solutionVersionArn=version,
@@ -246,11 +234,11 @@ def test_quotas_input_size_and_running_jobs(
 ) -> None:
     version = deployed.solution_version_arns["aws-user-personalization"]
     monkeypatch.setattr(batch_files, "MAX_INPUT_BYTES", 20)
-    job, _ = _run(wire, stack, version, _jsonl([{"userId": "u000"}, {"userId": "u001"}]))
+    job, _ = _run(wire, stack, version, jsonl([{"userId": "u000"}, {"userId": "u001"}]))
     assert job["status"] == "CREATE FAILED" and "users.json" in job["failureReason"]
     assert "too large" in job["failureReason"]
 
-    monkeypatch.setattr(batch_inference, "MAX_RUNNING_JOBS", 0)
+    monkeypatch.setattr(batch_runs, "MAX_RUNNING_JOBS", 0)
     raises_code(
         "LimitExceededException",
         wire.personalize.create_batch_inference_job,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 import uuid
 
 import pytest
-from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from tests.contract.conftest import Stack, Wire
@@ -278,8 +280,17 @@ def test_tags(wire: Wire) -> None:
     _raises("ResourceNotFoundException", wire.personalize.list_tags_for_resource, resourceArn=arn + "-gone")
 
 
-def test_unimplemented_operation_is_a_clear_client_error(wire: Wire) -> None:
-    with pytest.raises(ClientError) as info:
-        getattr(wire.personalize, xform_name(unimplemented_control_operation()))()
-    assert "not implemented by Personalize Local" in info.value.response["Error"]["Message"]
-    wire.recorder.violations.clear()  # UnknownOperationException is ours, not modelled: expected here
+def test_unimplemented_operation_is_a_clear_client_error(stack: Stack) -> None:
+    """Sent as boto3 would send it (JSON 1.1, ``X-Amz-Target``): an operation Personalize Local does not implement."""
+    operation = unimplemented_control_operation()
+    request = urllib.request.Request(
+        stack.pl.endpoint_url + "/",
+        data=b"{}",
+        headers={"X-Amz-Target": f"AmazonPersonalize.{operation}", "Content-Type": "application/x-amz-json-1.1"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=30)
+    body = json.loads(info.value.read())
+    assert info.value.code == 400 and body["__type"] == "UnknownOperationException"
+    assert f"{operation} is not implemented by Personalize Local" in body["message"]

@@ -27,6 +27,8 @@ from personalize_local.recipes.synthetic import planted_interactions
 RECIPES = all_recipes()
 #: GetPersonalizedRanking takes no mask: the service layer drops filtered items after ranking.
 FILTERED = [r for r in RECIPES if r.recipe_type != "PERSONALIZED_RANKING"]
+#: USER_SEGMENTATION recipes report no metrics (see ``evaluate_solution``); their segments are checked instead.
+EVALUATED = [r for r in RECIPES if r.recipe_type != "USER_SEGMENTATION"]
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +56,9 @@ def answers(model: TrainedModel, data: TrainingData, allowed: np.ndarray | None 
     """What the recipe type is asked: lists for a few users / items, or rankings of a few input lists."""
     histories = [h.tolist() for _, h in data.interactions.groupby("USER_ID")["ITEM_ID"]][:5]
     items = model.item_ids[:5].tolist()
+    if model.recipe_type == "USER_SEGMENTATION":
+        users = np.ones(len(model.user_ids), dtype=bool) if allowed is None else np.resize(allowed, len(model.user_ids))
+        return [model.segment([item], 10, users) for item in items] + [model.segment(items[:2], 10, users)]
     if model.recipe_type == "RELATED_ITEMS":
         return [model.related(item, 10, allowed) for item in items]
     if model.recipe_type == "PERSONALIZED_RANKING":
@@ -66,6 +71,8 @@ def test_model_answers_its_recipe_types_question(recipe: type[Recipe], trained, 
     model = trained[recipe.name]
     assert model.recipe_type == recipe.recipe_type
     known = set(model.item_ids.tolist())
+    if recipe.recipe_type == "USER_SEGMENTATION":
+        known = set(model.user_ids.tolist())
     for answer in answers(model, data):
         ids = [item for item, _ in answer]
         assert len(ids) == len(set(ids)) > 0
@@ -77,7 +84,7 @@ def test_model_answers_its_recipe_types_question(recipe: type[Recipe], trained, 
         assert all(item not in [i for i, _ in model.related(item, 10)] for item in model.item_ids[:5].tolist())
 
 
-@pytest.mark.parametrize("recipe", RECIPES, ids=lambda r: r.name)
+@pytest.mark.parametrize("recipe", EVALUATED, ids=lambda r: r.name)
 def test_metrics_are_computed_for_every_recipe(recipe: type[Recipe], trained, data, split) -> None:
     metrics = evaluate_model(trained[recipe.name], split, catalog_size(data))
     assert list(metrics) == list(METRIC_KEYS)
@@ -101,6 +108,8 @@ def test_filters_are_respected(recipe: type[Recipe], trained, data) -> None:
     allowed = np.zeros(len(model.item_ids), dtype=bool)
     allowed[1::2] = True
     permitted = set(model.item_ids[allowed].tolist())
+    if recipe.recipe_type == "USER_SEGMENTATION":
+        permitted = set(model.user_ids[np.resize(allowed, len(model.user_ids))].tolist())
     for answer in answers(model, data, allowed):
         assert answer and {item for item, _ in answer} <= permitted
 
@@ -143,6 +152,15 @@ def test_every_recipe_has_a_metadata_row(recipe: type[Recipe]) -> None:
             "RELATED_ITEMS",
             "PERSONALIZED_RANKING",
             "PERSONALIZED_ACTIONS",
+            "USER_SEGMENTATION",
         )
     )
     assert row.documentation.startswith("https://docs.aws.amazon.com/personalize/latest/dg/")
+
+
+def test_segmentation_recipes_report_no_invented_metrics(data) -> None:
+    from personalize_local.evaluation import evaluate_solution
+
+    for recipe in RECIPES:
+        if recipe.recipe_type == "USER_SEGMENTATION":
+            assert evaluate_solution(recipe, data, resolve_hyperparameters(recipe, None)) == {}

@@ -11,6 +11,8 @@ from personalize_local.recipes.registry import all_recipes, get_recipe, recipe_a
 def test_recipes_by_name_and_arn() -> None:
     names = [cls.name for cls in all_recipes()]
     assert names == [
+        "aws-item-affinity",
+        "aws-item-attribute-affinity",
         "aws-next-best-action",
         "aws-personalized-ranking",
         "aws-personalized-ranking-v2",
