@@ -2,14 +2,13 @@
 
 Sources: each recipe's "Properties and hyperparameters" section in the Amazon Personalize developer guide (the
 ``documentation`` URL of its row) and the Recipe data type
-(https://docs.aws.amazon.com/personalize/latest/dg/API_Recipe.html: ``recipeType`` is one of
-PERSONALIZED_RANKING, RELATED_ITEMS, USER_PERSONALIZATION; PERSONALIZED_ACTIONS for Next-Best-Action;
-USER_SEGMENTATION for the segmentation recipes,
-https://docs.aws.amazon.com/personalize/latest/dg/user-segmentation-recipes.html). Where a page lists no feature
-transformation ARN, the row has none (``featureTransformationArn`` is optional in the API). Trending-Now's page gives no recipe type; it
-is served through GetRecommendations for a user like Popularity-Count (documented as USER_PERSONALIZATION), so it
-is reported as USER_PERSONALIZATION. The v2 and Similar-Items pages list no recipe type either; their types follow
-the recipe families they belong to in "Choosing a recipe".
+(https://docs.aws.amazon.com/personalize/latest/dg/API_Recipe.html: ``recipeType`` is one of PERSONALIZED_RANKING,
+RELATED_ITEMS, USER_PERSONALIZATION; PERSONALIZED_ACTIONS for Next-Best-Action; USER_SEGMENTATION for the segmentation
+recipes, https://docs.aws.amazon.com/personalize/latest/dg/user-segmentation-recipes.html). Where a page lists no
+feature transformation ARN, the row has none (``featureTransformationArn`` is optional in the API). Trending-Now's
+page gives no recipe type; it is served through GetRecommendations for a user like Popularity-Count (documented as
+USER_PERSONALIZATION), so it is reported as USER_PERSONALIZATION. The v2 and Similar-Items pages list no recipe type
+either; their types follow the recipe families they belong to in "Choosing a recipe".
 """
 
 from __future__ import annotations
