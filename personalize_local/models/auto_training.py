@@ -96,16 +96,8 @@ class AutoTraining:
         for status in ("CREATE IN_PROGRESS", ACTIVE):
             if lc.wait(lc.config.step_delay):
                 return
-            with lc.lock:
-                solution = lc.store.get(arn)
-                if solution is None:
-                    return
-                update = solution.body["latest_solution_update"]
-                update["status"] = status
-                update["last_updated_date_time"] = now()
-                if status == ACTIVE:
-                    self._apply(solution, update)
-                lc.store.save(solution)
+            if lc.set_update_status(arn, "latest_solution_update", status, apply=self._apply) is None:
+                return
 
     def _apply(self, solution: Resource, update: dict[str, Any]) -> None:
         """Make an ACTIVE update the solution's settings; turning automatic training on restarts the schedule."""
@@ -114,7 +106,6 @@ class AutoTraining:
         if "perform_incremental_update" in update:
             solution.body["perform_incremental_update"] = update["perform_incremental_update"]
         solution.body.setdefault("solution_config", {}).update(update["solution_update_config"])
-        solution.body["last_updated_date_time"] = update["last_updated_date_time"]
         if update["perform_auto_training"] and not was_on:
             solution.internal[_ANCHOR] = self.clock.now()
             solution.internal.pop(_LAST, None)

@@ -153,23 +153,7 @@ class Campaigns:
         return from_resource(Campaign, campaign)
 
     def _set_update_status(self, arn: str, status: str, failure: str | None = None) -> Resource | None:
-        lc = self.lifecycle
-        with lc.lock:
-            campaign = lc.store.get(arn)
-            if campaign is None or "latest_campaign_update" not in campaign.body:
-                return None
-            update = campaign.body["latest_campaign_update"]
-            update["status"] = status
-            update["last_updated_date_time"] = now()
-            if failure:
-                update["failure_reason"] = failure
-            if status == ACTIVE:
-                for key in ("solution_version_arn", "min_provisioned_tps", "campaign_config"):
-                    campaign.body[key] = update[key]
-                campaign.internal["deployedVersion"] = campaign.internal.pop("pendingVersion")
-                campaign.body["last_updated_date_time"] = update["last_updated_date_time"]
-            lc.store.save(campaign)
-            return campaign
+        return self.lifecycle.set_update_status(arn, "latest_campaign_update", status, failure, _apply_update)
 
     def run_update(self, arn: str) -> None:
         """Worker: the update goes CREATE PENDING -> CREATE IN_PROGRESS -> ACTIVE (then it serves) or CREATE FAILED."""
@@ -197,3 +181,10 @@ class Campaigns:
         """DeleteCampaign."""
         with self.lifecycle.lock:
             self.lifecycle.delete(self.lifecycle.get("campaign", campaign_arn))
+
+
+def _apply_update(campaign: Resource, update: dict[str, Any]) -> None:
+    """An ACTIVE update becomes the campaign's settings and its pending version the deployed one."""
+    for key in ("solution_version_arn", "min_provisioned_tps", "campaign_config"):
+        campaign.body[key] = update[key]
+    campaign.internal["deployedVersion"] = campaign.internal.pop("pendingVersion")

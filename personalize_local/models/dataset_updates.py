@@ -8,6 +8,7 @@ the dataset keeps its data, with the new columns empty, and keeps serving meanwh
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from personalize_local.exceptions import InvalidInputException, ResourceInUseException
 from personalize_local.importer import _empty_column
@@ -24,6 +25,7 @@ from personalize_local.models.lifecycle import (
     now,
 )
 from personalize_local.schemas import DatasetSchema, check_schema_for_dataset_type, parse_schema
+from personalize_local.store import Resource
 
 logger = logging.getLogger("personalize_local")
 REPLACEABLE = ("Items", "Users")
@@ -97,20 +99,12 @@ class DatasetUpdates:
 
     def _set_update(self, arn: str, status: str, failure_reason: str | None = None) -> bool:
         """Move the dataset's latest update to ``status`` (on ACTIVE its schema becomes the dataset's)."""
-        lc = self.lifecycle
-        with lc.lock:
-            dataset = lc.store.get(arn)
-            if dataset is None:
-                return False
-            update = dataset.body["latest_dataset_update"]
-            update.update(status=status, last_updated_date_time=now())
-            if failure_reason:
-                update["failure_reason"] = failure_reason
-            if status == ACTIVE:
-                dataset.body["schema_arn"] = update["schema_arn"]
-                dataset.body["last_updated_date_time"] = update["last_updated_date_time"]
-            lc.store.save(dataset)
-            return True
+
+        def apply(dataset: Resource, update: dict[str, Any]) -> None:
+            dataset.body["schema_arn"] = update["schema_arn"]
+
+        member = "latest_dataset_update"
+        return self.lifecycle.set_update_status(arn, member, status, failure_reason, apply) is not None
 
     def _run(self, arn: str) -> None:
         lc = self.lifecycle

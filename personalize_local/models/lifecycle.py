@@ -263,6 +263,32 @@ class Lifecycle:
             self.store.save(resource)
             return resource
 
+    def set_update_status(
+        self,
+        arn: str,
+        member: str,
+        status: str,
+        failure_reason: str | None = None,
+        apply: Callable[[Resource, dict[str, Any]], None] | None = None,
+    ) -> Resource | None:
+        """Move the update in ``body[member]`` (``latest_campaign_update``, ``latest_solution_update``…) to
+        ``status``; on ACTIVE ``apply(resource, update)`` makes it the resource's settings and the resource's
+        ``last_updated_date_time`` becomes the update's. None when the resource or its update no longer exists."""
+        with self.lock:
+            resource = self.store.get(arn)
+            if resource is None or member not in resource.body:
+                return None
+            update = resource.body[member]
+            update.update(status=status, last_updated_date_time=now())
+            if failure_reason:
+                update["failure_reason"] = failure_reason
+            if status == ACTIVE:
+                if apply is not None:
+                    apply(resource, update)
+                resource.body["last_updated_date_time"] = update["last_updated_date_time"]
+            self.store.save(resource)
+            return resource
+
     def run_create(self, arn: str) -> None:
         """Worker: CREATE PENDING -> CREATE IN_PROGRESS -> (job) -> ACTIVE or CREATE FAILED.
 

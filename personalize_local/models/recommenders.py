@@ -217,20 +217,10 @@ class Recommenders:
         self._set_update(arn, ACTIVE)
 
     def _set_update(self, arn: str, status: str, failure: str | None = None) -> None:
-        lc = self.lifecycle
-        with lc.lock:
-            resource = lc.store.get(arn)
-            if resource is None:
-                return
-            update = resource.body["latest_recommender_update"]
-            update["status"] = status
-            update["last_updated_date_time"] = now()
-            if failure:
-                update["failure_reason"] = failure
-            if status == ACTIVE:
-                resource.body["recommender_config"] = update["recommender_config"]
-                resource.body["last_updated_date_time"] = update["last_updated_date_time"]
-            lc.store.save(resource)
+        def apply(resource: Resource, update: dict[str, Any]) -> None:
+            resource.body["recommender_config"] = update["recommender_config"]
+
+        self.lifecycle.set_update_status(arn, "latest_recommender_update", status, failure, apply)
         if status == ACTIVE:
             self.deployments.forget(arn)
 
