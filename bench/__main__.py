@@ -2,7 +2,7 @@
 
     python -m bench                       # full: demo-size benches, then the full Kaggle size (cached in .bench-data/)
     python -m bench --quick               # CI size: every benchmark and every ratio, in about two minutes
-    python -m bench --only prepare,full_size
+    python -m bench --only prepare_data,full_size
     python -m bench --skip quality
 
 Each benchmark runs as its own process and prints its own table and ratios (each against a baseline measured in
@@ -19,12 +19,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench._measure import describe_machine, load_average
+from bench.measure import describe_machine, load_average
 from kaggle_drop.dataset import real_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_KAGGLE_DIR = real_data_dir()  # $KAGGLE_DATA_DIR, else where `make drop` downloads the dataset
-FULL_SLICE_USERS = 16_289  # 1/20 of the full drop's users: bench/prepare.py's 1x / 10x memory-flatness check
+FULL_SLICE_USERS = 16_289  # 1/20 of the full drop's users: bench/prepare_data.py's 1x / 10x memory-flatness check
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,10 @@ def benchmarks(data_dir: Path) -> list[Benchmark]:
             ("-m", "bench.generate"),
         ),
         Benchmark(
-            "prepare",
+            "prepare_data",
             "prepare step: rows/s vs pyarrow raw read, peak RSS at 1x and 10x",
-            ("bench/prepare.py", "--quick"),
-            ("bench/prepare.py", "--size", "full", "--users", str(FULL_SLICE_USERS)),
+            ("bench/prepare_data.py", "--quick"),
+            ("bench/prepare_data.py", "--size", "full", "--users", str(FULL_SLICE_USERS)),
         ),
         Benchmark(
             "quality",
@@ -68,10 +68,10 @@ def benchmarks(data_dir: Path) -> list[Benchmark]:
             ("-m", "bench.serving"),
         ),
         Benchmark(
-            "forwarder",
+            "forward_events",
             "Kinesis -> PutEvents forwarder events/s vs one call per record",
-            ("-m", "bench.forwarder", "--quick"),
-            ("-m", "bench.forwarder"),
+            ("-m", "bench.forward_events", "--quick"),
+            ("-m", "bench.forward_events"),
         ),
         Benchmark(
             "full_size",

@@ -9,7 +9,7 @@ Steps (each measured in its own child process: wall time, CPU time, peak RSS of 
 1. ``generate`` — the full Kaggle-format drop, streamed to ``.bench-data/<label>/kaggle`` once and reused (the
    generator's own time and memory are kept in ``generate.json`` and printed on every run).
 2. ``prepare`` — the pipeline's prepare step on the whole drop (rating_complete.csv + animelist.csv): rows/s next
-   to pyarrow's raw read of the same files (``bench/prepare.py``'s children), total time against Lambda's 15 min.
+   to pyarrow's raw read of the same files (``bench/prepare_data.py``'s children), total time against Lambda's 15 min.
    The training data is the drop prepared with ratings only (as ``bench/quality.py`` does), cached as Parquet;
    ``--training-data whole`` trains on what the pipeline itself trains on instead: the whole drop prepared
    (rating_complete.csv + animelist.csv, every event type, ~109M interactions), kept apart (``*-whole``).
@@ -19,7 +19,7 @@ Steps (each measured in its own child process: wall time, CPU time, peak RSS of 
    users' interactions are the truth) for every recipe and the iALS / EASE baselines of ``bench/quality.py``.
    Personalized-ranking is scored with the user-personalization model trained in the same child (the recipes share
    one training procedure), so that training runs once.
-5. ``serve`` — Personalize Local serving the trained user-personalization model (``bench/_full_serving.py``):
+5. ``serve`` — Personalize Local serving the trained user-personalization model (``bench/full_size_serving.py``):
    GetRecommendations p50/p99 in-process and over HTTP (1 and 8 clients), with the pipeline's genre filter, and
    after 10,000 PutEvents.
 
@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._measure import (  # noqa: E402
+from bench.measure import (  # noqa: E402
     ChildRun,
     describe_machine,
     emit_result,
@@ -104,7 +104,7 @@ def _child_prepare_training(spec: dict[str, Any]) -> dict[str, Any]:
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    from anime_recommender.kaggle import LocalStorage, PrepareOptions, prepare_drop
+    from anime_recommender.prepare_data import LocalStorage, PrepareOptions, prepare_drop
 
     kaggle, out = Path(spec["kaggle"]), Path(spec["out"])
     drop = out / "drop"
@@ -137,7 +137,7 @@ def _child_als(spec: dict[str, Any]) -> dict[str, Any]:
     from implicit.cpu.als import AlternatingLeastSquares
     from threadpoolctl import threadpool_limits
 
-    from personalize_local.recipes._common import InteractionMatrix, item_universe
+    from personalize_local.recipes.building_blocks import InteractionMatrix, item_universe
 
     started = time.perf_counter()
     data = training_data(Path(spec["prepared"]))
@@ -256,8 +256,8 @@ def _child_metrics(spec: dict[str, Any]) -> dict[str, Any]:
         rows[method]["seconds"] = time.perf_counter() - started
     else:
         from bench.quality import EaseBaseline, IalsBaseline
-        from personalize_local.recipes._common import InteractionMatrix, item_universe
         from personalize_local.recipes.algorithms import ease_feasible
+        from personalize_local.recipes.building_blocks import InteractionMatrix, item_universe
 
         if method == "ease-baseline":
             active = int((InteractionMatrix.build(data.interactions, item_universe(data)).item_user_counts() > 0).sum())
@@ -390,7 +390,7 @@ class SpillWatcher:
 
 
 def measure_prepare(bench: Bench) -> dict[str, Any]:
-    """The whole drop through the prepare step, beside pyarrow's raw read of the same files (bench/prepare.py)."""
+    """The whole drop through the prepare step, beside pyarrow's raw read of the same files (bench/prepare_data.py)."""
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-full-prepare-", dir=bench.root) as tmp:
         for kind in ("raw", "transform"):
@@ -401,7 +401,7 @@ def measure_prepare(bench: Bench) -> dict[str, Any]:
             with SpillWatcher(target) as spill:
                 run = run_measured([*command, "--drop", str(bench.kaggle), "--out", str(target)], cwd=ROOT)
             if run.returncode != 0:
-                raise RuntimeError(f"bench/prepare.py --child {kind} failed:\n{run.tail()}")
+                raise RuntimeError(f"bench/prepare_data.py --child {kind} failed:\n{run.tail()}")
             result = json.loads(run.stdout.strip().splitlines()[-1])
             out[kind] = {**result, "peak_rss_mb": run.peak_rss_mb, "peak_spill_mb": spill.peak_bytes / 1e6}
             log(f"  {result['rows']:,} rows in {result['seconds']:.1f} s, peak RSS {run.peak_rss_mb:,.0f} MB")
@@ -451,8 +451,8 @@ def measure_metrics(bench: Bench) -> dict[str, Any]:
 
 
 def measure_serving(bench: Bench, requests: int, events: int, train_in_server: bool) -> dict[str, Any]:
-    """The serving step (bench/_full_serving.py)."""
-    from bench._full_serving import run_serving
+    """The serving step (bench/full_size_serving.py)."""
+    from bench.full_size_serving import run_serving
 
     log(f"serving: import + deploy + {requests} requests per measurement ... (load average {load_average():.1f})")
     return run_serving(bench.prepared, bench.models, requests=requests, events=events, train_in_server=train_in_server)
@@ -602,7 +602,7 @@ def render(bench: Bench, info: dict[str, Any]) -> str:
     if "metrics" in results:
         lines += report_metrics(results["metrics"], results.get("train"))
     if "serve" in results:
-        from bench._full_serving import report_serving
+        from bench.full_size_serving import report_serving
 
         serve_lines, serve_checks = report_serving(results["serve"])
         lines += serve_lines

@@ -2,7 +2,7 @@
 
 Recipes go through ``personalize_local.evaluation.evaluate_solution`` (Personalize's split — 90% of users train,
 the newest 10% of each test user's interactions are the truth — and its metric definitions). Baselines (EASE, and
-iALS, BPR and item-kNN from ``implicit``; see ``bench/_baselines.py``) are measured in the same run on the same
+iALS, BPR and item-kNN from ``implicit``; see ``bench/baselines.py``) are measured in the same run on the same
 split, each at the setting of a small grid that scored best on a validation split of the TRAINING users.
 
 Two data sets every run: the generated demo sample, and the real Kaggle rows (users 0–346 of
@@ -24,13 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._baselines import NDCG10, Tuned, grids, tune_and_measure
-from bench._data import REAL_MAX_USER_ID, demo_data, describe, real_data
+from bench.baselines import NDCG10, Tuned, grids, tune_and_measure
+from bench.datasets import REAL_MAX_USER_ID, demo_data, describe, real_data
 from kaggle_drop.dataset import real_data_dir
 from personalize_local.evaluation import catalog_size, evaluate_model, evaluate_solution
 from personalize_local.metrics import split_users
-from personalize_local.recipes._common import item_universe
 from personalize_local.recipes.base import Recipe, TrainingData
+from personalize_local.recipes.building_blocks import item_universe
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
 from personalize_local.recipes.user_personalization import POPULARITY_PENALTY_GRID
 

@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._data import demo_data, describe
+from bench.datasets import demo_data, describe
 from personalize_local.filters import FilterContext, UserEvent, parse_filter
 from personalize_local.recipes.base import ExplorationConfig, TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters

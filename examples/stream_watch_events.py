@@ -2,7 +2,7 @@
 
 Only needs boto3. What it does, and why:
 
-- one JSON object per record in the format of docs/live-events.md; **partition key = userId**, so one user's
+- one JSON object per record in the format of docs/forward-events.md; **partition key = userId**, so one user's
   events stay on one shard and the forwarder sees them in order;
 - ``sentAt`` is stamped when the event is created (not when it is finally written), and every event gets a
   unique ``eventId``: if a retry writes an event twice, Personalize ignores the repeat for training;

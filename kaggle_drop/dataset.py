@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from anime_recommender.kaggle.files import ANIME, ANIMELIST, RATING_COMPLETE, SYNOPSIS, KaggleFile
 from anime_recommender.pipeline.drop import CATALOG_FILE
+from anime_recommender.prepare_data.files import ANIME, ANIMELIST, RATING_COMPLETE, SYNOPSIS, KaggleFile
 
 DATASET = "hernan4444/anime-recommendation-database-2020"
 #: The dataset version downloaded unless ``--version`` says otherwise (Kaggle keeps every version).

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from anime_recommender.kaggle.csv_input import read_header
-from anime_recommender.kaggle.errors import DataValidationError
-from anime_recommender.kaggle.storage import LocalStorage
 from anime_recommender.pipeline.drop import CONFIG_FILE, INTERACTION_FILES
+from anime_recommender.prepare_data.csv_input import read_header
+from anime_recommender.prepare_data.errors import DataValidationError
+from anime_recommender.prepare_data.storage import LocalStorage
 from kaggle_drop.dataset import DROP_FILES, FULL_SIZE_SHARE, LAST_FILE
 from kaggle_drop.scan import ScannedFile, scan_file
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import jwt
 
-from anime_recommender.recommendations.authorization import DEFAULT_TRUSTED_SCOPE
+from anime_recommender.recommendations_api.authorization import DEFAULT_TRUSTED_SCOPE
 
 LOCAL_ISSUER = "http://127.0.0.1/local-issuer"
 LOCAL_AUDIENCE = "anime-recs-local"

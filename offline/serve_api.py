@@ -198,7 +198,7 @@ def seed_moto(ssm_parameters: dict[str, Any], catalog_file: Path, project_name: 
     """Put the pipeline's SSM parameters and the catalog (at the URI the catalog parameter names) into moto."""
     import boto3
 
-    from anime_recommender.recommendations.catalog import parse_s3_uri
+    from anime_recommender.recommendations_api.catalog import parse_s3_uri
 
     ssm = boto3.client("ssm")
     for name, value in ssm_parameters.items():

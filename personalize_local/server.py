@@ -40,7 +40,7 @@ class _ServingBlasLimit:
     multi-threaded BLAS pool per call, concurrent request threads oversubscribe the cores and throughput collapses.
     Threadpool limits are process-wide, so they are set when the first server starts and restored when the last one
     stops, never per request. Code that wants more BLAS threads for one large computation while a server runs (EASE's
-    inversion at training) asks for them around that call (``personalize_local.recipes._common.all_cores_blas``).
+    inversion at training) asks for them around that call (``recipes.building_blocks.all_cores_blas``).
     """
 
     _lock = threading.Lock()

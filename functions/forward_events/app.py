@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from anime_recommender.watch_events import (
+from anime_recommender.forward_events import (
     DeadLetterQueue,
     DeliveryReport,
     ForwarderSettings,

@@ -21,9 +21,9 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from anime_recommender.kaggle import DataValidationError, PrepareOptions, prepare_drop
-from anime_recommender.kaggle.s3_storage import S3Storage
-from anime_recommender.kaggle.timestamps import DEFAULT_SNAPSHOT_DATE
+from anime_recommender.prepare_data import DataValidationError, PrepareOptions, prepare_drop
+from anime_recommender.prepare_data.s3_storage import S3Storage
+from anime_recommender.prepare_data.timestamps import DEFAULT_SNAPSHOT_DATE
 
 logger = Logger()
 tracer = Tracer()

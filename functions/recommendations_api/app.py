@@ -1,7 +1,7 @@
 """Recommendations REST API: one Lambda behind an HTTP API, routed by Powertools' event handler.
 
 Thin by design: parameters are parsed and validated here (OpenAPI generated from these signatures), the work is
-done by ``anime_recommender.recommendations``, and ``classify`` is the one place where any exception becomes a
+done by ``anime_recommender.recommendations_api``, and ``classify`` is the one place where any exception becomes a
 JSON error: 4xx naming the parameter, 503 with Retry-After for upstream failures, 500 with the request id.
 """
 
@@ -29,7 +29,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BeforeValidator
 
-from anime_recommender.recommendations import (
+from anime_recommender.forward_events.record import Id256
+from anime_recommender.recommendations_api import (
     DEFAULT_NUM_RESULTS,
     MAX_NUM_RESULTS,
     MAX_RANKING_IDS,
@@ -46,15 +47,14 @@ from anime_recommender.recommendations import (
     UnsupportedMediaTypeError,
     split_values,
 )
-from anime_recommender.recommendations.authorization import AccessDeniedError, require_own_user
-from anime_recommender.recommendations.openapi import DocumentedHttpResolver
-from anime_recommender.recommendations.request_input import (
+from anime_recommender.recommendations_api.authorization import AccessDeniedError, require_own_user
+from anime_recommender.recommendations_api.openapi import DocumentedHttpResolver
+from anime_recommender.recommendations_api.request_input import (
     decode_path_segment,
     is_json_content_type,
     parse_json_body,
     routable_event,
 )
-from anime_recommender.watch_events.record import Id256
 
 logger = Logger()
 tracer = Tracer()

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from personalize_local.recipes._common import all_cores_blas, gram
+from personalize_local.recipes.building_blocks import all_cores_blas, gram
 
 #: What ``implicit`` warns (RuntimeWarning, from implicit.utils) when BLAS may run several threads.
 BLAS_THREADS_WARNING = r"(OpenBLAS|Intel MKL BLAS|BLAS library \S+) is configured to use \d+ threads"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from personalize_local.recipes._common import id_strings, item_columns
+from personalize_local.recipes.building_blocks import id_strings, item_columns
 
 #: Interactions columns that are not context (reserved by Personalize or not categorical request context).
 RESERVED_COLUMNS = frozenset(

@@ -17,9 +17,9 @@ from typing import ClassVar
 import numpy as np
 
 from personalize_local.recipes import hyperparameters as hp
-from personalize_local.recipes._common import InteractionMatrix, item_universe, load_model, save_model, top_k
 from personalize_local.recipes.algorithms import IalsCore
 from personalize_local.recipes.base import HyperParameter, Recipe, RecipeType, TrainedModel, TrainingData
+from personalize_local.recipes.building_blocks import InteractionMatrix, item_universe, load_model, save_model, top_k
 from personalize_local.recipes.user_personalization import IALS_SETTINGS, Candidate
 
 #: "hidden_dimension", default 149, range [32, 256], not tunable by HPO

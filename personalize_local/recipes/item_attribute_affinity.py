@@ -20,8 +20,8 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from personalize_local.recipes._common import load_model, save_model
 from personalize_local.recipes.base import RecipeType, TrainingData
+from personalize_local.recipes.building_blocks import load_model, save_model
 from personalize_local.recipes.item_affinity import ItemAffinityModel, ItemAffinityRecipe, UnknownItemError
 from personalize_local.recipes.text import is_textual, item_table
 

@@ -26,14 +26,6 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from personalize_local.recipes._common import (
-    ItemLookup,
-    item_columns,
-    item_universe,
-    load_model,
-    save_model,
-    top_k,
-)
 from personalize_local.recipes.base import (
     ExplorationConfig,
     HyperParameter,
@@ -42,6 +34,14 @@ from personalize_local.recipes.base import (
     Scored,
     TrainedModel,
     TrainingData,
+)
+from personalize_local.recipes.building_blocks import (
+    ItemLookup,
+    item_columns,
+    item_universe,
+    load_model,
+    save_model,
+    top_k,
 )
 
 NOT_TAKEN_EVENTS = frozenset({"NOTTAKEN", "VIEWED"})  # "Not taken" / "NOT_TAKEN" / "Viewed", any case

@@ -8,15 +8,6 @@ from typing import ClassVar
 
 import numpy as np
 
-from personalize_local.recipes._common import (
-    InteractionMatrix,
-    item_universe,
-    load_model,
-    popularity_order,
-    save_model,
-    take_allowed,
-    unscored,
-)
 from personalize_local.recipes.base import (
     ExplorationConfig,
     HyperParameter,
@@ -25,6 +16,15 @@ from personalize_local.recipes.base import (
     Scored,
     TrainedModel,
     TrainingData,
+)
+from personalize_local.recipes.building_blocks import (
+    InteractionMatrix,
+    item_universe,
+    load_model,
+    popularity_order,
+    save_model,
+    take_allowed,
+    unscored,
 )
 
 

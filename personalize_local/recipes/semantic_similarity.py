@@ -20,8 +20,8 @@ from typing import ClassVar
 
 import scipy.sparse as sp
 
-from personalize_local.recipes._common import InteractionMatrix, item_universe, popularity_order
 from personalize_local.recipes.base import HyperParameter, Recipe, RecipeType, TrainingData
+from personalize_local.recipes.building_blocks import InteractionMatrix, item_universe, popularity_order
 from personalize_local.recipes.neighbours import dot_block, top_neighbours
 from personalize_local.recipes.sims import MAX_NEIGHBOURS, SimsModel
 from personalize_local.recipes.text import is_textual, item_table, l2_normalise_rows, string_columns, tfidf

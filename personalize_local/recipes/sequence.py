@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from personalize_local.recipes._common import item_columns, sorted_codes
+from personalize_local.recipes.building_blocks import item_columns, sorted_codes
 
 RECENT_EVENTS = 5
 #: Weight of the k-th most recent event (0 = newest) is 0.5 ** (k / RECENT_HALF_LIFE).

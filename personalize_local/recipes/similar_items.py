@@ -30,8 +30,8 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import svds
 
 from personalize_local.recipes import hyperparameters as hp
-from personalize_local.recipes._common import InteractionMatrix, item_universe, popularity_order
 from personalize_local.recipes.base import HyperParameter, Recipe, RecipeType, TrainingData
+from personalize_local.recipes.building_blocks import InteractionMatrix, item_universe, popularity_order
 from personalize_local.recipes.exploration import item_features
 from personalize_local.recipes.neighbours import SimilarityBlock, top_neighbours
 from personalize_local.recipes.sims import MAX_NEIGHBOURS, SimsModel

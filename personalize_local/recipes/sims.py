@@ -23,7 +23,15 @@ from typing import ClassVar
 import numpy as np
 
 from personalize_local.recipes import hyperparameters as hp
-from personalize_local.recipes._common import (
+from personalize_local.recipes.base import (
+    HyperParameter,
+    Recipe,
+    RecipeType,
+    Scored,
+    TrainedModel,
+    TrainingData,
+)
+from personalize_local.recipes.building_blocks import (
     InteractionMatrix,
     ItemLookup,
     gram,
@@ -34,14 +42,6 @@ from personalize_local.recipes._common import (
     take_allowed,
     trim_users,
     unscored,
-)
-from personalize_local.recipes.base import (
-    HyperParameter,
-    Recipe,
-    RecipeType,
-    Scored,
-    TrainedModel,
-    TrainingData,
 )
 
 MAX_NEIGHBOURS = 500  # GetRecommendations returns at most 500 items

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from personalize_local.recipes import hyperparameters as hp
-from personalize_local.recipes._common import InteractionMatrix, item_columns, item_universe
 from personalize_local.recipes.base import HyperParameter, Recipe, RecipeType, TrainingData
+from personalize_local.recipes.building_blocks import InteractionMatrix, item_columns, item_universe
 from personalize_local.recipes.popularity import PopularityModel
 
 FREQUENCIES: dict[str, int] = {"30 minutes": 1800, "1 hour": 3600, "2 hours": 7200, "3 hours": 10800, "1 day": 86400}

@@ -39,18 +39,6 @@ import scipy.sparse as sp
 
 from personalize_local.metrics import TestUser, aggregate, choose_test_users, test_users_of
 from personalize_local.recipes import hyperparameters as hp
-from personalize_local.recipes._common import (
-    InteractionMatrix,
-    ItemLookup,
-    item_index,
-    item_universe,
-    load_model,
-    save_model,
-    sparse_arrays,
-    sparse_from_arrays,
-    top_k,
-    trim_users,
-)
 from personalize_local.recipes.algorithms import (
     CoOccurrence,
     EaseCore,
@@ -68,6 +56,18 @@ from personalize_local.recipes.base import (
     Scored,
     TrainedModel,
     TrainingData,
+)
+from personalize_local.recipes.building_blocks import (
+    InteractionMatrix,
+    ItemLookup,
+    item_index,
+    item_universe,
+    load_model,
+    save_model,
+    sparse_arrays,
+    sparse_from_arrays,
+    top_k,
+    trim_users,
 )
 from personalize_local.recipes.context import ContextModel
 from personalize_local.recipes.exploration import (

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from personalize_local.recipes import hyperparameters as hp
-from personalize_local.recipes._common import item_universe
 from personalize_local.recipes.base import HyperParameter, RecipeType, TrainingData
+from personalize_local.recipes.building_blocks import item_universe
 from personalize_local.recipes.user_personalization import (
     PersonalizedRankingModel,
     UserPersonalizationModel,

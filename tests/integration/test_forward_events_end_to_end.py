@@ -18,8 +18,7 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from personalize_local import local_personalize
-from tests.support.personalize_setup import DeployedRecommender, deploy_small_recommender, small_dataset
-from tests.support.watch_events import (
+from tests.support.forward_events import (
     DeliveredEvents,
     FailFirstCalls,
     FakeLambdaContext,
@@ -28,6 +27,7 @@ from tests.support.watch_events import (
     load_forwarder_app,
     reconcile,
 )
+from tests.support.personalize_setup import DeployedRecommender, deploy_small_recommender, small_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = "aws-user-personalization"

@@ -16,8 +16,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from anime_recommender.kaggle import DataValidationError
-from anime_recommender.kaggle.schemas import interactions_schema, items_schema
+from anime_recommender.prepare_data import DataValidationError
+from anime_recommender.prepare_data.schemas import interactions_schema, items_schema
 from tests.unit.prepare_data.drops import FIXTURES, animelist_lines, make_drop, rating_lines
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from typing import Any
 
 from werkzeug.test import Client
 
-from anime_recommender.recommendations.authorization import DEFAULT_TRUSTED_SCOPE
+from anime_recommender.recommendations_api.authorization import DEFAULT_TRUSTED_SCOPE
 from offline.serve_api import load_handler, local_context
 from tests.support.api_auth import as_trusted_service
 

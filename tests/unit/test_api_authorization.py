@@ -11,7 +11,7 @@ import jwt
 import pytest
 from werkzeug.test import Client, EnvironBuilder
 
-from anime_recommender.recommendations.authorization import (
+from anime_recommender.recommendations_api.authorization import (
     AccessDeniedError,
     TrustPolicy,
     check_user_access,

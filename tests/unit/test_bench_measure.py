@@ -7,11 +7,11 @@ import sys
 import pytest
 
 from bench import __main__ as runner
-from bench._measure import describe_machine, machine, run_measured
+from bench.measure import describe_machine, machine, run_measured
 
 ALLOCATE_AND_REPORT = (
     "import numpy as np\n"
-    "from bench._measure import emit_result\n"
+    "from bench.measure import emit_result\n"
     "block = np.ones(200 * 1024 * 1024 // 8)\n"
     "emit_result({'total': float(block.sum())})\n"
 )

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from bench import _baselines
-from bench._data import first_users
+from bench import baselines
+from bench.datasets import first_users
 from bench.quality import datasets
 from personalize_local.metrics import split_users
 from personalize_local.recipes.synthetic import planted_interactions
@@ -52,14 +52,14 @@ def test_grid_is_chosen_on_a_validation_split_of_the_training_users(monkeypatch)
     item_ids = np.sort(data.items["ITEM_ID"].astype(str).to_numpy().astype(object))
     asked: list[int] = []
     seen_splits = []
-    original = _baselines.evaluate
+    original = baselines.evaluate
 
     def spy(baseline, evaluated_split, *rest):
         seen_splits.append(evaluated_split)
         return original(baseline, evaluated_split, *rest)
 
-    monkeypatch.setattr(_baselines, "evaluate", spy)
-    tuned = _baselines.tune_and_measure(
+    monkeypatch.setattr(baselines, "evaluate", spy)
+    tuned = baselines.tune_and_measure(
         "fake", [_Recording("a", asked), _Recording("b", asked)], split, item_ids, len(item_ids), 0
     )
     test_ids = {u.user_id for u in split.test_users}

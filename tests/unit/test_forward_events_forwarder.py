@@ -11,7 +11,7 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
-from anime_recommender.watch_events import (
+from anime_recommender.forward_events import (
     DeadLetterQueue,
     DeliveryReport,
     ForwarderSettings,
@@ -22,9 +22,9 @@ from anime_recommender.watch_events import (
     WatchEventForwarder,
     dead_letter_body,
 )
-from anime_recommender.watch_events.dead_letter import MAX_BATCH_BYTES
-from anime_recommender.watch_events.record import RejectedRecord
-from tests.support.watch_events import PUT_EVENTS_EVENT, FailFirstCalls, PutEventsRecorder, sqs_accepts
+from anime_recommender.forward_events.dead_letter import MAX_BATCH_BYTES
+from anime_recommender.forward_events.record import RejectedRecord
+from tests.support.forward_events import PUT_EVENTS_EVENT, FailFirstCalls, PutEventsRecorder, sqs_accepts
 
 ARRIVAL = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -26,9 +26,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from anime_recommender.watch_events import StreamRecord, dead_letter_body
-from anime_recommender.watch_events.record import RejectedRecord
-from tests.support.watch_events import (
+from anime_recommender.forward_events import StreamRecord, dead_letter_body
+from anime_recommender.forward_events.record import RejectedRecord
+from tests.support.forward_events import (
     PUT_EVENTS_EVENT,
     DeliveredEvents,
     FakeLambdaContext,

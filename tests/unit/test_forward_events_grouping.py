@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from anime_recommender.watch_events import AcceptedEvent, EventGroup, StreamRecord, group_by_user_session
+from anime_recommender.forward_events import AcceptedEvent, EventGroup, StreamRecord, group_by_user_session
 
 
 def accepted(index: int, user: str, session: str) -> AcceptedEvent:

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from personalize_local import local_personalize
-from tests.support.watch_events import (
+from tests.support.forward_events import (
     PUT_EVENTS_EVENT,
     DeliveredEvents,
     FailFirstCalls,

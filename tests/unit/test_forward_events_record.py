@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from anime_recommender.watch_events import AcceptedEvent, RejectedRecord, StreamRecord, default_session_id
-from anime_recommender.watch_events.record import MAX_PROPERTIES_CHARS, parse_watch_event
+from anime_recommender.forward_events import AcceptedEvent, RejectedRecord, StreamRecord, default_session_id
+from anime_recommender.forward_events.record import MAX_PROPERTIES_CHARS, parse_watch_event
 
 ARRIVAL = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from anime_recommender.watch_events import RetryPolicy, call_with_retry, is_transient
+from anime_recommender.forward_events import RetryPolicy, call_with_retry, is_transient
 
 
 def client_error(code: str, status: int) -> ClientError:

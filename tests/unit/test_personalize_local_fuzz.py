@@ -26,8 +26,8 @@ from personalize_local import LocalPersonalize, local_personalize
 from personalize_local.responses import CONTROL_SERVICE, SERVICES, service_model, walk
 from personalize_local.urls import TARGET_PREFIX
 from tests.support.fake_aws import use_fake_credentials
+from tests.support.forward_events import INTERACTIONS_SCHEMA
 from tests.support.personalize_setup import wait_active
-from tests.support.watch_events import INTERACTIONS_SCHEMA
 
 pytestmark = pytest.mark.fuzz
 

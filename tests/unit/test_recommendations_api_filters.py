@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from anime_recommender.recommendations import Catalog, FilterRequest, InvalidParameterError, choose_filter, split_values
-from anime_recommender.recommendations.filters import quote_values, resolve_filter_request, watched_event_types
+from anime_recommender.recommendations_api import (
+    Catalog,
+    FilterRequest,
+    InvalidParameterError,
+    choose_filter,
+    split_values,
+)
+from anime_recommender.recommendations_api.filters import quote_values, resolve_filter_request, watched_event_types
 
 CATALOG = Catalog.from_json(
     {

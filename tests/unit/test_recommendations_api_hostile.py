@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from werkzeug.test import Client
 
-from anime_recommender.recommendations.request_input import MAX_BODY_DEPTH
-from anime_recommender.watch_events.record import WatchEvent
+from anime_recommender.forward_events.record import WatchEvent
+from anime_recommender.recommendations_api.request_input import MAX_BODY_DEPTH
 from offline.serve_api import wsgi_app
 from tests.support.api_requests import api_app, api_client, api_handler, invoke
 from tests.support.fuzzing import fuzz_settings

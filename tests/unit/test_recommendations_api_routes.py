@@ -21,9 +21,9 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 from werkzeug.test import Client, EnvironBuilder
 
-from anime_recommender.recommendations import PublishedSettings, RecommendationService, SettingsConfig
-from anime_recommender.recommendations.catalog import parse_s3_uri
-from anime_recommender.watch_events.record import default_session_id
+from anime_recommender.forward_events.record import default_session_id
+from anime_recommender.recommendations_api import PublishedSettings, RecommendationService, SettingsConfig
+from anime_recommender.recommendations_api.catalog import parse_s3_uri
 from local_cloud.cfn_template import load_template
 from local_cloud.http_routes import declared_routes
 from offline.serve_api import http_api_event

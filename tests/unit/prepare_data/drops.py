@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from anime_recommender.kaggle import LocalStorage, PreparedDrop, PrepareOptions, prepare_drop
+from anime_recommender.prepare_data import LocalStorage, PreparedDrop, PrepareOptions, prepare_drop
 
 FIXTURES = Path(__file__).parent
 GOLDEN = FIXTURES / "golden"

@@ -1,5 +1,5 @@
 """Hypothesis strategies that generate Kaggle drops: valid rows mixed with byte-level garbage, any line endings,
-encodings, quoting and compression (for test_prepare_fuzz.py).
+encodings, quoting and compression (for test_prepare_data_fuzz.py).
 
 A drop is built in two layers: *rows* (what the file means: anime and interaction records, a few of them wrong
 on purpose) rendered to text with some quoting, then *bytes* (how it travels: garbage inserted or cut, line
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from anime_recommender.kaggle.files import ANIME, RATING_COMPLETE
+from anime_recommender.prepare_data.files import ANIME, RATING_COMPLETE
 
 ANIME_COLUMNS = tuple(ANIME.columns)
 RATING_COLUMNS = tuple(RATING_COMPLETE.columns)
