@@ -116,9 +116,26 @@ def parse_csv_stream(
             chunksize=chunk_rows,
         )
         typed = [_typed_block(block, schema, source) for block in blocks]
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except pd.errors.ParserError as exc:
+        raise DataImportError(f"{source}: not a readable CSV file: {_lines_of_the_file(str(exc))}") from exc
+    except UnicodeDecodeError as exc:
         raise DataImportError(f"{source}: not a readable CSV file: {exc}") from exc
     return pd.concat(typed, ignore_index=True) if len(typed) > 1 else typed[0]
+
+
+#: pandas' tokenizer counts from the first record it was given: "line N" of the records after the header, or the
+#: zero-based "row N" of the records. The file's own line numbers (header = line 1) are what a user can open.
+_PARSER_LINE = re.compile(r"\b(line|row) (\d+)")
+
+
+def _lines_of_the_file(message: str) -> str:
+    """A pandas parser message with its line/row numbers turned into the file's line numbers (header = line 1)."""
+
+    def file_line(match: re.Match[str]) -> str:
+        number = int(match.group(2))
+        return f"line {number + 1 if match.group(1) == 'line' else number + 2}"
+
+    return _PARSER_LINE.sub(file_line, message)
 
 
 def _typed_block(block: pd.DataFrame, schema: DatasetSchema, source: str) -> pd.DataFrame:

@@ -98,3 +98,20 @@ def test_an_empty_file_is_not_a_readable_csv() -> None:
 def test_a_header_only_file_gives_no_records() -> None:
     frame = parse_csv(b"ITEM_ID,YEAR\n", SCHEMA, "src")
     assert len(frame) == 0 and list(frame.columns) == [f.name for f in SCHEMA.fields]
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 1000])
+@pytest.mark.parametrize(
+    ("csv", "line"),
+    [
+        (b"ITEM_ID,YEAR\ni1,1\ni2,2\ni3,3,4\n", "line 4"),  # one field too many on the file's 4th line
+        (b"ITEM_ID,YEAR\ni1,1\ni2,2\ni3,3\ni4,4,4\ni5,5\n", "line 5"),
+        (b'ITEM_ID,YEAR\ni1,1\ni2,"2\ni3,3\n', "line 3"),  # the unclosed quote opens on line 3
+    ],
+)
+def test_an_unparsable_record_is_named_by_its_line_in_the_file(csv: bytes, line: str, chunk_rows: int) -> None:
+    with pytest.raises(DataImportError) as info:
+        parse_csv_stream(io.BytesIO(csv), SCHEMA, "s3://bucket/items.csv", chunk_rows=chunk_rows)
+    message = str(info.value)
+    assert message.startswith("s3://bucket/items.csv: not a readable CSV file:")
+    assert f"{line}," in message or message.endswith(line), message
