@@ -4,7 +4,9 @@ client as the dataset importer does (so ``AWS_ENDPOINT_URL_S3`` or moto apply).
 
 The input path is one file (``s3://bucket/folder/users.json``) or, ending with ``/``, every file under that prefix;
 the output path is a folder and each output file is named after its input file with ``.out`` appended
-(https://docs.aws.amazon.com/personalize/latest/dg/creating-batch-inference-job.html)."""
+(https://docs.aws.amazon.com/personalize/latest/dg/creating-batch-inference-job.html). AWS's page shows input files
+directly under the prefix; a file in a sub-folder of the prefix keeps its sub-folder under the output path
+(``in/a/users.json`` -> ``out/a/users.json.out``), so two inputs with one file name never overwrite each other."""
 
 from __future__ import annotations
 
@@ -67,12 +69,14 @@ def read_input_files(path: str) -> list[InputFile]:
     bucket, key = split_s3_path(path, "jobInput.s3DataSource.path")
     s3 = _client()
     try:
-        keys = _list_keys(s3, bucket, key) if key == "" or key.endswith("/") else [key]
+        under_prefix = key == "" or key.endswith("/")
+        keys = _list_keys(s3, bucket, key) if under_prefix else [key]
         if len(keys) > MAX_INPUT_FILES:
             raise BatchFileError(f"{path} holds {len(keys)} input files; a batch job reads at most {MAX_INPUT_FILES}")
         files: list[InputFile] = []
         for object_key in keys:
-            files.append(_read(s3, bucket, object_key, MAX_INPUT_BYTES - sum(f.size for f in files)))
+            name = object_key[len(key) :] if under_prefix else key.rsplit("/", 1)[-1]
+            files.append(_read(s3, bucket, object_key, name, MAX_INPUT_BYTES - sum(f.size for f in files)))
         return files
     except DataImportError as exc:  # no files under the prefix
         raise BatchFileError(str(exc)) from None
@@ -84,8 +88,9 @@ def read_input_files(path: str) -> list[InputFile]:
         raise BatchFileError(f"Cannot read the input {path}: {exc}") from exc
 
 
-def _read(s3: Any, bucket: str, key: str, budget: int) -> InputFile:
-    """One input file; ``budget``: the bytes the job may still read (the 1 GB input quota)."""
+def _read(s3: Any, bucket: str, key: str, name: str, budget: int) -> InputFile:
+    """One input file named ``name`` (its key under the input prefix); ``budget``: the bytes the job may still read
+    (the 1 GB input quota)."""
     uri = f"s3://{bucket}/{key}"
     response = s3.get_object(Bucket=bucket, Key=key)
     size = int(response["ContentLength"])
@@ -109,7 +114,7 @@ def _read(s3: Any, bucket: str, key: str, budget: int) -> InputFile:
         raise BatchFileError(
             f"{uri}: not a JSON Lines file: line {lines[0].number} (and every other line) is not a JSON object"
         )
-    return InputFile(uri, key.rsplit("/", 1)[-1], lines, size)
+    return InputFile(uri, name, lines, size)
 
 
 def _is_object(text: str) -> bool:

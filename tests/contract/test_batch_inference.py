@@ -229,6 +229,28 @@ def test_prefix_input_writes_one_out_file_per_input_file(
     }
 
 
+def test_inputs_with_one_file_name_in_two_sub_folders_keep_both_outputs(
+    wire: Wire, stack: Stack, deployed: DeployedRecommender
+) -> None:
+    version = deployed.solution_version_arns["aws-sims"]
+    name = f"batch-{uuid.uuid4().hex[:8]}"
+    stack.put(f"batch/{name}/in/monday/items.json", jsonl([{"itemId": "i000"}]))
+    stack.put(f"batch/{name}/in/tuesday/items.json", jsonl([{"itemId": "i001"}, {"itemId": "i002"}]))
+    arn = wire.personalize.create_batch_inference_job(
+        jobName=name,
+        solutionVersionArn=version,
+        jobInput={"s3DataSource": {"path": f"s3://{stack.bucket}/batch/{name}/in/"}},
+        jobOutput={"s3DataDestination": {"path": f"s3://{stack.bucket}/batch/{name}/out/"}},
+        roleArn=ROLE,
+    )["batchInferenceJobArn"]
+    job = finished(lambda: wire.personalize.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"])
+    assert job["status"] == "ACTIVE"
+    monday = output_lines(stack, f"batch/{name}/out/monday/", "items.json")
+    tuesday = output_lines(stack, f"batch/{name}/out/tuesday/", "items.json")
+    assert [line["input"]["itemId"] for line in monday] == ["i000"]
+    assert [line["input"]["itemId"] for line in tuesday] == ["i001", "i002"]
+
+
 def test_quotas_input_size_and_running_jobs(
     wire: Wire, stack: Stack, deployed: DeployedRecommender, monkeypatch: pytest.MonkeyPatch
 ) -> None:
