@@ -118,12 +118,8 @@ def bench_endpoint(
     import boto3
     from botocore.config import Config
 
-    from tests.support.forward_events import (
-        PUT_EVENTS_EVENT,
-        FakeLambdaContext,
-        aws_response,
-        load_forwarder_app,
-    )
+    from sam_app.handlers import LambdaContext, load_function
+    from tests.support.forward_events import PUT_EVENTS_EVENT, aws_response
 
     def instant(request: Any, **_: Any) -> Any:
         return aws_response(request, 200)
@@ -135,10 +131,10 @@ def bench_endpoint(
     os.environ["DLQ_URL"] = sqs.create_queue(QueueName=f"bench-dlq-{endpoint}-{concurrency}")["QueueUrl"]
     boto3.client("ssm").put_parameter(Name="/anime-recs/tracking-id", Value=tracking_id, Type="String", Overwrite=True)
     os.environ["PUT_EVENTS_CONCURRENCY"] = str(concurrency)
-    app = load_forwarder_app()
+    app = load_function("forward_events")
     if endpoint == "instant":
         app.forwarder().events_client.meta.events.register(PUT_EVENTS_EVENT, instant)
-    context = FakeLambdaContext()
+    context = LambdaContext.for_function("forward-events", memory_mb=512)
     baseline_client = boto3.client("personalize-events", config=Config(retries={"total_max_attempts": 1}))
     if endpoint == "instant":
         baseline_client.meta.events.register(PUT_EVENTS_EVENT, instant)
