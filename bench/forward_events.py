@@ -129,7 +129,9 @@ def bench_endpoint(
     parameters.clear_caches()  # each endpoint has its own tracking id
     sqs = boto3.client("sqs")
     os.environ["DLQ_URL"] = sqs.create_queue(QueueName=f"bench-dlq-{endpoint}-{concurrency}")["QueueUrl"]
-    boto3.client("ssm").put_parameter(Name="/anime-recs/tracking-id", Value=tracking_id, Type="String", Overwrite=True)
+    boto3.client("ssm").put_parameter(
+        Name=os.environ["TRACKING_ID_PARAMETER"], Value=tracking_id, Type="String", Overwrite=True
+    )
     os.environ["PUT_EVENTS_CONCURRENCY"] = str(concurrency)
     app = load_function("forward_events")
     if endpoint == "instant":
@@ -207,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     batches = 4 if args.quick else 40
     baseline_batches = 1 if args.quick else 4
 
+    from anime_recommender.contracts.parameters import ParameterNames
+
     os.environ.update(
         {
             "AWS_ACCESS_KEY_ID": "bench",
@@ -214,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             "AWS_DEFAULT_REGION": "us-east-1",
             "POWERTOOLS_METRICS_NAMESPACE": "AnimeRecommenderBench",
             "POWERTOOLS_TRACE_DISABLED": "true",
-            "TRACKING_ID_PARAMETER": "/anime-recs/tracking-id",
+            "TRACKING_ID_PARAMETER": ParameterNames("anime-recs").tracking_id,
         }
     )
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
