@@ -118,12 +118,8 @@ def bench_endpoint(
     import boto3
     from botocore.config import Config
 
-    from tests.support.forward_events import (
-        PUT_EVENTS_EVENT,
-        FakeLambdaContext,
-        aws_response,
-        load_forwarder_app,
-    )
+    from sam_app.handlers import LambdaContext, load_function
+    from tests.support.forward_events import PUT_EVENTS_EVENT, aws_response
 
     def instant(request: Any, **_: Any) -> Any:
         return aws_response(request, 200)
@@ -133,12 +129,14 @@ def bench_endpoint(
     parameters.clear_caches()  # each endpoint has its own tracking id
     sqs = boto3.client("sqs")
     os.environ["DLQ_URL"] = sqs.create_queue(QueueName=f"bench-dlq-{endpoint}-{concurrency}")["QueueUrl"]
-    boto3.client("ssm").put_parameter(Name="/anime-recs/tracking-id", Value=tracking_id, Type="String", Overwrite=True)
+    boto3.client("ssm").put_parameter(
+        Name=os.environ["TRACKING_ID_PARAMETER"], Value=tracking_id, Type="String", Overwrite=True
+    )
     os.environ["PUT_EVENTS_CONCURRENCY"] = str(concurrency)
-    app = load_forwarder_app()
+    app = load_function("forward_events")
     if endpoint == "instant":
         app.forwarder().events_client.meta.events.register(PUT_EVENTS_EVENT, instant)
-    context = FakeLambdaContext()
+    context = LambdaContext.for_function("forward-events", memory_mb=512)
     baseline_client = boto3.client("personalize-events", config=Config(retries={"total_max_attempts": 1}))
     if endpoint == "instant":
         baseline_client.meta.events.register(PUT_EVENTS_EVENT, instant)
@@ -211,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     batches = 4 if args.quick else 40
     baseline_batches = 1 if args.quick else 4
 
+    from anime_recommender.contracts.parameters import ParameterNames
+
     os.environ.update(
         {
             "AWS_ACCESS_KEY_ID": "bench",
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             "AWS_DEFAULT_REGION": "us-east-1",
             "POWERTOOLS_METRICS_NAMESPACE": "AnimeRecommenderBench",
             "POWERTOOLS_TRACE_DISABLED": "true",
-            "TRACKING_ID_PARAMETER": "/anime-recs/tracking-id",
+            "TRACKING_ID_PARAMETER": ParameterNames("anime-recs").tracking_id,
         }
     )
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")

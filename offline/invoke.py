@@ -25,10 +25,10 @@ from unittest import mock
 import boto3
 
 from offline.harness import offline_pipeline
-from offline.lambdas import LocalContext, load_handler
 from offline.publications import restore_publications
 from offline.stack import ACCOUNT_ID, OfflineStack
 from offline.template import REPO_ROOT, TemplateModel, UnresolvableError, load_template, resolve
+from sam_app.handlers import LambdaContext, function_arn, load_handler
 
 STATE_DIR = REPO_ROOT / ".personalize-local"
 DEMO_OUTPUT = REPO_ROOT / "demo-output"
@@ -129,11 +129,10 @@ def invoke(logical_id: str, event: Any, state_dir: Path | None = None, say: Any 
         environment, unresolved = function_environment(stack, logical_id)
         if unresolved:
             say(f"invoke: not set offline (the offline stack has no such resource): {', '.join(unresolved)}")
-        context = LocalContext(
-            logical_id, f"arn:aws:lambda:{stack.region}:{ACCOUNT_ID}:function:{logical_id}", spec.memory, spec.timeout
-        )
+        arn = function_arn(logical_id, stack.region, ACCOUNT_ID)
+        context = LambdaContext.for_function(logical_id, memory_mb=spec.memory, timeout_s=spec.timeout, arn=arn)
         with mock.patch.dict(os.environ, environment):
-            handler = load_handler(spec.code_dir, spec.handler, unique_name=f"offline_invoke_{logical_id}")
+            handler = load_handler(spec.code_dir, spec.handler, name=f"offline_invoke_{logical_id}")
             try:
                 return handler(event, context), True
             except Exception as error:  # the handler's failure is the result here, as Lambda reports it

@@ -3,60 +3,23 @@
 moto calls ``LambdaFunction._invoke_lambda(event) -> (payload, errored, logs)`` for ``lambda.invoke``, Step
 Functions Lambda tasks and event source mappings; :func:`in_process_lambdas` patches that single method. It is a
 private moto method, so moto is pinned (pyproject) and ``tests/unit/test_pipeline_offline_harness.py`` fails
-loudly if the patch target disappears.
+loudly if the patch target disappears. Handlers are loaded, and called with a context, by ``sam_app.handlers``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import threading
 import traceback
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 from unittest import mock
 
 from moto.awslambda.models import LambdaFunction
 
 from iam_audit.recorder import CallRecorder
-
-Handler = Callable[[dict[str, Any], Any], Any]
-
-
-class LocalContext:
-    """The parts of the Lambda context object handlers and Powertools read."""
-
-    def __init__(self, function_name: str, function_arn: str, memory_mb: int, timeout_s: int) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = function_arn
-        self.memory_limit_in_mb = memory_mb
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "offline"
-        self._timeout_ms = timeout_s * 1000
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Lambda's remaining time; offline it is always the full timeout."""
-        return self._timeout_ms
-
-
-def load_handler(code_dir: Path, handler: str, unique_name: str) -> Handler:
-    """Import ``<code_dir>/<module>.py`` under a unique module name and return its handler function."""
-    module_name, function_name = handler.rsplit(".", 1)
-    path = code_dir / f"{module_name.replace('.', '/')}.py"
-    spec = importlib.util.spec_from_file_location(unique_name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load handler module {path}")
-    module: ModuleType = importlib.util.module_from_spec(spec)
-    sys.modules[unique_name] = module  # pydantic resolves postponed annotations through sys.modules
-    spec.loader.exec_module(module)
-    return getattr(module, function_name)
+from sam_app.handlers import Handler, LambdaContext
 
 
 class HandlerRegistry:
@@ -81,7 +44,9 @@ class HandlerRegistry:
             message = f"no offline handler registered for Lambda function {function.function_name}"
             return json.dumps({"errorMessage": message, "errorType": "ResourceNotFoundException"}), True, message
         payload = json.loads(event) if isinstance(event, str | bytes) else event  # moto passes parsed JSON
-        context = LocalContext(function.function_name, function.function_arn, memory_mb, timeout_s)
+        context = LambdaContext.for_function(
+            function.function_name, memory_mb=memory_mb, timeout_s=timeout_s, arn=function.function_arn
+        )
         record: dict[str, Any] = {"function": function.function_name}
         try:
             with self.calls.acting_as(function.function_name):

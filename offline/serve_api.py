@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import importlib
 import json
 import os
 import signal
@@ -22,17 +21,19 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from offline.lambdas import LocalContext
 from offline.local_auth import UNAUTHORIZED_RESULT, LocalAuth, TokenRejectedError
+from sam_app.handlers import LambdaContext, code_dir, load_module
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-HANDLER_MODULE = "functions.recommendations_api.app"
+FUNCTION_FOLDER = "recommendations_api"
+HANDLER_MODULE = "recommendations_api_app"
+"""The name the handler module is loaded under once per process (a warm execution environment)."""
 FUNCTION_NAME = "recommendations-api-local"
 DEFAULT_PORT = 8080
 LOCAL_HOST = "127.0.0.1"
@@ -41,9 +42,9 @@ TEXT_CONTENT_TYPES = ("application/json", "text/", "application/xml", "applicati
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def local_context() -> LocalContext:
+def local_context() -> LambdaContext:
     """A fresh Lambda context per request, as the template configures the function."""
-    return LocalContext(FUNCTION_NAME, f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION_NAME}", 512, 15)
+    return LambdaContext.for_function(FUNCTION_NAME, memory_mb=512, timeout_s=15)
 
 
 # ---------------------------------------------------------------------------------------------------- HTTP <-> event
@@ -152,11 +153,15 @@ def wsgi_app(handler: Handler, auth: LocalAuth | None = None) -> Callable[..., A
     return application
 
 
+def api_module() -> ModuleType:
+    """The API function's ``app`` module, loaded once per process (imported after the environment is set, like a
+    cold start; later calls share it, like a warm execution environment)."""
+    return load_module(code_dir(FUNCTION_FOLDER), name=HANDLER_MODULE, reuse=True)
+
+
 def load_handler() -> Handler:
-    """The real Lambda handler (imported after the environment is set, like a cold start)."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    return importlib.import_module(HANDLER_MODULE).lambda_handler
+    """The real Lambda handler."""
+    return api_module().lambda_handler
 
 
 @contextlib.contextmanager
@@ -198,17 +203,17 @@ def seed_moto(ssm_parameters: dict[str, Any], catalog_file: Path, project_name: 
     """Put the pipeline's SSM parameters and the catalog (at the URI the catalog parameter names) into moto."""
     import boto3
 
+    from anime_recommender.contracts.parameters import ParameterNames
     from anime_recommender.recommendations_api.catalog import parse_s3_uri
 
     ssm = boto3.client("ssm")
     for name, value in ssm_parameters.items():
         text = value if isinstance(value, str) else json.dumps(value)
         ssm.put_parameter(Name=name, Value=text, Type="String", Overwrite=True)
-    catalog_uri = ssm_parameters.get(f"/{project_name}/catalog")
+    catalog_parameter = ParameterNames(project_name).catalog
+    catalog_uri = ssm_parameters.get(catalog_parameter)
     if catalog_uri is None:
-        raise SystemExit(
-            f"serve_api: {f'/{project_name}/catalog'} is not in the demo's SSM parameters; rerun `make demo`"
-        )
+        raise SystemExit(f"serve_api: {catalog_parameter} is not in the demo's SSM parameters; rerun `make demo`")
     bucket, key = parse_s3_uri(catalog_uri)
     s3 = boto3.client("s3")
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):

@@ -21,8 +21,9 @@ from typing import Any
 
 import boto3
 
-from offline.lambdas import HandlerRegistry, load_handler
+from offline.lambdas import HandlerRegistry
 from offline.template import TemplateModel, load_template, resolve, substitute_definition
+from sam_app.handlers import load_handler
 
 ACCOUNT_ID = "123456789012"
 PIPELINE_STATE_MACHINES = ("RetrainStateMachine", "CleanupStateMachine")
@@ -148,7 +149,7 @@ class OfflineStack:
                     "offline handlers share one process environment"
                 )
             self.environment[name] = str(value)
-        handler = load_handler(spec.code_dir, spec.handler, unique_name=f"offline_fn_{logical_id}")
+        handler = load_handler(spec.code_dir, spec.handler, name=f"offline_fn_{logical_id}")
         self.registry.register(logical_id, handler, spec.memory, spec.timeout)
 
     def _create_trigger(self) -> None:

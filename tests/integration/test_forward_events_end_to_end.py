@@ -18,13 +18,12 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from personalize_local import local_personalize
+from sam_app.handlers import LambdaContext, load_function
 from tests.support.forward_events import (
     DeliveredEvents,
     FailFirstCalls,
-    FakeLambdaContext,
     drain_queue,
     event_from_get_records,
-    load_forwarder_app,
     reconcile,
 )
 from tests.support.personalize_setup import DeployedRecommender, deploy_small_recommender, small_dataset
@@ -113,7 +112,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         patch.setenv("PUT_EVENTS_BASE_DELAY_SECONDS", "0.001")
         patch.setenv("PUT_EVENTS_MAX_DELAY_SECONDS", "0.004")
         parameters.clear_caches()
-        app = load_forwarder_app()
+        app = load_function("forward_events")
         delivered = DeliveredEvents().attach(app.forwarder().events_client)
         yield Stack(
             recommender=recommender,
@@ -148,7 +147,7 @@ def test_watch_events_streamed_through_kinesis_change_the_users_recommendations(
     assert (result.written, result.failed) == (len(events), [])
     delivered = 0
     for event in stack.batches_from_stream(stream, batch_size=100):
-        response = stack.app.lambda_handler(event, FakeLambdaContext())
+        response = stack.app.lambda_handler(event, LambdaContext.for_function("forward-events", memory_mb=512))
         split = reconcile(event, response, stack.delivered.events, drain_queue(stack.sqs, stack.dlq_url))
         assert not split.dead_lettered and not split.reported
         delivered += len(split.delivered)
@@ -191,7 +190,7 @@ def test_throttled_poisoned_stream_loses_nothing_and_stores_each_event_once(stac
             event = batch
             while True:  # Lambda's retry of a partial failure: the batch again from the lowest reported record
                 invocations += 1
-                response = stack.app.lambda_handler(event, FakeLambdaContext())
+                response = stack.app.lambda_handler(event, LambdaContext.for_function("forward-events", memory_mb=512))
                 split = reconcile(event, response, stack.delivered.events, drain_queue(stack.sqs, stack.dlq_url))
                 stack.delivered.calls.clear()
                 shard = event["Records"][0]["eventID"].split(":")[0]  # sequence numbers are unique per shard

@@ -19,8 +19,8 @@ from aws_lambda_powertools.utilities import parameters
 from iam_audit.audit import audit_offline_run, format_report
 from iam_audit.policies import BUCKET_POLICY, SERVICE_ROLE, load_policies
 from offline.harness import offline_pipeline
-from offline.lambdas import LocalContext, load_handler
 from offline.stack import ACCOUNT_ID, OfflineStack
+from sam_app.handlers import LambdaContext, function_arn, load_handler
 from sample_data.generate import generate_dataset
 from tests.support.forward_events import kinesis_event
 
@@ -36,8 +36,10 @@ def _invoke(stack: OfflineStack, logical_id: str, event: dict[str, Any], environ
     with pytest.MonkeyPatch.context() as patch:
         for name, value in environment.items():
             patch.setenv(name, value)
-        handler = load_handler(spec.code_dir, spec.handler, unique_name=f"least_privilege_{logical_id}")
-        context = LocalContext(logical_id, f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{logical_id}", 512, 60)
+        handler = load_handler(spec.code_dir, spec.handler, name=f"least_privilege_{logical_id}")
+        context = LambdaContext.for_function(
+            logical_id, memory_mb=512, timeout_s=60, arn=function_arn(logical_id, account_id=ACCOUNT_ID)
+        )
         with stack.registry.calls.acting_as(logical_id):
             return handler(event, context)
 

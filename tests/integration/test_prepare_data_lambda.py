@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import csv
 import gzip
-import importlib.util
 import io
 import json
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -18,28 +15,18 @@ from moto import mock_aws
 
 from anime_recommender.prepare_data import DataValidationError
 from anime_recommender.prepare_data.schemas import interactions_schema, items_schema
+from sam_app.handlers import LambdaContext, load_function
 from tests.unit.prepare_data.drops import FIXTURES, animelist_lines, make_drop, rating_lines
 
-ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "anime-recs-data-test"
 
 
-@dataclass
-class FakeContext:
-    """The LambdaContext attributes Powertools reads."""
-
-    function_name: str = "prepare-data"
-    memory_limit_in_mb: int = 3008
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:prepare-data"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000001"
-
-
 def _load_handler():
-    spec = importlib.util.spec_from_file_location("prepare_data_app", ROOT / "functions/prepare_data/app.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.lambda_handler
+    return load_function("prepare_data").lambda_handler
+
+
+def _context() -> LambdaContext:
+    return LambdaContext.for_function("prepare-data", memory_mb=3008)
 
 
 @pytest.fixture
@@ -75,7 +62,7 @@ def test_drop_in_s3_is_prepared_and_the_contract_holds(s3, tmp_path: Path) -> No
     (drop / "watching_status.csv").write_bytes(b"status, description\n1,Currently Watching")
     _upload_drop(s3, drop, "incoming/drop-1/")
 
-    response = _load_handler()(_event("drop-1"), FakeContext())
+    response = _load_handler()(_event("drop-1"), _context())
 
     prefix = f"s3://{BUCKET}/prepared/drop-1/"
     assert response == {
@@ -106,7 +93,7 @@ def test_drop_in_s3_is_prepared_and_the_contract_holds(s3, tmp_path: Path) -> No
 def test_keep_unknown_anime_option_reaches_the_transform(s3, tmp_path: Path) -> None:
     drop = make_drop(tmp_path / "drop", rating=[*rating_lines(), "3,999,8"])
     _upload_drop(s3, drop, "incoming/drop-2/")
-    response = _load_handler()(_event("drop-2", keepUnknownAnime=True), FakeContext())
+    response = _load_handler()(_event("drop-2", keepUnknownAnime=True), _context())
     assert response["counts"]["interactions"] == 1081
     assert response["schemas"]["items"] == json.dumps(items_schema(False))
 
@@ -117,7 +104,7 @@ def test_broken_drop_raises_data_validation_error_and_writes_the_report(s3, tmp_
     _upload_drop(s3, drop, "incoming/drop-3/")
 
     with pytest.raises(DataValidationError) as raised:
-        _load_handler()(_event("drop-3"), FakeContext())
+        _load_handler()(_event("drop-3"), _context())
 
     assert type(raised.value).__name__ == "DataValidationError"  # the Step Functions error name
     assert "rating_complete.csv" in str(raised.value) and "semicolon-separated" in str(raised.value)
@@ -128,7 +115,7 @@ def test_broken_drop_raises_data_validation_error_and_writes_the_report(s3, tmp_
 
 def test_missing_drop_is_a_data_validation_error(s3) -> None:
     with pytest.raises(DataValidationError, match=r"anime\.csv: the file is missing"):
-        _load_handler()(_event("nothing-here"), FakeContext())
+        _load_handler()(_event("nothing-here"), _context())
 
 
 def test_cr_only_line_endings_are_prepared_from_s3(s3, tmp_path: Path) -> None:
@@ -136,7 +123,7 @@ def test_cr_only_line_endings_are_prepared_from_s3(s3, tmp_path: Path) -> None:
     for name in ("anime.csv", "rating_complete.csv"):
         (drop / name).write_bytes((drop / name).read_bytes().replace(b"\n", b"\r"))
     _upload_drop(s3, drop, "incoming/drop-cr/")
-    response = _load_handler()(_event("drop-cr"), FakeContext())
+    response = _load_handler()(_event("drop-cr"), _context())
     assert response["counts"] == {"interactions": 1080, "users": 90, "items": 12, "rejectedRows": 0}
 
 
@@ -146,7 +133,7 @@ def test_a_compressed_file_in_s3_is_refused_by_name_with_a_report(s3, tmp_path: 
     _upload_drop(s3, drop, "incoming/drop-gz/")
 
     with pytest.raises(DataValidationError) as raised:
-        _load_handler()(_event("drop-gz"), FakeContext())
+        _load_handler()(_event("drop-gz"), _context())
 
     assert type(raised.value).__name__ == "DataValidationError"  # the Step Functions error name
     assert "gzip-compressed" in raised.value.message
@@ -167,7 +154,7 @@ def test_an_unclosed_quote_in_s3_is_parked_in_rejected_csv(s3, tmp_path: Path) -
     drop = make_drop(tmp_path / "drop", rating=rating_lines(), anime_text="\n".join(anime))
     _upload_drop(s3, drop, "incoming/drop-quote/")
 
-    response = _load_handler()(_event("drop-quote"), FakeContext())
+    response = _load_handler()(_event("drop-quote"), _context())
 
     assert response["counts"]["items"] == 12 and response["counts"]["rejectedRows"] == 1
     rejected = s3.get_object(Bucket=BUCKET, Key="prepared/drop-quote/rejected.csv")["Body"].read().decode()

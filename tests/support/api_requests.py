@@ -7,14 +7,13 @@ sends a trusted service's local token unless a request brings its own (``tests/s
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
 from werkzeug.test import Client
 
 from anime_recommender.recommendations_api.authorization import DEFAULT_TRUSTED_SCOPE
-from offline.serve_api import load_handler, local_context
+from offline.serve_api import api_module, load_handler, local_context
 from tests.support.api_auth import as_trusted_service
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -43,9 +42,9 @@ def api_handler() -> Handler:
 
 
 def api_app() -> Any:
-    """The ``recommendations_api.app`` module (to swap its service for one on a test backend)."""
-    load_handler()
-    return sys.modules["functions.recommendations_api.app"]
+    """The API function's ``app`` module, the one every handler here calls (to swap its service for one on a test
+    backend)."""
+    return api_module()
 
 
 def api_client() -> Client:

@@ -1,4 +1,5 @@
-"""Test helpers for the live watch-events forwarder: Lambda Kinesis events, a Lambda context, PutEvents doubles.
+"""Test helpers for the live watch-events forwarder: Lambda Kinesis events and PutEvents doubles (the handler and
+its Lambda context come from ``sam_app.handlers``).
 
 The doubles are botocore ``before-send`` hooks (a real botocore mechanism): a hook that returns a response
 short-circuits the HTTP call; one that returns None lets the request through to the real endpoint.
@@ -119,20 +120,6 @@ def _epoch(value: datetime | float) -> float:
 
 
 @dataclass
-class FakeLambdaContext:
-    """The attributes Powertools reads from a Lambda context."""
-
-    function_name: str = "forward-events"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:forward-events"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000001"
-    remaining_millis: int = 60_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_millis
-
-
-@dataclass
 class PutEventsRecorder:
     """A before-send hook that records every PutEvents request and answers 200 without any HTTP (instant)."""
 
@@ -201,19 +188,6 @@ class RefuseEvents:
             self.refused_calls += 1
             return aws_response(request, 400, {"message": self.message}, {"x-amzn-ErrorType": "InvalidInputException"})
         return self.then(request) if self.then is not None else None
-
-
-def load_forwarder_app() -> Any:
-    """A fresh import of ``functions/forward_events/app.py`` (new client cache, new Powertools objects)."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "functions" / "forward_events" / "app.py"
-    spec = importlib.util.spec_from_file_location(f"forward_events_app_{id(object())}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass

@@ -28,14 +28,13 @@ from moto import mock_aws
 
 from anime_recommender.forward_events import StreamRecord, dead_letter_body
 from anime_recommender.forward_events.record import RejectedRecord
+from sam_app.handlers import LambdaContext, load_function
 from tests.support.forward_events import (
     PUT_EVENTS_EVENT,
     DeliveredEvents,
-    FakeLambdaContext,
     PutEventsRecorder,
     aws_response,
     kinesis_record,
-    load_forwarder_app,
     sqs_accepts,
 )
 
@@ -237,7 +236,7 @@ class Harness:
         boto3.client("ssm").put_parameter(Name=TRACKING_PARAMETER, Value="tracking-0001", Type="String")
         monkeypatch.setenv("DLQ_URL", self.dlq_url)
         parameters.clear_caches()
-        self.app = load_forwarder_app()
+        self.app = load_function("forward_events")
         forwarder = self.app.forwarder()
         self.faults = FaultsByEvent(then=PutEventsRecorder())
         self.put_events = Script(then=self.faults)
@@ -256,7 +255,9 @@ class Harness:
         self.put_events.actions, self.put_events.calls = put_events, 0
         self.faults.faults = faults or {}
         self.send_batch.actions, self.send_batch.calls = send_batch, 0
-        response = self.app.lambda_handler({"Records": records}, FakeLambdaContext())
+        response = self.app.lambda_handler(
+            {"Records": records}, LambdaContext.for_function("forward-events", memory_mb=512)
+        )
         self.app.metrics.clear_metrics()
         return response
 

@@ -22,18 +22,17 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from personalize_local import local_personalize
+from sam_app.handlers import LambdaContext, load_function
 from tests.support.forward_events import (
     PUT_EVENTS_EVENT,
     DeliveredEvents,
     FailFirstCalls,
-    FakeLambdaContext,
     PutEventsRecorder,
     RefuseEvents,
     aws_response,
     create_event_tracker,
     drain_queue,
     kinesis_event,
-    load_forwarder_app,
     reconcile,
 )
 
@@ -66,7 +65,9 @@ class Forwarder:
         self.delivered.attach(self.app.forwarder().events_client)
 
     def invoke(self, event: dict[str, Any], **context: Any) -> dict[str, Any]:
-        return self.app.lambda_handler(event, FakeLambdaContext(**context))
+        return self.app.lambda_handler(
+            event, LambdaContext(function_name="forward-events", memory_limit_in_mb=512, **context)
+        )
 
     def dead_letters(self) -> list[dict[str, Any]]:
         return drain_queue(self.sqs, self.dlq_url)
@@ -98,7 +99,7 @@ def start(stack: ExitStack, backend: str, tmp_path: Path, monkeypatch: pytest.Mo
     ssm = boto3.client("ssm")
     ssm.put_parameter(Name=TRACKING_PARAMETER, Value=tracking_id, Type="String")
     monkeypatch.setenv("DLQ_URL", dlq_url)
-    app = load_forwarder_app()
+    app = load_function("forward_events")
     stack.callback(app.metrics.clear_metrics)
     delivered = DeliveredEvents().attach(app.forwarder().events_client)
     return Forwarder(app, sqs, ssm, dlq_url, tracking_id, endpoint, delivered)

@@ -15,7 +15,7 @@ from anime_recommender.pipeline.drop import drop_prefix_for_key, list_drop
 from anime_recommender.pipeline.errors import ConfigError, DropError, PollBudgetExceededError
 from anime_recommender.pipeline.names import ResourceNames
 from anime_recommender.pipeline.resolve import acquire_lock, release, resolve
-from offline.lambdas import LocalContext, load_handler
+from sam_app.handlers import LambdaContext, load_handler
 
 BUCKET = "data"
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
@@ -251,16 +251,16 @@ def test_the_resolve_handler_reads_real_eventbridge_events(
     event = json.loads((EVENTS / event_file).read_text("utf-8"))
     s3.create_bucket(Bucket=event["detail"]["bucket"]["name"])  # type: ignore[attr-defined]
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "anime-recs")
-    handler = load_handler(FUNCTIONS / "resolve_drop", "app.lambda_handler", "test_pipeline_drop_resolve")
-    context = LocalContext("resolve", "arn:aws:lambda:us-east-1:123456789012:function:resolve", 128, 60)
+    handler = load_handler(FUNCTIONS / "resolve_drop", "app.lambda_handler", name="test_pipeline_drop_resolve")
+    context = LambdaContext.for_function("resolve", memory_mb=128, timeout_s=60)
     result = handler({"action": "resolve", "event": event, "executionArn": "exec-1"}, context)
     assert result["status"] == status
 
 
 def test_the_resolve_handler_accepts_a_manual_start_and_rejects_anything_else(s3: object) -> None:
     _complete_drop(s3)
-    handler = load_handler(FUNCTIONS / "resolve_drop", "app.lambda_handler", "test_pipeline_drop_resolve_manual")
-    context = LocalContext("resolve", "arn:aws:lambda:us-east-1:123456789012:function:resolve", 128, 60)
+    handler = load_handler(FUNCTIONS / "resolve_drop", "app.lambda_handler", name="test_pipeline_drop_resolve_manual")
+    context = LambdaContext.for_function("resolve", memory_mb=128, timeout_s=60)
     manual = {"action": "resolve", "event": {"bucket": BUCKET, "dropPrefix": "incoming/d1/"}, "executionArn": "exec-1"}
     assert handler(manual, context)["status"] == "READY"
     with pytest.raises(DropError, match="must be an S3 'Object Created' EventBridge event"):

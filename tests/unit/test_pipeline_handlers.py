@@ -16,8 +16,8 @@ from moto import mock_aws
 
 from anime_recommender.pipeline.config import load_config
 from anime_recommender.pipeline.names import FILTER_EXPRESSIONS
-from offline.lambdas import LocalContext, load_handler
 from personalize_local import local_personalize
+from sam_app.handlers import LambdaContext, load_handler
 from tests.support.personalize_setup import infer_schema, small_dataset
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
@@ -36,8 +36,8 @@ ENV = {
 
 def handler(name: str) -> Callable[[dict[str, Any]], Any]:
     """The real handler of ``functions/<name>/app.py``, called with a local Lambda context."""
-    function = load_handler(FUNCTIONS / name, "app.lambda_handler", unique_name=f"test_pipeline_fn_{name}")
-    context = LocalContext(name, f"arn:aws:lambda:us-east-1:123456789012:function:{name}", 256, 60)
+    function = load_handler(FUNCTIONS / name, "app.lambda_handler", name=f"test_pipeline_fn_{name}")
+    context = LambdaContext.for_function(name, memory_mb=256, timeout_s=60)
     return lambda event: function(event, context)
 
 

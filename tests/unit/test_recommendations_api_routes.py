@@ -21,7 +21,8 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 from werkzeug.test import Client, EnvironBuilder
 
-from anime_recommender.forward_events.record import default_session_id
+from anime_recommender.contracts.parameters import PLACEHOLDER
+from anime_recommender.contracts.sessions import default_session_id
 from anime_recommender.recommendations_api import PublishedSettings, RecommendationService, SettingsConfig
 from anime_recommender.recommendations_api.catalog import parse_s3_uri
 from local_cloud.cfn_template import load_template
@@ -54,6 +55,11 @@ ALL_PARAMETERS = {
     f"/{PROJECT}/filters": json.dumps(FILTERS),
     f"/{PROJECT}/event-types": json.dumps(["RATING", "WATCHING", "COMPLETED", "ON_HOLD", "DROPPED", "PLAN_TO_WATCH"]),
     f"/{PROJECT}/catalog": "s3://anime-recs-data/prepared/drop-1/catalog.json",
+}
+#: What template.yaml creates before the first pipeline run (tests/unit/test_contracts_parameters.py holds them equal).
+BEFORE_THE_FIRST_RUN = {name: PLACEHOLDER for name in ALL_PARAMETERS} | {
+    f"/{PROJECT}/filters": "{}",
+    f"/{PROJECT}/event-types": "[]",
 }
 
 APP = api_app()
@@ -106,6 +112,9 @@ def backend() -> Iterator[Backend]:
         publish(PROJECT, ALL_PARAMETERS)
         publish("unpublished", {f"/{PROJECT}/catalog": ALL_PARAMETERS[f"/{PROJECT}/catalog"]})
         publish("no-filters", {k: v for k, v in ALL_PARAMETERS.items() if not k.endswith("/filters")})
+        publish("first-run", BEFORE_THE_FIRST_RUN, catalog=None)
+        catalog = {f"/{PROJECT}/catalog": ALL_PARAMETERS[f"/{PROJECT}/catalog"]}
+        publish("placeholders-but-catalog", BEFORE_THE_FIRST_RUN | catalog)
         yield Backend(
             ssm=boto3.client("ssm", region_name="us-east-1"),
             s3=boto3.client("s3", region_name="us-east-1"),
@@ -404,6 +413,45 @@ def test_before_the_pipeline_publishes_a_campaign_the_api_says_503(
     assert missing in body["message"]
     assert "not published" in body["message"]
     assert headers["Retry-After"] == "60"
+
+
+ROUTES_AND_THEIR_PARAMETER = [
+    ("GET", "/users/42/recommendations", None, "campaigns/user-personalization"),
+    ("GET", "/users/42/recommendations?genre=Drama", None, "campaigns/user-personalization"),
+    ("GET", "/anime/1/similar", None, "campaigns/sims"),
+    ("POST", "/users/42/rankings", {"animeIds": [1]}, "campaigns/personalized-ranking"),
+    ("POST", "/users/42/events", {"animeId": 1, "eventType": "watch"}, "tracking-id"),
+    ("GET", "/anime/1", None, "catalog"),
+]
+
+
+def assert_not_ready(status: int, body: dict[str, Any], headers: dict[str, str], parameter: str) -> None:
+    """503 "not ready" naming the parameter that still holds the stack's placeholder."""
+    assert status == 503, body
+    assert f"SSM parameter {parameter} still holds the stack's placeholder {PLACEHOLDER!r}" in body["message"]
+    assert "not published" in body["message"]
+    assert headers["Retry-After"] == "60"
+
+
+@pytest.mark.parametrize(("method", "url", "payload", "parameter"), ROUTES_AND_THEIR_PARAMETER)
+def test_before_the_first_pipeline_run_every_route_says_503_not_ready(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch, method: str, url: str, payload: Any, parameter: str
+) -> None:
+    for api in make_api(backend, monkeypatch, "first-run"):
+        status, body, headers = api.call(method, url, payload)
+        assert_not_ready(status, body, headers, "/first-run/catalog")  # every route reads the catalog first
+
+
+@pytest.mark.parametrize(("method", "url", "payload", "parameter"), ROUTES_AND_THEIR_PARAMETER)
+def test_every_placeholder_parameter_a_route_reads_is_503_not_ready(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch, method: str, url: str, payload: Any, parameter: str
+) -> None:
+    for api in make_api(backend, monkeypatch, "placeholders-but-catalog"):
+        status, body, headers = api.call(method, url, payload)
+        if parameter == "catalog":
+            assert status == 200, body
+        else:
+            assert_not_ready(status, body, headers, f"/placeholders-but-catalog/{parameter}")
 
 
 def test_without_a_catalog_the_api_says_503(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,9 @@
 """Live watch events: validate Kinesis records, forward them to the Personalize event tracker, park the bad ones.
 
 Knows nothing of Lambda: callers turn their records into :class:`StreamRecord` and act on the
-:class:`DeliveryReport` (the Lambda handler reports ``Outcome.RETRY`` records as batch item failures).
+:class:`DeliveryReport` (the Lambda handler reports ``Outcome.RETRY`` records as batch item failures). The
+``from_environment`` constructors (:class:`WatchEventForwarder`, :class:`PublishedTrackingId`) wire the clients,
+settings and SSM parameter the function's environment names; :meth:`DeliveryReport.publish` emits its metrics.
 """
 
 from anime_recommender.forward_events.dead_letter import DeadLetterQueue, dead_letter_body
@@ -19,6 +21,7 @@ from anime_recommender.forward_events.record import (
 )
 from anime_recommender.forward_events.report import DeliveryReport, Outcome, RecordFate
 from anime_recommender.forward_events.retry import RetryPolicy, call_with_retry, is_transient
+from anime_recommender.forward_events.tracking_id import PublishedTrackingId, TrackingIdNotDeployed
 
 __all__ = [
     "MAX_EVENTS_PER_CALL",
@@ -28,11 +31,13 @@ __all__ = [
     "EventGroup",
     "ForwarderSettings",
     "Outcome",
+    "PublishedTrackingId",
     "PutEventsSender",
     "RecordFate",
     "RejectedRecord",
     "RetryPolicy",
     "StreamRecord",
+    "TrackingIdNotDeployed",
     "WatchEvent",
     "WatchEventForwarder",
     "call_with_retry",

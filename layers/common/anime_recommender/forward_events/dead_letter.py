@@ -22,10 +22,14 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator, Sequence
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import boto3
+from botocore.config import Config
 
 from anime_recommender.forward_events.record import RejectedRecord
 from anime_recommender.forward_events.retry import error_code
@@ -82,6 +86,14 @@ class DeadLetterQueue:
         """The boto3 SQS client (exposed so callers can instrument it, e.g. with botocore hooks)."""
         self._queue_url = queue_url
         self._now = now
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> DeadLetterQueue:
+        """The queue named by ``DLQ_URL``, with a boto3 SQS client (standard retries, 5 attempts)."""
+        queue_url = environ.get("DLQ_URL")
+        if not queue_url:
+            raise RuntimeError("DLQ_URL is not set: the forwarder needs the dead-letter queue URL")
+        return cls(boto3.client("sqs", config=Config(retries={"mode": "standard", "max_attempts": 5})), queue_url)
 
     def park(self, rejected: Sequence[RejectedRecord]) -> DeadLetterResult:
         """Send every rejected record; report per record whether it is parked or must be retried."""

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
+import boto3
+from botocore.config import Config
+
 from anime_recommender.forward_events.dead_letter import DeadLetterQueue
 from anime_recommender.forward_events.delivery import REASON_FORWARDER_ERROR, GroupResult, PutEventsSender
 from anime_recommender.forward_events.grouping import EventGroup, group_by_user_session
@@ -83,6 +86,17 @@ class WatchEventForwarder:
         self._sender = PutEventsSender(events_client, self.settings.retry, clock=clock, sleep=sleep)
         self.dead_letters = dead_letters
         """The dead-letter queue (exposed, like ``events_client``, so callers can instrument its client)."""
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> WatchEventForwarder:
+        """The forwarder as the function runs it: settings from the environment (:class:`ForwarderSettings`), a
+        ``personalize-events`` client without botocore retries, and the dead-letter queue named by ``DLQ_URL``."""
+        settings = ForwarderSettings.from_environment(environ)
+        return cls(
+            events_client=events_client(settings),
+            dead_letters=DeadLetterQueue.from_environment(environ),
+            settings=settings,
+        )
 
     def forward(
         self,
@@ -182,3 +196,18 @@ class WatchEventForwarder:
             report.settle(item.record.position, RecordFate(Outcome.DEAD_LETTERED, item.reason, item.detail))
         for item, error in result.failed:
             report.settle(item.record.position, RecordFate(Outcome.RETRY, "dead-letter-failed", error))
+
+
+def events_client(settings: ForwarderSettings) -> Any:
+    """A boto3 ``personalize-events`` client for the forwarder: it retries with its own bounded backoff, and the
+    record model already enforces PutEvents' constraints (botocore's parameter validation is off)."""
+    return boto3.client(
+        "personalize-events",
+        config=Config(
+            retries={"total_max_attempts": 1},
+            parameter_validation=False,
+            max_pool_connections=max(10, settings.concurrency),
+            connect_timeout=2,
+            read_timeout=5,
+        ),
+    )

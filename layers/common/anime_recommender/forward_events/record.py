@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 import math
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.utilities.parser import BaseModel, parse
 from pydantic import ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
+
+from anime_recommender.contracts.sessions import default_session_id
 
 #: PutEvents ``properties`` is a JSON string of 1..1024 characters.
 MAX_PROPERTIES_CHARS = 1024
@@ -30,8 +30,6 @@ _MAX_EPOCH_SECONDS = 2e10
 #: ``sentAt`` must be after this instant (epoch seconds > 0, the same rule for ISO strings): earlier times are
 #: nonsense for a watch event, and times near year 1 cannot even be converted to UTC (OverflowError).
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-#: Namespace of the default session ids (uuid5 of the user id): stable across invocations and deployments.
-DEFAULT_SESSION_NAMESPACE = uuid.UUID("6f1c8f8e-2a4b-5d7e-9c3a-8b1d2e4f6a70")
 
 Id256 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
 
@@ -108,12 +106,6 @@ class WatchEvent(BaseModel):
 def properties_json(properties: dict[str, Any]) -> str:
     """The compact JSON string PutEvents receives for ``properties``."""
     return json.dumps(properties, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-
-
-@lru_cache(maxsize=65536)
-def default_session_id(user_id: str) -> str:
-    """The session id of a user who sent none: the same for every event of that user, in every invocation."""
-    return str(uuid.uuid5(DEFAULT_SESSION_NAMESPACE, user_id))
 
 
 @dataclass(frozen=True, slots=True)

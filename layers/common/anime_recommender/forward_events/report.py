@@ -10,6 +10,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
 
 
 class Outcome(StrEnum):
@@ -32,6 +35,16 @@ class RecordFate:
     detail: str = ""
 
 
+#: Metric name -> key of :meth:`DeliveryReport.summary` (counts, one data point per batch).
+METRICS = {
+    "RecordsReceived": "received",
+    "EventsDelivered": "delivered",
+    "RecordsDeadLettered": "deadLettered",
+    "RecordsReportedForRetry": "toRetry",
+    "PutEventsCalls": "putEventsCalls",
+    "PutEventsTransientFailures": "transientFailures",
+}
+
 #: The fate of a record nobody settled: retrying is the only choice that can never lose it.
 UNSETTLED = RecordFate(Outcome.RETRY, "unsettled", "the forwarder did not decide this record's fate")
 
@@ -49,6 +62,13 @@ class DeliveryReport:
     tracker_refused: bool = False
     """PutEvents refused the tracking id (unknown or inactive tracker): re-read it before the next batch."""
     _settled: Counter[Outcome] = field(default_factory=Counter, repr=False)
+
+    @classmethod
+    def all_retried(cls, record_ids: list[str], fate: RecordFate) -> DeliveryReport:
+        """A report where every record is left to the stream's retry with ``fate`` (e.g. no forwarder at all)."""
+        report = cls(record_ids=list(record_ids))
+        report.settle_unsettled(fate)
+        return report
 
     def settle(self, position: int, fate: RecordFate) -> None:
         """Record the fate of the record at ``position``; settling a record twice or an unknown one is a bug."""
@@ -123,3 +143,28 @@ class DeliveryReport:
             "putEventsCalls": self.put_events_calls,
             "transientFailures": self.transient_failures,
         }
+
+    def publish(self, metrics: Any, logger: Any) -> None:
+        """What an operator needs, on Powertools ``metrics`` and ``logger``: the counts, one warning for the records
+        to retry (how many, why, the first one) and one warning per dead-lettered record."""
+        summary = self.summary()
+        for name, key in METRICS.items():
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=summary[key])
+        logger.info("batch forwarded", extra=summary)
+        retry = self.retry_positions
+        if retry:
+            logger.warning(
+                "records reported for retry",
+                extra={
+                    "count": len(retry),
+                    "reasons": dict(Counter(self.fate_at(position).reason for position in retry)),
+                    "firstSequenceNumber": self.record_ids[retry[0]],
+                    "firstDetail": self.fate_at(retry[0]).detail,
+                },
+            )
+        for position, fate in enumerate(self.fates_in_order()):
+            if fate.outcome is Outcome.DEAD_LETTERED:
+                logger.warning(
+                    "record dead-lettered",
+                    extra={"sequenceNumber": self.record_ids[position], "reason": fate.reason, "detail": fate.detail},
+                )

@@ -12,6 +12,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from anime_recommender.contracts.parameters import ParameterNames
+
 DEFAULT_PROJECT = "anime-recs"
 
 _BASE_CLAUSES = (
@@ -90,35 +92,35 @@ class ResourceNames:
         """One Personalize filter per contract filter name."""
         return _personalize_name(self.project, filter_key)
 
-    # ---------------------------------------------------------------- SSM (docs/pipeline.md, What it publishes)
+    # ---------------------------------------------------------------- SSM (the contract: contracts/parameters.py)
     def ssm_campaign(self, recipe_key: str) -> str:
         """SSM parameter holding a deployed recipe's campaign ARN."""
-        return f"/{self.project}/campaigns/{recipe_key}"
+        return ParameterNames(self.project).campaign(recipe_key)
 
     @property
     def ssm_tracking_id(self) -> str:
         """SSM parameter holding the event tracker's tracking id."""
-        return f"/{self.project}/tracking-id"
+        return ParameterNames(self.project).tracking_id
 
     @property
     def ssm_filters(self) -> str:
         """SSM parameter holding the JSON object filter name -> filter ARN."""
-        return f"/{self.project}/filters"
+        return ParameterNames(self.project).filters
 
     @property
     def ssm_event_types(self) -> str:
         """SSM parameter holding the JSON list of event types in the data."""
-        return f"/{self.project}/event-types"
+        return ParameterNames(self.project).event_types
 
     @property
     def ssm_catalog(self) -> str:
         """SSM parameter holding the s3:// URI of the live catalog.json."""
-        return f"/{self.project}/catalog"
+        return ParameterNames(self.project).catalog
 
     @property
     def ssm_items_dataset(self) -> str:
         """SSM parameter holding the items dataset ARN."""
-        return f"/{self.project}/datasets/items"
+        return ParameterNames(self.project).items_dataset
 
     # ---------------------------------------------------------------- S3 keys
     @staticmethod

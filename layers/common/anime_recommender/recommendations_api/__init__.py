@@ -1,7 +1,8 @@
 """Serving recommendations with titles: settings from SSM, the catalog from S3, filters, Personalize calls.
 
 The use cases know nothing of Lambda; ``functions/recommendations_api`` maps them and their errors onto HTTP with
-the two HTTP-facing helpers here: ``request_input`` (path ids, JSON bodies) and ``openapi`` (the router).
+the HTTP-facing modules here: ``routes`` (the Powertools router), ``error_mapping`` (any exception → the JSON error),
+``request_input`` (path ids, JSON bodies) and ``openapi`` (the resolver).
 """
 
 from anime_recommender.recommendations_api.catalog import Catalog, CatalogEntry, load_catalog

@@ -1,8 +1,7 @@
 """What can go wrong when serving recommendations, as exceptions that carry their HTTP classification.
 
-The API has one place that turns any exception into a response (``functions/recommendations_api/app.py``,
-``classify``); it reads ``status``, ``parameter`` and ``retry_after`` from these classes, so a new error only needs
-a subclass here.
+The API has one place that turns any exception into a response (:func:`.error_mapping.classify`); it reads
+``status``, ``parameter`` and ``retry_after`` from these classes, so a new error only needs a subclass here.
 """
 
 from __future__ import annotations

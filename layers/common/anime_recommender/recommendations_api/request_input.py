@@ -82,6 +82,12 @@ def is_json_content_type(content_type: str | None) -> bool:
     return (content_type or "").split(";", 1)[0].strip().lower() == JSON_MEDIA_TYPE
 
 
+def posts_non_json_body(event: Any) -> bool:
+    """True for a POST (a Powertools HTTP event) whose Content-Type is not application/json: the API only reads JSON
+    bodies."""
+    return event.http_method.upper() == "POST" and not is_json_content_type(event.headers.get("content-type"))
+
+
 def parse_json_body(text: str) -> Any:
     """A request body's JSON, refusing nesting deeper than :data:`MAX_BODY_DEPTH` and over-long integers.
 

@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from anime_recommender.forward_events.record import default_session_id
+from anime_recommender.contracts.sessions import default_session_id
 from anime_recommender.recommendations_api.catalog import Catalog, load_catalog
 from anime_recommender.recommendations_api.errors import (
     InvalidParameterError,

@@ -1,5 +1,6 @@
 """What the pipeline published to SSM (campaign ARNs, filters, tracking id, catalog URI), read through
-Powertools Parameters so each value is fetched once per ``max_age`` seconds."""
+Powertools Parameters so each value is fetched once per ``max_age`` seconds. A parameter that is missing or still
+holds the stack's placeholder (``anime_recommender.contracts.parameters``) is "not ready" (503), never a value."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 from botocore.exceptions import ClientError
 
+from anime_recommender.contracts.parameters import is_placeholder
 from anime_recommender.pipeline.names import DEFAULT_PROJECT, ResourceNames
 from anime_recommender.recommendations_api.errors import NotReadyError, ThrottledError, UpstreamError
 
@@ -47,6 +49,15 @@ class PublishedSettings:
         self._provider = SSMProvider(boto3_client=ssm_client) if ssm_client is not None else SSMProvider()
 
     def _get(self, name: str, what: str, transform: str | None = None) -> Any:
+        value = self._read(name, what, transform)
+        if transform is None and is_placeholder(value):
+            raise NotReadyError(
+                f"No {what} is live yet: SSM parameter {name} still holds the stack's placeholder {value!r} (the "
+                "retraining pipeline has not published it; run it on a data drop, or `make demo` locally)"
+            )
+        return value
+
+    def _read(self, name: str, what: str, transform: str | None) -> Any:
         try:
             return self._provider.get(name, max_age=self.config.max_age_seconds, transform=transform)
         except GetParameterError as error:
