@@ -14,8 +14,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from anime_recommender.contracts.filters import FILTER_EXPRESSIONS
 from anime_recommender.pipeline.config import load_config
-from anime_recommender.pipeline.names import FILTER_EXPRESSIONS
 from offline.lambdas import LocalContext, load_handler
 from personalize_local import local_personalize
 from tests.support.personalize_setup import infer_schema, small_dataset
