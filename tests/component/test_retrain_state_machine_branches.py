@@ -27,7 +27,7 @@ import pytest
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from anime_recommender.contracts.steps.cleanup import CleanupInput
 from anime_recommender.contracts.steps.deploy_campaigns import DeployCampaignsInput, DeploymentSection
@@ -48,6 +48,7 @@ from anime_recommender.contracts.steps.resolve_drop import (
     ResolveDropInput,
     ResolveInput,
     ResolveOutput,
+    ResolveStatus,
 )
 from anime_recommender.contracts.steps.state import (
     DatasetsSection,
@@ -99,14 +100,14 @@ DROP = DropDescription(
 )
 
 
-def resolved(status: str = "READY", config: PipelineConfig = CONFIG) -> ResolveOutput:
+def resolved(status: ResolveStatus = "READY", config: PipelineConfig = CONFIG) -> ResolveOutput:
     """What "Resolve the drop" returns; a drop that ends quietly has only a status and a reason."""
     if status not in {"READY", "BUSY"}:
-        return ResolveOutput(status=status, reason=f"canned {status}")  # type: ignore[arg-type]
+        return ResolveOutput(status=status, reason=f"canned {status}")
     lock = LockState(
         acquired=status == "READY", attempt=1, holder=None if status == "READY" else "other", tookOver=False
     )
-    return ResolveOutput(status=status, reason=f"canned {status}", drop=DROP, config=config, lock=lock)  # type: ignore[arg-type]
+    return ResolveOutput(status=status, reason=f"canned {status}", drop=DROP, config=config, lock=lock)
 
 
 def lock(acquired: bool, attempt: int) -> LockState:
@@ -207,7 +208,8 @@ class LambdaError(Exception):
         self.error = error
 
 
-Answer = StepModel | BaseModel | Exception
+#: A step model (what the step emits), a raw dict (a section some other code might emit) or an error.
+Answer = StepModel | dict[str, Any] | Exception
 Responder = Callable[[Any], Answer]
 
 
@@ -217,7 +219,7 @@ def in_turn(*answers: Answer | Responder) -> Responder:
 
     def respond(event: Any) -> Answer:
         answer = queue.pop(0) if len(queue) > 1 else queue[0]
-        return answer(event) if callable(answer) and not isinstance(answer, BaseModel | Exception) else answer
+        return answer(event) if callable(answer) else answer
 
     return respond
 
@@ -256,11 +258,7 @@ class CannedLambdas:
             return _error(answer.error, str(answer))
         if isinstance(answer, Exception):
             return _error(type(answer).__name__, str(answer))
-        return (
-            json.dumps(answer.to_state() if isinstance(answer, StepModel) else answer.model_dump(mode="json")),
-            False,
-            "",
-        )
+        return json.dumps(answer.to_state() if isinstance(answer, StepModel) else answer), False, ""
 
     def of(self, step: str) -> list[Call]:
         """The calls of one step function, in order."""
@@ -699,7 +697,7 @@ def test_a_section_the_next_step_cannot_read_fails_that_step_naming_the_field(ma
     responders = happy_path()
     broken = PREPARED.to_state()
     del broken["schemas"]
-    responders["prepare_data"] = in_turn(_Raw(broken))
+    responders["prepare_data"] = in_turn(broken)
 
     execution = machine.run(responders)
 
@@ -709,16 +707,3 @@ def test_a_section_the_next_step_cannot_read_fails_that_step_naming_the_field(ma
     invalid = execution.calls.of("ensure_datasets")[0].invalid or ""
     assert "prepared.schemas" in invalid and "Field required" in invalid
     assert "prepared.schemas" in execution.described["cause"]
-
-
-class _Raw(BaseModel):
-    """An answer that is not a step model: a section as some other code might emit it."""
-
-    body: dict[str, Any]
-
-    def __init__(self, body: dict[str, Any]) -> None:
-        super().__init__(body=body)
-
-    def model_dump(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
-        """The raw section."""
-        return self.body
