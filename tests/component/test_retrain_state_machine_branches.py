@@ -1,4 +1,5 @@
-"""Every branch of ``statemachine/retrain.asl.json``, executed by moto's Step Functions with canned task results.
+"""Every branch of ``statemachine/retrain.asl.json`` (and of ``cleanup.asl.json``), executed by moto's Step Functions
+with canned task results.
 
 This is what AWS calls "mocked service integrations" in Step Functions Local. moto 5.2.5 has the parser's hook for
 a mock config file but no loader for one (``load_mock_test_case_for`` always returns None), so the single method
@@ -29,7 +30,7 @@ from moto.awslambda.models import LambdaFunction
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from pydantic import TypeAdapter, ValidationError
 
-from anime_recommender.contracts.steps.cleanup import CleanupInput
+from anime_recommender.contracts.steps.cleanup import CleanupInput, CleanupOutput
 from anime_recommender.contracts.steps.deploy_campaigns import DeployCampaignsInput, DeploymentSection
 from anime_recommender.contracts.steps.ensure_datasets import EnsureDatasetsInput
 from anime_recommender.contracts.steps.evaluate_metrics import (
@@ -62,6 +63,7 @@ from anime_recommender.contracts.steps.state import (
     TrainingSection,
 )
 from anime_recommender.contracts.steps.train_solutions import TrainSolutionInput
+from anime_recommender.pipeline.cleanup import STAGES
 from anime_recommender.pipeline.config import PipelineConfig, load_config
 from anime_recommender.pipeline.notification import failure_summary
 from offline.template import TemplateModel, load_template, substitute_definition
@@ -307,21 +309,28 @@ class Execution:
 
 
 @dataclass
-class RetrainMachine:
-    """The retrain state machine created in moto from template.yaml, its tasks answered by a :class:`CannedLambdas`."""
+class PipelineMachines:
+    """The pipeline's state machines created in moto from template.yaml (logical id -> ARN), their tasks answered by a
+    :class:`CannedLambdas`."""
 
-    arn: str
+    arns: dict[str, str]
     canned: CannedLambdas
 
-    def run(self, responders: dict[str, Responder], execution_input: dict[str, Any] | None = None) -> Execution:
+    def run(
+        self,
+        responders: dict[str, Responder],
+        execution_input: dict[str, Any] | None = None,
+        state_machine: str = "RetrainStateMachine",
+    ) -> Execution:
         """Start an execution (default input: a real S3 "Object Created" event) and wait until it has finished."""
         self.canned.responders = responders
         self.canned.calls = []
         sfn = boto3.client("stepfunctions", region_name=REGION)
-        body = execution_input or json.loads((EVENTS / "s3-object-created.json").read_text("utf-8"))
-        arn = sfn.start_execution(stateMachineArn=self.arn, name=str(uuid.uuid4()), input=json.dumps(body))[
-            "executionArn"
-        ]
+        if execution_input is None:
+            execution_input = json.loads((EVENTS / "s3-object-created.json").read_text("utf-8"))
+        arn = sfn.start_execution(
+            stateMachineArn=self.arns[state_machine], name=str(uuid.uuid4()), input=json.dumps(execution_input)
+        )["executionArn"]
         deadline = time.monotonic() + TIMEOUT_SECONDS
         while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
             assert time.monotonic() < deadline, f"execution still RUNNING after {TIMEOUT_SECONDS:.0f} s"
@@ -343,8 +352,8 @@ def _no_wait(self: WaitFunction, env: Any, wait_seconds: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def deployed() -> Iterator[RetrainMachine]:
-    """moto (executing the real ASL), the retrain state machine from template.yaml, canned Lambda answers."""
+def deployed() -> Iterator[PipelineMachines]:
+    """moto (executing the real ASL), both state machines from template.yaml, canned Lambda answers."""
     canned = CannedLambdas()
     no_retry_sleeps = SimpleNamespace(sleep=lambda seconds: None, time=time.time)
     with (
@@ -354,33 +363,35 @@ def deployed() -> Iterator[RetrainMachine]:
         mock.patch.object(LambdaFunction, "_invoke_lambda", lambda self, event=None: canned.invoke(self, event)),
     ):
         template = TemplateModel(load_template())
-        spec = template.state_machine("RetrainStateMachine")
         trust = json.dumps({"Version": "2012-10-17", "Statement": []})
         role = boto3.client("iam", region_name=REGION).create_role(RoleName="sfn", AssumeRolePolicyDocument=trust)
         role_arn = role["Role"]["Arn"]
         functions = boto3.client("lambda", region_name=REGION)
-        substitutions = {}
-        for name, value in spec.substitutions.items():
-            logical_id = value["Fn::GetAtt"][0]
-            function = template.function(logical_id)
-            substitutions[name] = functions.create_function(
-                FunctionName=logical_id,
-                Runtime="python3.12",
-                Role=role_arn,
-                Handler=function.handler,
-                Code={"ZipFile": _placeholder_zip()},
-            )["FunctionArn"]
-            canned.steps[logical_id] = function.code_dir.name
-        definition = substitute_definition(spec.definition_path.read_text("utf-8"), substitutions)
-        arn = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
-            name="retrain", definition=definition, roleArn=role_arn, type="STANDARD"
-        )["stateMachineArn"]
-        yield RetrainMachine(arn, canned)
+        arns = {}
+        for machine in ("RetrainStateMachine", "CleanupStateMachine"):
+            spec = template.state_machine(machine)
+            substitutions = {}
+            for name, value in spec.substitutions.items():
+                logical_id = value["Fn::GetAtt"][0]
+                function = template.function(logical_id)
+                substitutions[name] = functions.create_function(
+                    FunctionName=logical_id,
+                    Runtime="python3.12",
+                    Role=role_arn,
+                    Handler=function.handler,
+                    Code={"ZipFile": _placeholder_zip()},
+                )["FunctionArn"]
+                canned.steps[logical_id] = function.code_dir.name
+            definition = substitute_definition(spec.definition_path.read_text("utf-8"), substitutions)
+            arns[machine] = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+                name=machine, definition=definition, roleArn=role_arn, type="STANDARD"
+            )["stateMachineArn"]
+        yield PipelineMachines(arns, canned)
 
 
 @pytest.fixture
-def machine(deployed: RetrainMachine) -> RetrainMachine:
-    """The module's state machine with no answers and no calls yet."""
+def machine(deployed: PipelineMachines) -> PipelineMachines:
+    """The module's state machines with no answers and no calls yet."""
     deployed.canned.responders, deployed.canned.calls = {}, []
     return deployed
 
@@ -426,7 +437,7 @@ def assert_every_input_valid(execution: Execution) -> None:
     assert [(call.step, call.invalid) for call in execution.calls.calls if call.invalid] == []
 
 
-def test_happy_path_polls_every_loop_trains_every_recipe_and_carries_each_section(machine: RetrainMachine) -> None:
+def test_happy_path_polls_every_loop_trains_every_recipe_and_carries_each_section(machine: PipelineMachines) -> None:
     execution = machine.run(happy_path())
 
     assert execution.status == "SUCCEEDED"
@@ -460,7 +471,7 @@ def test_happy_path_polls_every_loop_trains_every_recipe_and_carries_each_sectio
     assert notify.outcome == "SUCCEEDED" and notify.executionArn == execution.described["executionArn"]
 
 
-def test_each_map_iteration_gets_its_recipe_and_polls_until_its_version_is_trained(machine: RetrainMachine) -> None:
+def test_each_map_iteration_gets_its_recipe_and_polls_until_its_version_is_trained(machine: PipelineMachines) -> None:
     execution = machine.run(happy_path())
 
     calls = execution.calls.of("train_solutions")
@@ -476,7 +487,7 @@ def test_each_map_iteration_gets_its_recipe_and_polls_until_its_version_is_train
     assert execution.entered.count("Wait for the training") == len(RECIPES)
 
 
-def test_the_map_trains_exactly_the_configured_recipes(machine: RetrainMachine) -> None:
+def test_the_map_trains_exactly_the_configured_recipes(machine: PipelineMachines) -> None:
     two = [CONFIG.recipe(key).model_dump(mode="json") for key in ("popularity-count", "sims")]
     config = load_config({"recipes": two, "promotion": {"requireBeatBaseline": False}})
     responders = happy_path(recipes=["popularity-count", "sims"], promoted=["sims"])
@@ -492,7 +503,7 @@ def test_the_map_trains_exactly_the_configured_recipes(machine: RetrainMachine) 
     assert len(execution.calls.of("train_solutions")) == 4
 
 
-def test_nothing_promoted_still_deploys_the_tracker_and_filters_and_succeeds(machine: RetrainMachine) -> None:
+def test_nothing_promoted_still_deploys_the_tracker_and_filters_and_succeeds(machine: PipelineMachines) -> None:
     execution = machine.run(happy_path(promoted=[]))
 
     assert execution.status == "SUCCEEDED"
@@ -503,7 +514,7 @@ def test_nothing_promoted_still_deploys_the_tracker_and_filters_and_succeeds(mac
 
 
 @pytest.mark.parametrize("status", ["INCOMPLETE", "DUPLICATE", "IGNORED"])
-def test_a_drop_that_is_not_ready_ends_quietly(machine: RetrainMachine, status: str) -> None:
+def test_a_drop_that_is_not_ready_ends_quietly(machine: PipelineMachines, status: str) -> None:
     execution = machine.run({"resolve_drop": in_turn(resolved(status))})
 
     assert execution.status == "SUCCEEDED"
@@ -512,7 +523,7 @@ def test_a_drop_that_is_not_ready_ends_quietly(machine: RetrainMachine, status: 
     assert [call.step for call in execution.calls.calls] == ["resolve_drop"]
 
 
-def test_a_busy_dataset_group_is_retried_until_the_lock_is_ours_then_the_drop_runs(machine: RetrainMachine) -> None:
+def test_a_busy_dataset_group_is_retried_until_the_lock_is_ours_then_the_drop_runs(machine: PipelineMachines) -> None:
     responders = happy_path()
     answers = in_turn(resolved("BUSY"), lock(False, 2), lock(True, 3))
     responders["resolve_drop"] = lambda event: released(event) if isinstance(event, ReleaseInput) else answers(event)
@@ -549,7 +560,7 @@ FAILING_STEPS = [
 
 @pytest.mark.parametrize(("step", "state", "error"), FAILING_STEPS, ids=[step for step, _, _ in FAILING_STEPS])
 def test_a_failing_step_releases_the_lock_notifies_and_fails_with_its_reason(
-    machine: RetrainMachine, step: str, state: str, error: LambdaError
+    machine: PipelineMachines, step: str, state: str, error: LambdaError
 ) -> None:
     responders = happy_path()
     responders[step] = in_turn(error)
@@ -573,7 +584,7 @@ def test_a_failing_step_releases_the_lock_notifies_and_fails_with_its_reason(
     assert notify.state.to_state()["release"] == {"lockReleased": True, "claim": "FAILED", "outcome": "FAILED"}
 
 
-def test_an_invalid_config_fails_at_resolve_and_notifies_without_a_lock_to_release(machine: RetrainMachine) -> None:
+def test_an_invalid_config_fails_at_resolve_and_notifies_without_a_lock_to_release(machine: PipelineMachines) -> None:
     error = LambdaError("ConfigError", "config.json is invalid: promotion.tolerance: must be < 1")
 
     execution = machine.run({"resolve_drop": in_turn(error), "notify": notified})
@@ -585,7 +596,7 @@ def test_an_invalid_config_fails_at_resolve_and_notifies_without_a_lock_to_relea
     assert [call.step for call in execution.calls.calls] == ["resolve_drop", "notify"]
 
 
-def test_a_lock_that_never_frees_fails_after_the_retries_and_releases(machine: RetrainMachine) -> None:
+def test_a_lock_that_never_frees_fails_after_the_retries_and_releases(machine: PipelineMachines) -> None:
     budget = LambdaError("PollBudgetExceededError", "the dataset group is still locked by other after 3 attempts")
     answers = in_turn(resolved("BUSY"), lock(False, 2), budget)
     responders = {
@@ -601,7 +612,7 @@ def test_a_lock_that_never_frees_fails_after_the_retries_and_releases(machine: R
     assert isinstance(execution.calls.of("resolve_drop")[-1].parsed, ReleaseInput)
 
 
-def test_a_failed_release_after_success_is_a_failure_notification(machine: RetrainMachine) -> None:
+def test_a_failed_release_after_success_is_a_failure_notification(machine: PipelineMachines) -> None:
     responders = happy_path()
     responders["resolve_drop"] = in_turn(resolved(), LambdaError("AccessDenied", "s3:DeleteObject denied"))
 
@@ -617,7 +628,7 @@ def test_a_failed_release_after_success_is_a_failure_notification(machine: Retra
     assert execution.described["cause"] == "Release the drop lock failed: AccessDenied: s3:DeleteObject denied"
 
 
-def test_a_failed_release_after_failure_still_notifies(machine: RetrainMachine) -> None:
+def test_a_failed_release_after_failure_still_notifies(machine: PipelineMachines) -> None:
     responders = happy_path()
     responders["prepare_data"] = in_turn(LambdaError("DataValidationError", "no interactions file"))
     responders["resolve_drop"] = in_turn(resolved(), LambdaError("AccessDenied", "s3:DeleteObject denied"))
@@ -631,7 +642,7 @@ def test_a_failed_release_after_failure_still_notifies(machine: RetrainMachine) 
     assert state["releaseError"]["Error"] == "AccessDenied"
 
 
-def test_a_failure_notification_that_cannot_be_sent_still_fails_with_the_reason(machine: RetrainMachine) -> None:
+def test_a_failure_notification_that_cannot_be_sent_still_fails_with_the_reason(machine: PipelineMachines) -> None:
     responders = happy_path()
     responders["import_data"] = in_turn(LambdaError("ResourceFailedError", "import failed"))
     responders["notify"] = in_turn(LambdaError("AuthorizationError", "sns:Publish denied"))
@@ -645,7 +656,7 @@ def test_a_failure_notification_that_cannot_be_sent_still_fails_with_the_reason(
     assert execution.described["cause"] == expected
 
 
-def test_a_success_notification_that_cannot_be_sent_does_not_fail_the_retraining(machine: RetrainMachine) -> None:
+def test_a_success_notification_that_cannot_be_sent_does_not_fail_the_retraining(machine: PipelineMachines) -> None:
     responders = happy_path()
     responders["notify"] = in_turn(LambdaError("AuthorizationError", "sns:Publish denied"))
 
@@ -660,7 +671,7 @@ def test_a_success_notification_that_cannot_be_sent_does_not_fail_the_retraining
 THROTTLED = LambdaError("Lambda.TooManyRequestsException", "Rate exceeded")
 
 
-def test_a_throttled_task_is_retried_and_the_pipeline_goes_on(machine: RetrainMachine) -> None:
+def test_a_throttled_task_is_retried_and_the_pipeline_goes_on(machine: PipelineMachines) -> None:
     responders = happy_path()
     responders["prepare_data"] = in_turn(THROTTLED, THROTTLED, PREPARED)
 
@@ -671,7 +682,7 @@ def test_a_throttled_task_is_retried_and_the_pipeline_goes_on(machine: RetrainMa
     assert execution.output["prepared"] == PREPARED.to_state()
 
 
-def test_a_task_still_throttled_after_its_retries_fails_the_pipeline(machine: RetrainMachine) -> None:
+def test_a_task_still_throttled_after_its_retries_fails_the_pipeline(machine: PipelineMachines) -> None:
     responders = happy_path()
     responders["evaluate_metrics"] = in_turn(THROTTLED)
 
@@ -683,7 +694,7 @@ def test_a_task_still_throttled_after_its_retries_fails_the_pipeline(machine: Re
     assert "Evaluate metrics failed" in execution.entered
 
 
-def test_a_task_error_that_is_not_throttling_is_not_retried(machine: RetrainMachine) -> None:
+def test_a_task_error_that_is_not_throttling_is_not_retried(machine: PipelineMachines) -> None:
     responders = happy_path()
     responders["evaluate_metrics"] = in_turn(LambdaError("PipelineError", "no metrics"))
 
@@ -693,7 +704,7 @@ def test_a_task_error_that_is_not_throttling_is_not_retried(machine: RetrainMach
     assert len(execution.calls.of("evaluate_metrics")) == 1
 
 
-def test_a_section_the_next_step_cannot_read_fails_that_step_naming_the_field(machine: RetrainMachine) -> None:
+def test_a_section_the_next_step_cannot_read_fails_that_step_naming_the_field(machine: PipelineMachines) -> None:
     responders = happy_path()
     broken = PREPARED.to_state()
     del broken["schemas"]
@@ -707,3 +718,47 @@ def test_a_section_the_next_step_cannot_read_fails_that_step_naming_the_field(ma
     invalid = execution.calls.of("ensure_datasets")[0].invalid or ""
     assert "prepared.schemas" in invalid and "Field required" in invalid
     assert "prepared.schemas" in execution.described["cause"]
+
+
+# ---------------------------------------------------------------- the cleanup state machine
+def test_cleanup_deletes_stage_by_stage_polling_each_stage_until_it_is_done(machine: PipelineMachines) -> None:
+    polls: dict[str, int] = {}
+
+    def stage(event: CleanupInput) -> CleanupOutput:
+        polls[event.stage] = polls.get(event.stage, 0) + 1
+        done = polls[event.stage] == 2
+        return CleanupOutput(
+            stage=event.stage,
+            complete=done,
+            deleted=[] if done else [f"{event.stage} resource"],
+            waitingFor=[],
+            remaining=0 if done else 1,
+            attempt=event.attempt + 1,
+            waitSeconds=30,
+        )
+
+    execution = machine.run({"cleanup": stage}, {}, state_machine="CleanupStateMachine")
+
+    assert execution.status == "SUCCEEDED"
+    assert_every_input_valid(execution)
+    assert [call.parsed.stage for call in execution.calls.calls] == [name for name in STAGES for _ in range(2)]
+    sections = {name: name.replace("-", "_") for name in STAGES}  # each stage's ResultPath
+    assert {section: execution.output[section]["complete"] for section in sections.values()} == dict.fromkeys(
+        sections.values(), True
+    )
+    assert execution.entered[-1] == "Everything deleted"
+
+
+def test_a_cleanup_stage_that_fails_stops_the_cleanup_there(machine: PipelineMachines) -> None:
+    def stage(event: CleanupInput) -> CleanupOutput | LambdaError:
+        if event.stage == "solutions":
+            return LambdaError("ClientError", "AccessDenied on DeleteSolution")
+        return CleanupOutput(
+            stage=event.stage, complete=True, deleted=[], waitingFor=[], remaining=0, attempt=1, waitSeconds=30
+        )
+
+    execution = machine.run({"cleanup": stage}, {}, state_machine="CleanupStateMachine")
+
+    assert execution.status == "FAILED"
+    assert execution.described["error"] == "ClientError"
+    assert [call.parsed.stage for call in execution.calls.calls] == list(STAGES[: STAGES.index("solutions") + 1])
