@@ -24,17 +24,14 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from anime_recommender.contracts.filters import FILTER_EXPRESSIONS
 from bench.datasets import demo_data, describe
 from personalize_local.filters import FilterContext, UserEvent, parse_filter
 from personalize_local.recipes.base import ExplorationConfig, TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
 from personalize_local.server import SERVING_BLAS_THREADS
 
-BASE = (
-    "EXCLUDE ItemID WHERE Items.YEAR < $YEAR_FROM | EXCLUDE ItemID WHERE Items.YEAR > $YEAR_TO | "
-    "EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ($WATCHED_EVENT_TYPES)"
-)
-GENRE_FILTER = "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES) | " + BASE
+GENRE_FILTER = FILTER_EXPRESSIONS["genre"]
 FILTER_VALUES = {"GENRES": '"Action","Comedy"', "YEAR_FROM": "2000", "WATCHED_EVENT_TYPES": '"RATING"'}
 
 

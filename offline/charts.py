@@ -1,6 +1,6 @@
 """The demo's charts: every recipe's offline metrics side by side, and the primary metric across drops.
 
-Metrics always appear in the same order (the primary metric first, then ``KNOWN_METRICS``), each bar carries its
+Metrics always appear in the same order (the primary metric first, then ``METRIC_KEYS``), each bar carries its
 value, and the axis fits the data instead of a fixed 0-1.
 """
 
@@ -14,7 +14,8 @@ import matplotlib
 matplotlib.use("Agg")  # charts are files and PNG bytes; no display
 import matplotlib.pyplot as plt
 
-from anime_recommender.pipeline.config import KNOWN_METRICS, metric_label
+from anime_recommender.contracts.metrics import METRIC_KEYS
+from anime_recommender.pipeline.config import metric_label
 
 matplotlib.use("Agg")  # files only, never a window (pyplot picks its backend at the first figure)
 
@@ -29,10 +30,10 @@ FOOTNOTE = (
 
 
 def metric_order(metrics: dict[str, dict[str, float]], primary: str) -> list[str]:
-    """Metric names present in ``metrics``: the primary first, then the ranking metrics (``KNOWN_METRICS``' order),
+    """Metric names present in ``metrics``: the primary first, then the ranking metrics (``METRIC_KEYS``' order),
     coverage last, then any others."""
     present = {name for values in metrics.values() for name in values}
-    known = [name for name in KNOWN_METRICS if name in present and name != primary]
+    known = [name for name in METRIC_KEYS if name in present and name != primary]
     known.sort(key=lambda name: name == "coverage")  # stable: only moves coverage behind the ranking metrics
     return ([primary] if primary in present else []) + known + sorted(present - set(known) - {primary})
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from anime_recommender.contracts.steps.deploy_campaigns import DeployCampaignsInput, DeployCampaignsOutput
 from anime_recommender.pipeline.clients import client, personalize_resources
-from anime_recommender.pipeline.config import PipelineConfig
 from anime_recommender.pipeline.deployment import deploy
 
 logger = Logger()
@@ -17,19 +18,20 @@ tracer = Tracer()
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@event_parser(model=DeployCampaignsInput)
+def lambda_handler(event: DeployCampaignsInput, context: LambdaContext) -> dict[str, Any]:
     """Input: the execution state; output: its ``deployment`` section."""
-    config = PipelineConfig.model_validate(event["config"])
     result = deploy(
         personalize_resources(),
         client("ssm"),
-        config,
-        dataset_group_arn=event["datasets"]["datasetGroupArn"],
-        items_dataset_arn=event["datasets"]["datasets"]["items"],
-        trained=event["training"],
-        promoted=event["evaluation"]["promoted"],
-        prepared=event["prepared"],
-        attempt=int((event.get("deployment") or {}).get("attempt", 0)),
+        event.config,
+        dataset_group_arn=event.datasets.datasetGroupArn or "",
+        items_dataset_arn=event.datasets.datasets["items"],
+        trained=[item.to_state() for item in event.training],
+        promoted=event.evaluation.promoted,
+        prepared=event.prepared.to_state(),
+        attempt=event.deployment.attempt if event.deployment else 0,
     )
-    logger.info("deployment polled", extra={"complete": result["complete"], "waitingFor": result["waitingFor"]})
-    return result
+    deployment = DeployCampaignsOutput.model_validate(result)
+    logger.info("deployment polled", extra={"complete": deployment.complete, "waitingFor": deployment.waitingFor})
+    return deployment.to_state()

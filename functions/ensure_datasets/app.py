@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from anime_recommender.contracts.steps.ensure_datasets import EnsureDatasetsInput, EnsureDatasetsOutput
 from anime_recommender.pipeline.clients import personalize_resources
-from anime_recommender.pipeline.config import PipelineConfig
 from anime_recommender.pipeline.datasets import ensure_datasets
 
 logger = Logger()
@@ -17,10 +18,13 @@ tracer = Tracer()
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@event_parser(model=EnsureDatasetsInput)
+def lambda_handler(event: EnsureDatasetsInput, context: LambdaContext) -> dict[str, Any]:
     """Input: the execution state; output: its ``datasets`` section."""
-    config = PipelineConfig.model_validate(event["config"])
-    attempt = int((event.get("datasets") or {}).get("attempt", 0))
-    result = ensure_datasets(personalize_resources(), event["prepared"]["schemas"], attempt, config.polling.datasets)
-    logger.info("datasets polled", extra={"complete": result["complete"], "waitingFor": result["waitingFor"]})
-    return result
+    attempt = event.datasets.attempt if event.datasets else 0
+    schemas = event.prepared.schemas.to_state()
+    result = EnsureDatasetsOutput.model_validate(
+        ensure_datasets(personalize_resources(), schemas, attempt, event.config.polling.datasets)
+    )
+    logger.info("datasets polled", extra={"complete": result.complete, "waitingFor": result.waitingFor})
+    return result.to_state()

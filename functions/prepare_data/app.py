@@ -1,17 +1,13 @@
-"""prepare_data Lambda: validate a Kaggle drop in S3 and write the Personalize datasets next to it.
+"""Step "Prepare data": validate a Kaggle drop in S3 and write the Personalize datasets next to it.
 
-Input:  {"bucket", "dropPrefix": "incoming/<name>/", "dropId", "outputPrefix": "prepared/<dropId>/",
-         "options": {"keepUnknownAnime": false, "snapshotDate": "YYYY-MM-DD"}}   (options optional)
-Output: {"bucket", "outputPrefix", "interactionsUri", "itemsUri", "catalogUri", "reportUri",
-         "schemas": {"interactions": "<Avro JSON>", "items": "<Avro JSON>"}, "eventTypes": [...],
-         "counts": {"interactions", "users", "items", "rejectedRows"}}
-Fatal problems raise DataValidationError (the Step Functions error name) after report.json is written.
+Input and output: ``anime_recommender.contracts.steps.prepare_data`` (the drop's bucket, prefix and id, where to
+write and the options in; the output URIs, schemas, event types and counts out). Fatal problems raise
+DataValidationError (the Step Functions error name) after report.json is written.
 """
 
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 from typing import Any
 
 import boto3
@@ -19,41 +15,21 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
 
+from anime_recommender.contracts.steps.prepare_data import PrepareDataInput, PrepareDataOutput
 from anime_recommender.prepare_data import DataValidationError, PrepareOptions, prepare_drop
 from anime_recommender.prepare_data.s3_storage import S3Storage
-from anime_recommender.prepare_data.timestamps import DEFAULT_SNAPSHOT_DATE
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
 
-class PrepareDataOptions(BaseModel):
-    """Optional knobs of one run."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    keepUnknownAnime: bool = False
-    snapshotDate: date = DEFAULT_SNAPSHOT_DATE
-
-
-class PrepareDataEvent(BaseModel):
-    """The state machine's input to this step."""
-
-    bucket: str = Field(min_length=3)
-    dropPrefix: str = Field(min_length=1)
-    dropId: str = Field(min_length=1)
-    outputPrefix: str = Field(min_length=1)
-    options: PrepareDataOptions = Field(default_factory=PrepareDataOptions)
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@event_parser(model=PrepareDataEvent)
-def lambda_handler(event: PrepareDataEvent, context: LambdaContext) -> dict[str, Any]:
+@event_parser(model=PrepareDataInput)
+def lambda_handler(event: PrepareDataInput, context: LambdaContext) -> dict[str, Any]:
     """Run the preparation; return the output locations, schemas, event types and counts."""
     s3 = boto3.client("s3")
     source = S3Storage(s3, event.bucket, event.dropPrefix)
@@ -73,14 +49,15 @@ def lambda_handler(event: PrepareDataEvent, context: LambdaContext) -> dict[str,
     for name, value in prepared.counts.items():
         metrics.add_metric(name=f"Prepared{name[0].upper()}{name[1:]}", unit=MetricUnit.Count, value=value)
     logger.info("drop prepared", extra={"counts": prepared.counts, "eventTypes": prepared.event_types})
-    return {
-        "bucket": event.bucket,
-        "outputPrefix": destination.prefix,
-        "interactionsUri": prepared.uris["interactions"],
-        "itemsUri": prepared.uris["items"],
-        "catalogUri": prepared.uris["catalog"],
-        "reportUri": prepared.uris["report"],
-        "schemas": prepared.schema_strings(),
-        "eventTypes": prepared.event_types,
-        "counts": prepared.counts,
-    }
+    output = PrepareDataOutput(
+        bucket=event.bucket,
+        outputPrefix=destination.prefix,
+        interactionsUri=prepared.uris["interactions"],
+        itemsUri=prepared.uris["items"],
+        catalogUri=prepared.uris["catalog"],
+        reportUri=prepared.uris["report"],
+        schemas=prepared.schema_strings(),
+        eventTypes=prepared.event_types,
+        counts=prepared.counts,
+    )
+    return output.to_state()

@@ -9,13 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser import event_parser, parse
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from anime_recommender.contracts.steps.resolve_drop import (
+    AcquireInput,
+    ReleaseInput,
+    ReleaseOutput,
+    ResolveDropInput,
+    ResolveInput,
+    ResolveOutput,
+)
+from anime_recommender.contracts.steps.state import LockState
 from anime_recommender.pipeline import resolve as domain
 from anime_recommender.pipeline.clients import client, markers, resource_names
-from anime_recommender.pipeline.config import PipelineConfig
 from anime_recommender.pipeline.errors import DropError
 
 logger = Logger()
@@ -37,22 +45,22 @@ def _bucket_and_key(event: dict[str, Any]) -> tuple[str, str]:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Dispatch on ``action``."""
-    action = event.get("action", "resolve")
+@event_parser(model=ResolveDropInput)
+def lambda_handler(event: ResolveInput | AcquireInput | ReleaseInput, context: LambdaContext) -> dict[str, Any]:
+    """Dispatch on ``action``: the resolved state, the ``lock`` section or the ``release`` section."""
     names = resource_names()
-    if action == "resolve":
-        bucket, key = _bucket_and_key(event.get("event") or {})
-        result = domain.resolve(client("s3"), markers(bucket), names, bucket, key, event["executionArn"])
-        logger.info("drop resolved", extra={"status": result["status"], "reason": result["reason"]})
-        return result
-    drop = event["drop"]
-    if action == "acquire":
-        config = PipelineConfig.model_validate(event["config"])
-        attempt = int(event.get("lock", {}).get("attempt", 0))
-        return domain.acquire_lock(markers(drop["bucket"]), names, drop, attempt, config.polling.lock.maxAttempts)
-    if action == "release":
-        result = domain.release(markers(drop["bucket"]), names, drop, str(event.get("outcome", "FAILED")))
-        logger.info("drop released", extra=result)
-        return result
-    raise ValueError(f"unknown action {action!r}: expected resolve, acquire or release")
+    if isinstance(event, ResolveInput):
+        bucket, key = _bucket_and_key(event.event)
+        resolved = ResolveOutput.model_validate(
+            domain.resolve(client("s3"), markers(bucket), names, bucket, key, event.executionArn)
+        )
+        logger.info("drop resolved", extra={"status": resolved.status, "reason": resolved.reason})
+        return resolved.to_state()
+    drop = event.drop.to_state()
+    if isinstance(event, AcquireInput):
+        max_attempts = event.config.polling.lock.maxAttempts
+        lock = domain.acquire_lock(markers(event.drop.bucket), names, drop, event.lock.attempt, max_attempts)
+        return LockState.model_validate(lock).to_state()
+    released = ReleaseOutput.model_validate(domain.release(markers(event.drop.bucket), names, drop, event.outcome))
+    logger.info("drop released", extra=released.to_state())
+    return released.to_state()

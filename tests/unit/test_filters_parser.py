@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from anime_recommender.contracts.filters import FILTER_EXPRESSIONS
 from personalize_local.filters import FilterSyntaxError, parse_filter
 from personalize_local.filters.ast import BoolOp, Condition, CurrentItemRef, Param, Wildcard
 
-PIPELINE_BASE = (
-    "EXCLUDE ItemID WHERE Items.YEAR < $YEAR_FROM | EXCLUDE ItemID WHERE Items.YEAR > $YEAR_TO | "
-    "EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ($WATCHED_EVENT_TYPES)"
-)
-PIPELINE_FILTERS = {
-    "base": PIPELINE_BASE,
-    "genre": "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES) | " + PIPELINE_BASE,
-    "studio": "INCLUDE ItemID WHERE Items.STUDIOS IN ($STUDIOS) | " + PIPELINE_BASE,
-    "genre-studio": "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES) AND Items.STUDIOS IN ($STUDIOS) | " + PIPELINE_BASE,
-}
+PIPELINE_FILTERS = FILTER_EXPRESSIONS
 
 
 @pytest.mark.parametrize("name", sorted(PIPELINE_FILTERS))

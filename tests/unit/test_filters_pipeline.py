@@ -7,18 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from anime_recommender.contracts.filters import FILTER_EXPRESSIONS
 from personalize_local.filters import FilterContext, UserEvent, parse_filter
 
-BASE = (
-    "EXCLUDE ItemID WHERE Items.YEAR < $YEAR_FROM | EXCLUDE ItemID WHERE Items.YEAR > $YEAR_TO | "
-    "EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ($WATCHED_EVENT_TYPES)"
-)
-FILTERS = {
-    "base": BASE,
-    "genre": "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES) | " + BASE,
-    "studio": "INCLUDE ItemID WHERE Items.STUDIOS IN ($STUDIOS) | " + BASE,
-    "genre-studio": "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES) AND Items.STUDIOS IN ($STUDIOS) | " + BASE,
-}
+FILTERS = FILTER_EXPRESSIONS
 GENRES = ["Action", "Drama", "Comedy", "Slice of Life", "Sci-Fi"]
 STUDIOS = ["Bones", "Madhouse", "Sunrise", "Kyoto Animation"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from anime_recommender.contracts.recipes import DEPLOYABLE_RECIPES
 from anime_recommender.pipeline.config import (
-    DEPLOYABLE_RECIPES,
     PipelineConfig,
     deep_merge,
     default_config_dict,

@@ -14,8 +14,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from anime_recommender.contracts.filters import FILTER_EXPRESSIONS
 from anime_recommender.pipeline.config import load_config
-from anime_recommender.pipeline.names import FILTER_EXPRESSIONS
 from personalize_local import local_personalize
 from sam_app.handlers import LambdaContext, load_handler
 from tests.support.personalize_setup import infer_schema, small_dataset
@@ -89,12 +89,17 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 "drop": {
                     "bucket": BUCKET,
                     "dropPrefix": "incoming/d1/",
+                    "folder": "d1",
                     "dropId": "d1-0123abcd",
                     "contentHash": "0123abcd" * 8,
+                    "uploadedAt": "2026-01-01T00:00:00.000000Z",
+                    "files": {"anime.csv": {"etag": "e1", "size": 1}, "rating_complete.csv": {"etag": "e2", "size": 1}},
                     "executionArn": "arn:aws:states:us-east-1:123456789012:execution:anime-recs-retrain:e1",
                 },
                 "config": config.model_dump(mode="json"),
                 "prepared": {
+                    "bucket": BUCKET,
+                    "outputPrefix": "prepared/d1/",
                     "interactionsUri": f"s3://{BUCKET}/prepared/d1/interactions.csv",
                     "itemsUri": f"s3://{BUCKET}/prepared/d1/items.csv",
                     "catalogUri": f"s3://{BUCKET}/prepared/d1/catalog.json",

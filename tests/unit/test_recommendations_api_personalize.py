@@ -22,7 +22,8 @@ import pytest
 from moto import mock_aws
 from werkzeug.test import Client
 
-from anime_recommender.pipeline.names import FILTER_EXPRESSIONS, ResourceNames
+from anime_recommender.contracts.filters import FILTER_EXPRESSIONS
+from anime_recommender.pipeline.names import ResourceNames
 from anime_recommender.recommendations_api import PublishedSettings, RecommendationService, SettingsConfig
 from personalize_local import local_personalize
 from tests.support.api_requests import api_app, api_client

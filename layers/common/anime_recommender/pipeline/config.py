@@ -16,25 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from anime_recommender.contracts.filters import FilterName
+from anime_recommender.contracts.metrics import METRIC_KEYS
+from anime_recommender.contracts.recipes import DEPLOYABLE_RECIPES
 from anime_recommender.pipeline.errors import ConfigError
-
-#: Recipes whose campaigns other components read from SSM (docs/pipeline.md, "What it publishes"): only these may
-#: be deployed.
-DEPLOYABLE_RECIPES = ("user-personalization", "sims", "personalized-ranking")
-
-#: Metrics GetSolutionMetrics returns for every custom recipe; any of them may be the primary metric.
-KNOWN_METRICS = (
-    "coverage",
-    "mean_reciprocal_rank_at_25",
-    "normalized_discounted_cumulative_gain_at_5",
-    "normalized_discounted_cumulative_gain_at_10",
-    "normalized_discounted_cumulative_gain_at_25",
-    "precision_at_5",
-    "precision_at_10",
-    "precision_at_25",
-)
-
-FilterName = Literal["base", "genre", "studio", "genre-studio"]
 
 #: A drop's config.json is a few hundred bytes; anything above this is refused before it is read.
 MAX_CONFIG_BYTES = 64 * 1024
@@ -138,11 +123,11 @@ class PipelineConfig(_Strict):
                     "deployed (their campaign ARNs are published to SSM)"
                 )
             metric = recipe.primaryMetric or self.promotion.primaryMetric
-            if metric not in KNOWN_METRICS:
-                raise ValueError(f"primaryMetric {metric!r} is not one of {', '.join(KNOWN_METRICS)}")
-        if self.promotion.primaryMetric not in KNOWN_METRICS:
+            if metric not in METRIC_KEYS:
+                raise ValueError(f"primaryMetric {metric!r} is not one of {', '.join(METRIC_KEYS)}")
+        if self.promotion.primaryMetric not in METRIC_KEYS:
             raise ValueError(
-                f"promotion.primaryMetric {self.promotion.primaryMetric!r} is not one of {', '.join(KNOWN_METRICS)}"
+                f"promotion.primaryMetric {self.promotion.primaryMetric!r} is not one of {', '.join(METRIC_KEYS)}"
             )
         if self.promotion.requireBeatBaseline:
             for field_name in ("baselineRecipe", "challengerRecipe"):

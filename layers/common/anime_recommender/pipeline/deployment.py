@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from anime_recommender.contracts.filters import FILTER_EXPRESSIONS
 from anime_recommender.pipeline.config import PipelineConfig
-from anime_recommender.pipeline.names import FILTER_EXPRESSIONS, ResourceNames
+from anime_recommender.pipeline.names import ResourceNames
 from anime_recommender.pipeline.personalize import PersonalizeResources
 from anime_recommender.pipeline.polling import poll_result
 from anime_recommender.pipeline.publishing import publish

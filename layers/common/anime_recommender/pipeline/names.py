@@ -16,19 +16,6 @@ from anime_recommender.contracts.parameters import ParameterNames
 
 DEFAULT_PROJECT = "anime-recs"
 
-_BASE_CLAUSES = (
-    "EXCLUDE ItemID WHERE Items.YEAR < $YEAR_FROM | EXCLUDE ItemID WHERE Items.YEAR > $YEAR_TO | "
-    "EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ($WATCHED_EVENT_TYPES)"
-)
-
-#: The four parameterised filters (docs/pipeline.md, configuration reference): name -> filter expression.
-FILTER_EXPRESSIONS: dict[str, str] = {
-    "base": _BASE_CLAUSES,
-    "genre": "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES) | " + _BASE_CLAUSES,
-    "studio": "INCLUDE ItemID WHERE Items.STUDIOS IN ($STUDIOS) | " + _BASE_CLAUSES,
-    "genre-studio": "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES) AND Items.STUDIOS IN ($STUDIOS) | " + _BASE_CLAUSES,
-}
-
 
 def project_name() -> str:
     """The project name from the environment (``PROJECT_NAME``)."""

@@ -6,12 +6,13 @@ import json
 import os
 from typing import Any
 
-from anime_recommender.pipeline.config import KNOWN_METRICS, metric_label
+from anime_recommender.contracts.metrics import METRIC_KEYS
+from anime_recommender.pipeline.config import metric_label
 
 
 def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
     """A fixed-width table: one row per recipe, one column per metric."""
-    columns = [name for name in KNOWN_METRICS if any(name in values for values in metrics.values())]
+    columns = [name for name in METRIC_KEYS if any(name in values for values in metrics.values())]
     extra = sorted({name for values in metrics.values() for name in values} - set(columns))
     columns += extra
     first = max([len("recipe"), *(len(key) for key in metrics)])

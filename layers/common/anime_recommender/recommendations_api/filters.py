@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from anime_recommender.contracts.filters import filter_for
 from anime_recommender.recommendations_api.catalog import Catalog
 from anime_recommender.recommendations_api.errors import InvalidParameterError
 
@@ -127,14 +128,7 @@ def choose_filter(request: FilterRequest, event_types: Iterable[str] = ()) -> Fi
     Year and watched values are left out when not asked for: they belong to EXCLUDE clauses, which
     Personalize drops when their parameter is omitted. ``event_types`` is only read when excluding watched.
     """
-    if request.genres and request.studios:
-        name = "genre-studio"
-    elif request.genres:
-        name = "genre"
-    elif request.studios:
-        name = "studio"
-    else:
-        name = "base"
+    name = filter_for(genres=bool(request.genres), studios=bool(request.studios))
     values: dict[str, str] = {}
     if request.genres:
         values["GENRES"] = quote_values(request.genres)

@@ -13,14 +13,13 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import ClientError
 
 from anime_recommender.contracts.parameters import is_placeholder
+from anime_recommender.contracts.recipes import DEPLOYABLE_RECIPES
 from anime_recommender.pipeline.names import DEFAULT_PROJECT, ResourceNames
 from anime_recommender.recommendations_api.errors import NotReadyError, ThrottledError, UpstreamError
 
 DEFAULT_PROJECT_NAME = DEFAULT_PROJECT
 DEFAULT_MAX_AGE_SECONDS = 300
 THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException", "Throttling", "ThrottledException"})
-
-CAMPAIGN_RECIPES = ("user-personalization", "sims", "personalized-ranking")
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,9 @@ class PublishedSettings:
             raise UpstreamError(f"SSM parameter {name} does not hold valid JSON") from error
 
     def campaign_arn(self, recipe: str) -> str:
-        """ARN of the live campaign for ``recipe`` (one of :data:`CAMPAIGN_RECIPES`)."""
+        """ARN of the live campaign for ``recipe`` (one of :data:`DEPLOYABLE_RECIPES`)."""
+        if recipe not in DEPLOYABLE_RECIPES:
+            raise ValueError(f"{recipe!r} has no campaign; deployable recipes: {', '.join(DEPLOYABLE_RECIPES)}")
         return str(self._get(self.names.ssm_campaign(recipe), f"{recipe} campaign"))
 
     def tracking_id(self) -> str:
