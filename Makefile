@@ -14,12 +14,13 @@ LAMBDA_PYTHON := python3.12
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo test lint pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed console test-browser checkov-venv drop invoke
+.PHONY: help demo test lint imports pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed console test-browser checkov-venv drop invoke
 
 help:
 	@echo "make demo   - run the retraining pipeline end to end offline (Personalize Local + moto), show results"
 	@echo "              DROP=dir: on your own Kaggle files; RESET=1: forget earlier runs (state is kept by default)"
-	@echo "make test   - ruff, pytest (all suites), cfn-lint, sam validate --lint, asl-validator"
+	@echo "make test   - ruff, the import graph check, pytest (all suites), cfn-lint, sam validate --lint, asl-validator"
+	@echo "make imports - no import cycle, every package on its floor (tools/check_imports.py; GRAPH=1 prints the floors)"
 	@echo "make build  - sam build (needs $(LAMBDA_PYTHON) on the machine)"
 	@echo "make console - the execution console on http://127.0.0.1:8765 (recorded demo runs; CONSOLE_ARGS=--local-cloud|--aws)"
 	@echo "make test-browser - the console's browser test (needs chromium: apt-get install -y chromium)"
@@ -81,6 +82,12 @@ lint: venv
 	@echo "==> ruff"
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check . >/dev/null || { echo "ruff format would change files - run: $(VENV)/bin/ruff format ."; exit 1; }
+	@$(MAKE) --no-print-directory imports
+
+# The import graph: no cycle between modules, each package imports only the floors below it (docs in the script).
+imports: venv
+	@echo "==> import graph (tools/check_imports.py)"
+	@$(PY) tools/check_imports.py $(if $(GRAPH),--graph)
 
 pytest: venv
 	@echo "==> pytest (unit, contract, integration)"

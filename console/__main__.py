@@ -13,8 +13,9 @@ import sys
 import threading
 from pathlib import Path
 
+from console.reader import StepFunctionsReader
 from console.server import HOST, ConsoleApp, serving
-from console.sources import StepFunctionsReader, open_reader
+from console.sources import open_reader
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RUNS_DIR = REPO_ROOT / ".offline-runs"

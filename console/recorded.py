@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from console.sources import StepFunctionsReader
+from console.reader import StepFunctionsReader
 
 HISTORY_SUFFIX = ".history.json"
 _DATE_KEYS = {"creationDate", "startDate", "stopDate", "timestamp", "updateDate", "redriveDate"}

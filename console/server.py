@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from console.extras import evaluation, metrics_chart_png, notification
 from console.graph import render_svg
 from console.model import state_summaries
-from console.sources import StepFunctionsReader
+from console.reader import StepFunctionsReader
 from offline.serve_api import LOCAL_HOST, serving_wsgi
 
 STATIC_DIR = Path(__file__).parent / "static"

@@ -16,7 +16,7 @@ from iam_audit.evaluator import Decision, Principal, Request, evaluate, evaluate
 from iam_audit.evaluator import statement_applies as applies
 from iam_audit.policies import BUCKET_POLICY, SERVICE_ROLE, TemplatePolicies
 from iam_audit.recorder import PERSONALIZE_PRINCIPAL, RecordedCall
-from offline.template import TEMPLATE_PATH
+from sam_app.template import TEMPLATE_PATH
 
 _EXPLANATION = re.compile(r"#\s*not exercised offline:\s*(?P<actions>[\w:*\s,]+?)\s+-\s+(?P<reason>\S.*)$")
 

@@ -12,7 +12,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from offline.template import TemplateModel, load_template, resolve
+from sam_app.intrinsics import resolve
+from sam_app.template import TemplateModel
 
 #: The SAM policy templates the template uses, as aws-sam-translator's policy_templates.json defines them
 #: (samtranslator/policy_templates_data/policy_templates.json); any other template name is an error here.
@@ -123,11 +124,11 @@ def _resolve_document(
 
 
 def function_policies(
-    props: dict[str, Any], physical: dict[str, dict[str, str]], pseudo: dict[str, str], conditions: dict[str, bool]
+    items: list[Any], physical: dict[str, dict[str, str]], pseudo: dict[str, str], conditions: dict[str, bool]
 ) -> list[dict[str, Any]]:
-    """The resolved identity policies of one function or state machine (its ``Policies`` property)."""
+    """The resolved identity policies of one function or state machine (the items of its ``Policies`` property)."""
     policies = []
-    for item in props.get("Policies", []):
+    for item in items:
         if isinstance(item, str):
             raise ValueError(f"managed policy {item!r} in Policies: iam_audit cannot see its statements")
         if "Statement" in item:
@@ -146,7 +147,7 @@ def load_policies(
     parameters: dict[str, str] | None = None,
 ) -> TemplatePolicies:
     """Every principal's policies; ``physical`` overrides the deterministic values (e.g. the offline stack's)."""
-    template = TemplateModel(load_template())
+    template = TemplateModel.read()
     values = {**default_physical(template, region, account), **(physical or {})}
     pseudo = {
         "AWS::Region": region,
@@ -160,9 +161,7 @@ def load_policies(
     conditions = template.conditions(pseudo)
     identity: dict[str, list[dict[str, Any]]] = {}
     for logical_id in template.resources_of_type("AWS::Serverless::Function"):
-        identity[logical_id] = function_policies(
-            template.resources[logical_id]["Properties"], values, pseudo, conditions
-        )
+        identity[logical_id] = function_policies(template.function(logical_id).policies, values, pseudo, conditions)
     role = template.resources[SERVICE_ROLE]["Properties"]
     identity[SERVICE_ROLE] = [resolve(p["PolicyDocument"], values, pseudo, conditions) for p in role["Policies"]]
     bucket_policy = resolve(

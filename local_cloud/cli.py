@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from local_cloud import sam
-from local_cloud.cfn_template import template_parameters
 from local_cloud.environment import ensure_ministack_venv
 from local_cloud.http_routes import add_missing_routes
 from local_cloud.layout import REPO_ROOT, Layout
@@ -21,6 +20,7 @@ from local_cloud.services import REGION, start_ministack, start_personalize_loca
 from local_cloud.sockets import listening_addresses, non_loopback
 from local_cloud.stack import http_api_urls, local_outputs, stack_outputs
 from local_cloud.state import TierState
+from sam_app.template import TemplateModel
 
 PROCESS_NAMES = ("personalize-local", "ministack")
 ENDPOINT_PARAMETER = "PersonalizeEndpointUrl"
@@ -33,7 +33,7 @@ def up(template: Path, stack_name: str, with_personalize: bool = True) -> TierSt
     if layout.state_file.exists():
         raise RuntimeError(f"{layout.state_file} exists: the local cloud is already up (run `make local-cloud-down`)")
     ensure_ministack_venv()
-    if with_personalize and ENDPOINT_PARAMETER not in template_parameters(template):
+    if with_personalize and ENDPOINT_PARAMETER not in TemplateModel.read(template).parameter_names:
         print(
             f"local-cloud: WARNING {template.name} declares no {ENDPOINT_PARAMETER} parameter, so the deployed "
             "functions get no AWS_ENDPOINT_URL_PERSONALIZE* variables and their Personalize calls go to the "

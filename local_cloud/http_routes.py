@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from local_cloud.cfn_template import load_template
 from local_cloud.stack import emulator_client, stack_resources
+from sam_app.template import load_template
 
 IMPLICIT_HTTP_API = "ServerlessHttpApi"
 

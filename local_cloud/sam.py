@@ -10,11 +10,11 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from local_cloud.cfn_template import template_parameters
 from local_cloud.environment import find_python
 from local_cloud.layout import REPO_ROOT
 from local_cloud.loopback import require_loopback_url
 from local_cloud.services import FAKE_CREDENTIALS, REGION
+from sam_app.template import TemplateModel
 
 SAM = REPO_ROOT / ".venv-sam" / "bin" / "sam"
 LOCAL_SAMCONFIG = Path(__file__).resolve().parent / "samconfig-local.toml"
@@ -62,7 +62,7 @@ def parameter_overrides(template: Path, wanted: Mapping[str, str]) -> list[str]:
         key, _, value = item.partition("=")
         merged[key] = value
     merged.update(wanted)
-    declared = template_parameters(template)
+    declared = TemplateModel.read(template).parameter_names
     return [f"{key}={value}" for key, value in merged.items() if key in declared]
 
 

@@ -40,7 +40,7 @@ from offline.demo_history import load_history, record_run
 from offline.harness import offline_pipeline
 from offline.publications import restore_publications
 from offline.stack import OfflineStack
-from offline.template import REPO_ROOT
+from sam_app.template import REPO_ROOT
 
 OUTPUT_DIR = REPO_ROOT / "demo-output"
 STATE_DIR = REPO_ROOT / ".personalize-local"

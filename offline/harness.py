@@ -118,11 +118,8 @@ def offline_pipeline(
 
 def _preview_function_environment(offline: OfflineStack) -> dict[str, str]:
     """Environment variables every function shares that need no deployed resource (Powertools settings)."""
-    globals_env = (
-        offline.template.raw.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-    )
     values = {}
-    for name, value in globals_env.items():
+    for name, value in offline.template.global_environment.items():
         if isinstance(value, str):
             values[name] = value
         elif isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in offline.pseudo:

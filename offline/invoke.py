@@ -27,8 +27,9 @@ import boto3
 from offline.harness import offline_pipeline
 from offline.publications import restore_publications
 from offline.stack import ACCOUNT_ID, OfflineStack
-from offline.template import REPO_ROOT, TemplateModel, UnresolvableError, load_template, resolve
 from sam_app.handlers import LambdaContext, function_arn, load_handler
+from sam_app.intrinsics import UnresolvableError, resolve
+from sam_app.template import REPO_ROOT, TemplateModel
 
 STATE_DIR = REPO_ROOT / ".personalize-local"
 DEMO_OUTPUT = REPO_ROOT / "demo-output"
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("moto").setLevel(logging.CRITICAL)
     args = parse_args(argv)
     try:
-        logical_id = find_function(TemplateModel(load_template()), args.function)
+        logical_id = find_function(TemplateModel.read(), args.function)
         event = read_event(args.event)
     except InvokeError as error:
         print(f"invoke: {error}", file=sys.stderr)

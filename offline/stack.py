@@ -22,8 +22,9 @@ from typing import Any
 import boto3
 
 from offline.lambdas import HandlerRegistry
-from offline.template import TemplateModel, load_template, resolve, substitute_definition
 from sam_app.handlers import load_handler
+from sam_app.intrinsics import resolve, substitute_definition
+from sam_app.template import TemplateModel
 
 ACCOUNT_ID = "123456789012"
 PIPELINE_STATE_MACHINES = ("RetrainStateMachine", "CleanupStateMachine")
@@ -42,7 +43,7 @@ class OfflineStack:
 
     registry: HandlerRegistry
     region: str = "us-east-1"
-    template: TemplateModel = field(default_factory=lambda: TemplateModel(load_template()))
+    template: TemplateModel = field(default_factory=TemplateModel.read)
     parameters: dict[str, str] = field(default_factory=dict)
     physical: dict[str, dict[str, str]] = field(default_factory=dict)
     state_machine_arns: dict[str, str] = field(default_factory=dict)

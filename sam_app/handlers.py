@@ -2,9 +2,8 @@
 
 The offline runner (moto invoking functions, ``make invoke``, ``make serve``), the tests and the benchmarks all load
 a handler with :func:`load_handler` (or the whole module with :func:`load_module`) and call it with a
-:class:`LambdaContext`. The code folder and handler string come from the caller; ``offline.template`` reads them
-from template.yaml (``CodeUri`` / ``Handler``). Note: once ``sam_app.template`` reads the template, a loader by
-logical id can take them from there.
+:class:`LambdaContext`. The code folder and handler string come from the caller, who reads them from template.yaml
+(``CodeUri`` / ``Handler``) with :mod:`sam_app.template` where it starts from a logical id.
 """
 
 from __future__ import annotations

@@ -39,7 +39,6 @@ from personalize_local.filters.ast import (
     Wildcard,
 )
 from personalize_local.filters.context import FilterContext, FilterValueError, UserEvent
-from personalize_local.filters.parser import FilterExpression
 
 EVENTS_PER_TYPE = 100
 _VALUE_RE = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^",]*?))\s*(?:,|$)')
@@ -337,14 +336,12 @@ def _expression(request: _Request, expression: Expression) -> np.ndarray | None:
     return where if applies else None
 
 
-def evaluate(
-    filter_expression: FilterExpression, context: FilterContext, filter_values: Mapping[str, str]
-) -> np.ndarray:
-    """Boolean mask over ``context.item_ids`` (see the module doc for the semantics)."""
+def evaluate(expressions: Sequence[Expression], context: FilterContext, filter_values: Mapping[str, str]) -> np.ndarray:
+    """Boolean mask over ``context.item_ids`` for a filter's parsed ``expressions`` (semantics: the module doc)."""
     request = _Request(context, filter_values)
     include: np.ndarray | None = None
     exclude = np.zeros(request.n, dtype=bool)
-    for expression in filter_expression.expressions:
+    for expression in expressions:
         matched = _expression(request, expression)
         if matched is None:
             continue

@@ -24,7 +24,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -42,10 +41,8 @@ from personalize_local.filters.ast import (
     conditions_of,
     params_of,
 )
-from personalize_local.filters.context import FilterSyntaxError
-
-if TYPE_CHECKING:
-    from personalize_local.filters.context import FilterContext
+from personalize_local.filters.context import FilterContext, FilterSyntaxError
+from personalize_local.filters.evaluator import evaluate
 
 MAX_EXPRESSION_LENGTH = 2500
 MAX_DISTINCT_FIELDS = 10
@@ -375,9 +372,7 @@ class FilterExpression:
 
     def evaluate(self, context: FilterContext, filter_values: Mapping[str, str] | None = None) -> np.ndarray:
         """Boolean mask over ``context.item_ids``: True where the item may be recommended."""
-        from personalize_local.filters.evaluator import evaluate
-
-        return evaluate(self, context, filter_values or {})
+        return evaluate(self.expressions, context, filter_values or {})
 
     def __repr__(self) -> str:
         return f"FilterExpression({self.text!r})"

@@ -15,9 +15,9 @@ import pytest
 from moto import mock_aws
 
 from console.browser import ready_dom
+from console.reader import StepFunctionsReader
 from console.recorded import ExecutionRecorder, RecordedStepFunctions
 from console.server import ConsoleApp, serving
-from console.sources import StepFunctionsReader
 from tests.support import console_runs as runs
 
 

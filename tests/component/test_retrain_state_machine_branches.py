@@ -66,7 +66,8 @@ from anime_recommender.contracts.steps.train_solutions import TrainSolutionInput
 from anime_recommender.pipeline.cleanup import STAGES
 from anime_recommender.pipeline.config import PipelineConfig, load_config
 from anime_recommender.pipeline.notification import failure_summary
-from offline.template import TemplateModel, load_template, substitute_definition
+from sam_app.intrinsics import substitute_definition
+from sam_app.template import TemplateModel, load_template
 
 REGION = "us-east-1"
 EVENTS = Path(__file__).resolve().parents[2] / "events"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.model import state_summaries
+from console.reader import StepFunctionsReader
 from console.recorded import RecordedStepFunctions
-from console.sources import StepFunctionsReader
 from offline.harness import RUNS_DIR_NAME, offline_pipeline
 
 QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from console.graph import layout, render_svg, transitions
-from offline.template import REPO_ROOT
+from sam_app.template import REPO_ROOT
 from tests.support.console_runs import CAUGHT, HOSTILE_STATE
 
 SVG = "{http://www.w3.org/2000/svg}"

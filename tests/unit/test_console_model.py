@@ -8,7 +8,7 @@ import pytest
 from moto import mock_aws
 
 from console.model import state_summaries
-from console.sources import StepFunctionsReader
+from console.reader import StepFunctionsReader
 from tests.support import console_runs as runs
 
 

@@ -13,9 +13,10 @@ from moto.server import ThreadedMotoServer
 from werkzeug.test import Client
 
 from console.model import state_summaries
+from console.reader import StepFunctionsReader
 from console.recorded import ExecutionRecorder, RecordedStepFunctions
 from console.server import ConsoleApp
-from console.sources import StepFunctionsReader, open_reader
+from console.sources import open_reader
 from tests.support import console_runs as runs
 
 

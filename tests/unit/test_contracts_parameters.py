@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from anime_recommender.contracts.parameters import PLACEHOLDER, ParameterNames, is_placeholder
-from anime_recommender.recommendations_api.settings import CAMPAIGN_RECIPES
-from offline.template import TemplateModel, load_template
+from anime_recommender.contracts.recipes import DEPLOYABLE_RECIPES
+from sam_app.template import TemplateModel, load_template
 
 PROJECT = "anime-recs"
 
@@ -29,7 +29,7 @@ def template_parameters() -> dict[str, Any]:
 def contract_parameters() -> dict[str, str]:
     """Every parameter the contract names, with the value a reader treats as "not published yet"."""
     names = ParameterNames(PROJECT)
-    values = {names.campaign(recipe): PLACEHOLDER for recipe in CAMPAIGN_RECIPES}
+    values = {names.campaign(recipe): PLACEHOLDER for recipe in DEPLOYABLE_RECIPES}
     values |= {names.tracking_id: PLACEHOLDER, names.catalog: PLACEHOLDER, names.items_dataset: PLACEHOLDER}
     return values | {names.filters: json.dumps({}), names.event_types: json.dumps([])}
 

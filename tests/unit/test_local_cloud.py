@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from local_cloud import sam
-from local_cloud.cfn_template import load_template, template_parameters
 from local_cloud.http_routes import declared_routes
 from local_cloud.loopback import NotLoopbackError, require_loopback_url
 from local_cloud.processes import group_alive, stop_group
 from local_cloud.sockets import _decode, listening_addresses, non_loopback
 from local_cloud.stack import CONSOLE_ONLY, local_outputs
 from local_cloud.waiting import WaitTimeoutError, wait_for
+from sam_app.template import TemplateModel, load_template
 
 TEMPLATE = textwrap.dedent(
     """
@@ -78,7 +78,7 @@ def test_template_reads_short_form_tags_as_long_form(tmp_path: Path) -> None:
     variables = load_template(path)["Resources"]["Fn"]["Properties"]["Environment"]["Variables"]
     assert variables["X"] == {"Fn::If": ["UseIt", {"Ref": "PersonalizeEndpointUrl"}, {"Ref": "AWS::NoValue"}]}
     assert variables["ARN"] == {"Fn::GetAtt": ["Other", "Arn"]}
-    assert template_parameters(path) == {"ProjectName", "PersonalizeEndpointUrl"}
+    assert TemplateModel.read(path).parameter_names == {"ProjectName", "PersonalizeEndpointUrl"}
 
 
 def test_overrides_keep_only_declared_parameters(tmp_path: Path) -> None:

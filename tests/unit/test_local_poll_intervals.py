@@ -10,7 +10,7 @@ import pytest
 
 from anime_recommender.pipeline.config import default_config_dict, load_config
 from anime_recommender.pipeline.errors import ConfigError
-from offline.template import REPO_ROOT, TemplateModel, load_template
+from sam_app.template import REPO_ROOT, TemplateModel, load_template
 
 LOOPS = ("lock", "datasets", "imports", "training", "deployment")
 

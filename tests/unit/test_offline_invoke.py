@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from offline import invoke
-from offline.template import REPO_ROOT, TemplateModel, load_template
+from sam_app.template import REPO_ROOT, TemplateModel, load_template
 
 EVENTS = REPO_ROOT / "events"
 

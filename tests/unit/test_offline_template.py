@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from offline.template import TemplateModel, UnresolvableError, load_template, resolve
+from sam_app.intrinsics import UnresolvableError, resolve
+from sam_app.template import TemplateModel, load_template
 
 RAW = {
     "Conditions": {

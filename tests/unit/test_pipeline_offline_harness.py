@@ -10,7 +10,8 @@ import pytest
 
 from anime_recommender.pipeline.config import load_config, metric_label
 from anime_recommender.pipeline.notification import error_message, metrics_table
-from offline.template import REPO_ROOT, TemplateModel, UnresolvableError, load_template, resolve, substitute_definition
+from sam_app.intrinsics import UnresolvableError, resolve, substitute_definition
+from sam_app.template import REPO_ROOT, TemplateModel, load_template
 
 TEMPLATE = TemplateModel(load_template())
 MACHINES = {

@@ -25,9 +25,9 @@ from anime_recommender.contracts.parameters import PLACEHOLDER
 from anime_recommender.contracts.sessions import default_session_id
 from anime_recommender.recommendations_api import PublishedSettings, RecommendationService, SettingsConfig
 from anime_recommender.recommendations_api.catalog import parse_s3_uri
-from local_cloud.cfn_template import load_template
 from local_cloud.http_routes import declared_routes
 from offline.serve_api import http_api_event
+from sam_app.template import load_template
 from tests.support.api_requests import api_app, api_client, invoke
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,0 +1,1 @@
+"""Repository tools run from a checkout (``python tools/<name>.py``), not installed with the package."""
