@@ -30,6 +30,7 @@ from typing import Any
 import boto3
 import pandas as pd
 
+from anime_recommender.contracts.parameters import ParameterNames
 from anime_recommender.pipeline.config import metric_label
 from anime_recommender.pipeline.notification import metrics_table
 from iam_audit.audit import audit_offline_run, format_report, summary_line
@@ -257,7 +258,9 @@ def sample_ratings(drop_dir: Path, rows: int = 1_000_000) -> pd.DataFrame:
     return ratings[ratings["rating"] > 0]
 
 
-def show_recommendations(published: dict[str, str], catalog: dict[str, Any], drop_dir: Path) -> None:
+def show_recommendations(
+    published: dict[str, str], names: ParameterNames, catalog: dict[str, Any], drop_dir: Path
+) -> None:
     """Top 10 for a user, similar anime to a well-known title, the same user filtered by genre."""
     runtime = boto3.client("personalize-runtime")
     ratings = sample_ratings(drop_dir)
@@ -268,7 +271,7 @@ def show_recommendations(published: dict[str, str], catalog: dict[str, Any], dro
     liked = [catalog[a]["title"] for a in favourites["anime_id"] if a in catalog]
     say(f"  User {user} has rated {counts[user]} anime; favourites include: {'; '.join(liked[:3])}")
     say("")
-    campaigns = {key: published[f"/anime-recs/campaigns/{key}"] for key in ("user-personalization", "sims")}
+    campaigns = {key: published[names.campaign(key)] for key in ("user-personalization", "sims")}
     top = runtime.get_recommendations(campaignArn=campaigns["user-personalization"], userId=user, numResults=10)
     show_titles(f"Top 10 for user {user} (user-personalization campaign):", top["itemList"], catalog)
 
@@ -280,7 +283,7 @@ def show_recommendations(published: dict[str, str], catalog: dict[str, Any], dro
 
     genres = Counter(g for a in favourites["anime_id"] if a in catalog for g in catalog[a]["genres"])
     genre = genres.most_common(1)[0][0] if genres else "Action"
-    filters = json.loads(published["/anime-recs/filters"])
+    filters = json.loads(published[names.filters])
     filtered = runtime.get_recommendations(
         campaignArn=campaigns["user-personalization"],
         userId=user,
@@ -422,10 +425,11 @@ def main(argv: list[str] | None = None) -> int:
             say(f"    {recipe:<21} {verdict:<10} {decision['reason']}")
         say("")
         published = stack.published_parameters()
-        catalog_uri = published["/anime-recs/catalog"]
+        names = ParameterNames(stack.project)
+        catalog_uri = published[names.catalog]
         bucket, key = catalog_uri.removeprefix("s3://").split("/", 1)
         catalog = json.loads(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
-        show_recommendations(published, catalog, drop_dir)
+        show_recommendations(published, names, catalog, drop_dir)
 
         (OUTPUT_DIR / "ssm-parameters.json").write_text(json.dumps(published, indent=2) + "\n", encoding="utf-8")
         (OUTPUT_DIR / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False) + "\n", encoding="utf-8")
