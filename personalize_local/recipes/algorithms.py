@@ -253,44 +253,8 @@ class IalsCore(ScoringCore):
         }
 
 
-class BlendCore(ScoringCore):
-    """An EASE core plus ``partner_weight`` × an iALS core: ``scores = EASE(history) + w · iALS(history)``.
-
-    The two see a history differently — EASE through item-to-item weights, iALS through a low-rank taste vector —
-    so their errors differ and a weighted sum can rank better than either (the weight is chosen on validation
-    users, in raw-score units).
-    """
-
-    kind = "blend"
-
-    def __init__(self, ease: EaseCore, ials: IalsCore, partner_weight: float) -> None:
-        self.ease, self.ials, self.partner_weight = ease, ials, float(partner_weight)
-
-    @property
-    def n_items(self) -> int:
-        """Catalogue size."""
-        return self.ease.n_items
-
-    def score_batch(self, histories: sp.csr_matrix) -> np.ndarray:
-        """EASE's scores plus the weighted iALS scores."""
-        return self.ease.score_batch(histories) + np.float32(self.partner_weight) * self.ials.score_batch(histories)
-
-    def score_one(self, positions: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """EASE's scores plus the weighted iALS scores of one history."""
-        ease = self.ease.score_one(positions, weights)
-        return ease + np.float32(self.partner_weight) * self.ials.score_one(positions, weights)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """Both cores' arrays and the weight."""
-        return {**self.ease.arrays(), **self.ials.arrays(), "blend_partner_weight": np.array([self.partner_weight])}
-
-
 def load_core(kind: str, arrays: dict[str, np.ndarray]) -> ScoringCore:
     """Rebuild a core saved with :meth:`ScoringCore.arrays`."""
-    if kind == "blend":
-        ease, ials = load_core("ease", arrays), load_core("ials", arrays)
-        assert isinstance(ease, EaseCore) and isinstance(ials, IalsCore)
-        return BlendCore(ease, ials, float(arrays["blend_partner_weight"][0]))
     if kind == "ease":
         return EaseCore(arrays["ease_active"], arrays["ease_weights"], int(arrays["ease_n_items"][0]))
     factors, regularization, alpha = arrays["ials_params"].tolist()

@@ -40,7 +40,6 @@ import scipy.sparse as sp
 from personalize_local.metrics import TestUser, aggregate, choose_test_users, test_users_of
 from personalize_local.recipes import hyperparameters as hp
 from personalize_local.recipes.algorithms import (
-    BlendCore,
     CoOccurrence,
     EaseCore,
     IalsCore,
@@ -96,18 +95,14 @@ EASE_SETTINGS_LARGE = ((1.0, 0.5), (4.0, 0.25))
 EASE_LARGE_ITEMS = 4000
 IALS_SETTINGS = ((1.0, 16.0, 15),)
 IALS_SETTINGS_LARGE = ((1.0, 16.0, 15), (1.0, 4.0, 15))
-#: A low-rank iALS (factors, regularization, alpha, iterations) tried besides the ``hidden_dimension`` one: few
-#: factors generalise best on small data sets, and it is the partner EASE blends with best.
-IALS_LOW_RANK = (16, 1.0, 4.0, 15)
-#: Weights of the iALS partner in an EASE + iALS blend, as multiples of the ratio of their validation scores'
-#: standard deviations (so 1 weighs both equally); the unblended winner always competes.
-BLEND_GRID = (0.25, 0.5, 1.0, 2.0)
 #: Among candidates whose validation NDCG@10 is within this share of the best, the widest coverage wins.
 NDCG_TOLERANCE = 0.02
-#: The levers added to the chosen candidate (blend, sequence components, popularity penalty) trade accuracy for
+#: The levers added to the chosen candidate (sequence components, popularity penalty) trade accuracy for
 #: coverage only while the validation NDCG@10 stays at least this multiple of the best plain candidate's (see
 #: :func:`choose_lever`): a margin over what a tuned EASE / iALS reaches that validation noise does not eat.
 ACCURACY_FLOOR = 1.10
+#: Below that floor a lever is turned on only when it raises the validation NDCG@10 by at least this share.
+LEVER_MIN_GAIN = 0.01
 MAX_VALIDATION_USERS = 2000
 #: Candidates are compared on a seeded sample of the fit users holding about this many interactions (all of them
 #: below it): at full size (58M ratings) each candidate then fits in seconds instead of the final fit's minutes.
@@ -488,51 +483,18 @@ class Candidate:
         return f"ials(f={self.factors},reg={self.regularization:g},alpha={self.alpha:g})"
 
 
-@dataclass(frozen=True)
-class Blend:
-    """An EASE candidate plus ``partner_weight`` (raw-score units) × an iALS candidate (see :class:`BlendCore`)."""
-
-    ease: Candidate
-    ials: Candidate
-    partner_weight: float
-
-    kind: ClassVar[str] = "blend"
-
-    def fit(self, matrix: sp.csr_matrix, seed: int, gram: CoOccurrence | None = None) -> BlendCore:
-        """Fit both candidates on ``matrix`` and blend them."""
-        ease, ials = self.ease.fit(matrix, seed, gram), self.ials.fit(matrix, seed)
-        assert isinstance(ease, EaseCore) and isinstance(ials, IalsCore)
-        return BlendCore(ease, ials, self.partner_weight)
-
-    def describe(self) -> dict[str, str]:
-        """Both candidates' ``local_*`` hyperparameters, ``local_algorithm`` = ``ease+ials`` and the weight."""
-        return {
-            **self.ials.describe(),
-            **self.ease.describe(),
-            "local_algorithm": "ease+ials",
-            "local_blend_ials_weight": f"{self.partner_weight:.4g}",
-        }
-
-    @property
-    def label(self) -> str:
-        """Short name, e.g. ``ease(...)+0.1*ials(...)``."""
-        return f"{self.ease.label}+{self.partner_weight:.3g}*{self.ials.label}"
-
-
 def candidates_for(n_active_items: int, factors: int) -> list[Candidate]:
     """The configurations to try when ``n_active_items`` items have training interactions."""
-    low_rank_factors, r, a, i = IALS_LOW_RANK
-    low_rank = [Candidate("ials", factors=low_rank_factors, regularization=r, alpha=a, iterations=i)]
     if ease_feasible(n_active_items):
         settings = EASE_SETTINGS if n_active_items <= EASE_LARGE_ITEMS else EASE_SETTINGS_LARGE
         out = [Candidate("ease", ease_lambda=lam, ease_degree_exponent=gamma) for lam, gamma in settings]
         out += [
             Candidate("ials", factors=factors, regularization=r, alpha=a, iterations=i) for r, a, i in IALS_SETTINGS
         ]
-        return out + low_rank
+        return out
     return [
         Candidate("ials", factors=factors, regularization=r, alpha=a, iterations=i) for r, a, i in IALS_SETTINGS_LARGE
-    ] + low_rank
+    ]
 
 
 def selection_sample(matrix: sp.csr_matrix, seed: int, budget: int = SELECTION_MAX_INTERACTIONS) -> sp.csr_matrix:
@@ -597,17 +559,6 @@ def _ndcg10_coverage(logits: np.ndarray, item_ids: np.ndarray, users: list[TestU
     return metrics["normalized_discounted_cumulative_gain_at_10"], metrics["coverage"]
 
 
-def best_per_kind(
-    scores: dict[tuple[int, int], tuple[float, float]], candidates: Sequence[Candidate], chosen: tuple[int, int]
-) -> set[int]:
-    """The ``chosen`` candidate and, of each kind (EASE, iALS), the one with the best validation NDCG@10 so far."""
-    keep = {chosen[0]}
-    for kind in {candidates[ci].kind for ci, _ in scores}:
-        of_kind = [key for key in scores if candidates[key[0]].kind == kind]
-        keep.add(max(of_kind, key=lambda key: scores[key][0])[0])
-    return keep
-
-
 def choose(scores: dict[tuple[int, int], tuple[float, float]]) -> tuple[int, int]:
     """The (candidate, option) with the widest coverage among those within NDCG_TOLERANCE of the best NDCG@10."""
     best = max(ndcg for ndcg, _ in scores.values())
@@ -616,16 +567,20 @@ def choose(scores: dict[tuple[int, int], tuple[float, float]]) -> tuple[int, int
 
 
 def choose_lever(tried: Mapping[K, tuple[float, float]], floor: float) -> K:
-    """The setting of a quality lever to keep, from its validation (NDCG@10, coverage) per setting.
+    """The setting of a quality lever to keep, from its validation (NDCG@10, coverage) per setting; the first
+    setting of ``tried`` is the current one (the lever off).
 
     When some setting reaches ``floor`` (:data:`ACCURACY_FLOOR` × the best plain candidate's NDCG@10), accuracy
     above the floor is traded for breadth: the widest coverage among the settings at or above it wins. Otherwise
-    there is no accuracy to spare and the most accurate setting wins (ties: the wider coverage).
+    there is no accuracy to spare: the most accurate setting wins if it beats the current one by at least
+    :data:`LEVER_MIN_GAIN` (a smaller gain is validation noise, and the current setting stays).
     """
-    best = max(ndcg for ndcg, _ in tried.values())
-    threshold = floor if best >= floor else best
-    allowed = [key for key, (ndcg, _) in tried.items() if ndcg >= threshold]
-    return max(allowed, key=lambda key: (tried[key][1], tried[key][0]))
+    current = next(iter(tried))
+    best = max(tried, key=lambda key: (tried[key][0], tried[key][1]))
+    if tried[best][0] >= floor:
+        allowed = [key for key, (ndcg, _) in tried.items() if ndcg >= floor]
+        return max(allowed, key=lambda key: (tried[key][1], tried[key][0]))
+    return best if tried[best][0] >= tried[current][0] * (1 + LEVER_MIN_GAIN) else current
 
 
 def fit_temperature(
@@ -648,34 +603,10 @@ def fit_temperature(
     return best
 
 
-def choose_blend(
-    ease: tuple[Candidate, EaseCore],
-    ials: tuple[Candidate, IalsCore],
-    item_ids: np.ndarray,
-    users: list[TestUser],
-    cold: np.ndarray,
-    option: InferenceOptions,
-    unblended_score: tuple[float, float],
-    floor: float,
-    report: dict[str, list[float]],
-) -> tuple[Blend | None, BlendCore | None, tuple[float, float]]:
-    """The EASE + iALS blend of :data:`BLEND_GRID` that :func:`choose_lever` (with ``floor``) prefers on ``users``
-    over the unblended winner (scored ``unblended_score``); (None, None, that score) when the winner alone stays.
-    """
-    lookup = ItemLookup(item_ids)
-    matrix, _ = histories_matrix(lookup, [u.history for u in users], ease[1].n_items, option.recency_half_life)
-    ease_scale = float(np.std(fix_cold(ease[1].score_batch(matrix), cold))) or 1.0
-    ials_scale = float(np.std(fix_cold(ials[1].score_batch(matrix), cold))) or 1.0
-    tried: dict[float, tuple[float, float]] = {0.0: unblended_score}
-    for factor in BLEND_GRID:
-        weight = factor * ease_scale / ials_scale
-        logits = _validation_logits(BlendCore(ease[1], ials[1], weight), lookup, users, cold, option)
-        tried[weight] = _ndcg10_coverage(logits, item_ids, users)
-        report[f"blend=ease+{factor:g}x*{ials[0].label}"] = [round(v, 4) for v in tried[weight]]
-    best = choose_lever(tried, floor)
-    if best == 0.0:
-        return None, None, unblended_score
-    return Blend(ease[0], ials[0], best), BlendCore(ease[1], ials[1], best), tried[best]
+def trained_spread(raw: np.ndarray, cold: np.ndarray) -> float:
+    """Standard deviation of raw scores over the trained items (1 when zero): the unit lever weights are given in,
+    independent of how many never-interacted items the catalogue lists."""
+    return float(np.std(raw[:, ~cold])) or 1.0
 
 
 def choose_transition_weight(
@@ -692,11 +623,11 @@ def choose_transition_weight(
     """``option`` with the transition weight (from :data:`TRANSITION_GRID`) that :func:`choose_lever` prefers.
 
     Weights are multiples of the standard deviation of the validation users' raw scores, so the grid means the
-    same for EASE, iALS and blends. Weight 0 (``option`` itself, scored ``base_score``) competes.
+    same for EASE and iALS. Weight 0 (``option`` itself, scored ``base_score``) competes.
     """
     lookup = ItemLookup(item_ids)
     raw, _ = _validation_raw(core, lookup, users, cold, option)
-    scale = float(np.std(raw)) or 1.0
+    scale = trained_spread(raw, cold)
     tried = {option: base_score}
     for factor in TRANSITION_GRID:
         candidate = dataclasses.replace(option, transition_weight=factor * scale)
@@ -727,7 +658,7 @@ def choose_late_lift_and_penalty(
     """
     cold, counts = cold_and_counts
     raw, rows = _validation_raw(core, ItemLookup(item_ids), users, cold, option, sequence)
-    scale = float(np.std(raw)) or 1.0
+    scale = trained_spread(raw, cold)
     lifts = (0.0, *LATE_LIFT_GRID) if sequence.late_lift is not None else (0.0,)
     tried: dict[tuple[float, float], tuple[float, float]] = {}
     for factor in lifts:
@@ -810,7 +741,8 @@ class UserPersonalizationRecipe(Recipe):
                     scores[(ci, oi)] = _ndcg10_coverage(logits, item_ids, val_users)
                     label = f"{candidate.label}|recency={option.recency_half_life:g}|repeat_share={option.repeat_share}"
                     report[label] = [round(v, 4) for v in scores[(ci, oi)]]
-                cores = {c: core for c, core in cores.items() if c in best_per_kind(scores, candidates, choose(scores))}
+                best_key = choose(scores)
+                cores = {best_key[0]: cores[best_key[0]]} if best_key[0] in cores else cores
             chosen = choose(scores)
             chosen_score = scores[chosen]
             if chosen[0] not in cores:  # a later, better NDCG made an earlier (pruned) candidate the widest close one
@@ -818,25 +750,7 @@ class UserPersonalizationRecipe(Recipe):
             del fit_gram
             option = options[chosen[1]]
             floor = ACCURACY_FLOOR * max(ndcg for ndcg, _ in scores.values())
-            selected: Candidate | Blend = candidates[chosen[0]]
             selected_core = cores[chosen[0]]
-            partners = [c for c in cores if candidates[c].kind != selected.kind]
-            if partners:
-                partner = max(partners, key=lambda c: scores[(c, chosen[1])][0])
-                e, i = (chosen[0], partner) if selected.kind == "ease" else (partner, chosen[0])
-                blend, blend_core, chosen_score = choose_blend(
-                    (candidates[e], cores[e]),  # type: ignore[arg-type]
-                    (candidates[i], cores[i]),  # type: ignore[arg-type]
-                    item_ids,
-                    val_users,
-                    cold,
-                    option,
-                    chosen_score,
-                    floor,
-                    report,
-                )
-                if blend is not None and blend_core is not None:
-                    selected, selected_core = blend, blend_core
             fit_sequence = SequenceComponents()
             if self.sequence_aware:
                 fit_sequence = SequenceComponents.fit(
@@ -868,11 +782,8 @@ class UserPersonalizationRecipe(Recipe):
                 report,
             )
             options[chosen[1]] = option
-            winner = selected
             del cores, raw, selected_core
-        else:
-            winner = candidates[chosen[0]]
-        option = options[chosen[1]]
+        winner, option = candidates[chosen[0]], options[chosen[1]]
         core = winner.fit(matrix, seed)
         if not report:  # too few users to validate: defaults, and a temperature from the training users' scores
             sample, _ = histories_matrix(lookup, _histories(data.interactions, 200), len(item_ids), 0.0)

@@ -1,20 +1,16 @@
-"""User-Personalization's sequence-aware levers (late-interaction lift, next-item transitions) and the EASE + iALS
-blend: each is chosen on validation users, helps where the data has its signal and stays off where it has none."""
+"""User-Personalization's sequence-aware levers (late-interaction lift, next-item transitions): chosen on validation
+users, they help where the data has their signal and stay off where it has none."""
 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 
 from personalize_local.evaluation import catalog_size, evaluate_model
 from personalize_local.metrics import split_users
-from personalize_local.recipes import user_personalization as up
-from personalize_local.recipes.algorithms import BlendCore, EaseCore, IalsCore, co_occurrence
 from personalize_local.recipes.base import TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
 from personalize_local.recipes.sequence import late_interaction_lift
@@ -82,43 +78,3 @@ def test_no_sequence_component_is_chosen_when_the_order_is_random(planted) -> No
     assert model.options.late_lift_weight == 0
     assert model.options.transition_weight == 0
     assert model.late_lift is None and model.transitions is None
-
-
-def test_blend_scores_are_ease_plus_weighted_ials_and_survive_save_and_load(planted, tmp_path: Path) -> None:
-    rng = np.random.default_rng(2)
-    matrix = sp.csr_matrix((rng.random((120, 50)) < 0.2).astype(np.float32))
-    ease = EaseCore.fit(co_occurrence(matrix), 1.0, 0.25)
-    ials = IalsCore.fit(matrix, factors=8, regularization=1.0, alpha=4.0, iterations=5, seed=0)
-    blend = BlendCore(ease, ials, 0.3)
-    histories = matrix[:7]
-    np.testing.assert_allclose(
-        blend.score_batch(histories), ease.score_batch(histories) + 0.3 * ials.score_batch(histories), rtol=1e-5
-    )
-    positions, weights = np.array([1, 4, 9]), np.array([1.0, 0.5, 1.0], dtype=np.float32)
-    np.testing.assert_allclose(
-        blend.score_one(positions, weights),
-        ease.score_one(positions, weights) + 0.3 * ials.score_one(positions, weights),
-        rtol=1e-4,
-        atol=1e-6,
-    )
-    loaded = up.load_core("blend", blend.arrays())
-    assert isinstance(loaded, BlendCore) and loaded.partner_weight == pytest.approx(0.3)
-    np.testing.assert_array_equal(loaded.score_batch(histories), blend.score_batch(histories))
-
-
-def test_a_trained_blend_serves_identically_after_save_and_load(planted, monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(up, "BLEND_GRID", (1.0,))
-    choose_lever = up.choose_lever
-
-    def blend_always(tried, floor):  # the blend's keys are partner weights (0 = no blend): take the blend
-        return max(tried) if all(isinstance(key, float) for key in tried) else choose_lever(tried, floor)
-
-    monkeypatch.setattr(up, "choose_lever", blend_always)
-    data = TrainingData(planted.interactions, planted.items)
-    model = UP().train(data, resolve_hyperparameters(UP, None), seed=0)
-    assert model.hyperparameters["local_algorithm"] == "ease+ials"
-    assert float(model.hyperparameters["local_blend_ials_weight"]) > 0
-    model.save(tmp_path / "blend")
-    loaded = UP.model_class().load(tmp_path / "blend")
-    history = planted.interactions["ITEM_ID"].head(6).tolist()
-    assert loaded.recommend(history, 20) == model.recommend(history, 20)
