@@ -1,9 +1,15 @@
-"""A first-order item-to-item transition model: which item users interact with right after another one.
+"""The sequence-aware components of User-Personalization (v1 and v2) and Personalized-Ranking.
 
-Used by the v2 recipes (User-Personalization-v2 and Personalized-Ranking-v2 are transformer models over the
-user's interaction sequence on AWS, https://docs.aws.amazon.com/personalize/latest/dg/native-recipe-user-personalization-v2.html)
-as a sequence-aware component blended into the collaborative-filtering score: the next-item probabilities of the
-last :data:`RECENT_EVENTS` items of a history, the newest weighing most.
+AWS's models are sequence models — v1 is HRNN-based ("takes ordered user histories and automatically weights
+them", https://docs.aws.amazon.com/personalize/latest/dg/native-recipe-hrnn.html), v2 a transformer over the
+user's interaction sequence (https://docs.aws.amazon.com/personalize/latest/dg/native-recipe-user-personalization-v2.html).
+Locally two components are added to the collaborative-filtering score, each with a weight chosen on validation
+users (0 = off):
+
+* first-order item-to-item transitions: the next-item probabilities of the last :data:`RECENT_EVENTS` items of a
+  history, the newest weighing most (:func:`transition_matrix`, :func:`next_item_scores`);
+* the late-interaction lift: how much likelier an item is than an average one to be among a user's newest
+  interactions (:func:`late_interaction_lift`) — where in a history an item tends to come.
 """
 
 from __future__ import annotations

@@ -11,10 +11,20 @@ Training ("choosing the algorithm", as Personalize does internally):
    enough (≤ 20k items and memory allows), and iALS (``implicit``) with ``hidden_dimension`` factors. Each is
    scored on the validation users with and without two inference options: recency weighting of the history
    (only when ``recency_mask`` is true; half-life ``bptt`` events) and demotion of items the user already has
-   (by the repeat rate observed in the data). The best NDCG@10 wins.
-4. The softmax temperature is fitted on the validation users (maximum likelihood of their truth items); then the
-   inverse-propensity discount β (:data:`POPULARITY_PENALTY_GRID`, log-scores minus ``β·log(1 + count)``) is
-   chosen on the calibrated validation scores by the same rule, and the winner is refitted on all training users.
+   (by the repeat rate observed in the data). The widest coverage within :data:`NDCG_TOLERANCE` of the best
+   NDCG@10 wins.
+4. Sequence levers, because AWS's User-Personalization is HRNN-based — a recurrent model over the ordered history
+   that "takes ordered user histories and automatically weights them"
+   (https://docs.aws.amazon.com/personalize/latest/dg/native-recipe-hrnn.html; User-Personalization "improves upon
+   and unifies the functionality offered by the HRNN recipes",
+   https://docs.aws.amazon.com/personalize/latest/dg/legacy-user-personalization-recipes.html): the next-item
+   transition weight (:data:`TRANSITION_GRID`), then — after the softmax temperature is fitted on the validation
+   users (maximum likelihood of their truth items) — the late-interaction lift weight (:data:`LATE_LIFT_GRID`) and
+   the inverse-propensity discount β (:data:`POPULARITY_PENALTY_GRID`, log-scores minus ``β·log(1 + count)``)
+   together. Each lever is chosen by :func:`choose_lever`: coverage is bought only with validation NDCG@10 above
+   :data:`ACCURACY_FLOOR` × the best plain candidate's, otherwise the most accurate setting wins when it gains at
+   least :data:`LEVER_MIN_GAIN`. The winner is then refitted on all training users (see
+   :mod:`~personalize_local.recipes.sequence` for the components).
    Everything chosen is recorded in ``hyperparameters`` (``local_*``).
 
 Serving: scores are a softmax over the full catalogue (they sum to 1). Users are always scored from their history
