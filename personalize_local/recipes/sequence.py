@@ -118,7 +118,9 @@ class SequenceComponents:
         """Both components from ``interactions``."""
         return cls(transition_matrix(interactions, item_ids), late_interaction_lift(interactions, item_ids))
 
-    def apply(self, raw: np.ndarray, history_codes: np.ndarray, transition_weight: float, late_weight: float):
+    def apply(
+        self, raw: np.ndarray, history_codes: np.ndarray, transition_weight: float, late_weight: float
+    ) -> np.ndarray:
         """``raw`` plus the weighted transition scores of the history and the weighted late-interaction lift."""
         out = blend_transitions(raw, self.transitions, history_codes, transition_weight)
         if self.late_lift is not None and late_weight > 0:

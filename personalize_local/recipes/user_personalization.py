@@ -23,7 +23,8 @@ Training ("choosing the algorithm", as Personalize does internally):
    the inverse-propensity discount β (:data:`POPULARITY_PENALTY_GRID`, log-scores minus ``β·log(1 + count)``)
    together. Each lever is chosen by :func:`choose_lever`: coverage is bought only with validation NDCG@10 above
    :data:`ACCURACY_FLOOR` × the best plain candidate's, otherwise the most accurate setting wins when it gains at
-   least :data:`LEVER_MIN_GAIN`. The winner is then refitted on all training users (see
+   least :data:`LEVER_MIN_GAIN`. The sequence components are tried only with at least
+   :data:`MIN_SEQUENCE_VALIDATION_USERS` validation users. The winner is then refitted on all training users (see
    :mod:`~personalize_local.recipes.sequence` for the components).
    Everything chosen is recorded in ``hyperparameters`` (``local_*``).
 
@@ -113,6 +114,9 @@ NDCG_TOLERANCE = 0.02
 ACCURACY_FLOOR = 1.10
 #: Below that floor a lever is turned on only when it raises the validation NDCG@10 by at least this share.
 LEVER_MIN_GAIN = 0.01
+#: The sequence components are tried only with at least this many validation users: on fewer, one user's list
+#: moves NDCG@10 by 5% or more, and a component would be switched on by what a handful of histories end with.
+MIN_SEQUENCE_VALIDATION_USERS = 20
 MAX_VALIDATION_USERS = 2000
 #: Candidates are compared on a seeded sample of the fit users holding about this many interactions (all of them
 #: below it): at full size (58M ratings) each candidate then fits in seconds instead of the final fit's minutes.
@@ -762,7 +766,7 @@ class UserPersonalizationRecipe(Recipe):
             floor = ACCURACY_FLOOR * max(ndcg for ndcg, _ in scores.values())
             selected_core = cores[chosen[0]]
             fit_sequence = SequenceComponents()
-            if self.sequence_aware:
+            if self.sequence_aware and len(val_users) >= MIN_SEQUENCE_VALIDATION_USERS:
                 fit_sequence = SequenceComponents.fit(
                     data.interactions.loc[full.interactions_of(keep & ~held_out)], item_ids
                 )
