@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -66,13 +67,18 @@ def test_late_lift_is_positive_for_items_users_reach_last_and_lowest_for_untrain
     assert lift[~trained][0] == lift.min()
 
 
-def test_late_lift_is_chosen_where_releases_come_last_and_improves_held_out_users(planted) -> None:
+def test_late_lift_is_chosen_where_releases_come_last_and_improves_held_out_users(planted, tmp_path: Path) -> None:
     model, split, n_catalog = _train_and_measure(_reordered(planted.interactions, True), planted.items)
     assert model.options.late_lift_weight > 0
     assert float(model.hyperparameters["local_late_lift_weight"]) > 0
     with_lift = evaluate_model(model, split, n_catalog)[NDCG]
     without_lift = dataclasses.replace(model.options, late_lift_weight=0.0)
     assert with_lift > evaluate_model(model.with_options(without_lift), split, n_catalog)[NDCG]
+    model.save(tmp_path / "m")
+    loaded = type(model).load(tmp_path / "m")
+    assert loaded.options == model.options
+    history = split.test_users[0].history
+    assert loaded.recommend(history, 10) == model.recommend(history, 10)
 
 
 def test_no_sequence_component_is_chosen_when_the_order_is_random(planted) -> None:
