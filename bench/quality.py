@@ -126,17 +126,29 @@ def curves(data: TrainingData, seed: int) -> str:
 
 
 def penalty_curve(data: TrainingData, seed: int) -> str:
-    """User-Personalization trained once on the split, served at every β of the popularity discount."""
+    """User-Personalization trained once on the split, served at every β of the popularity discount, with the
+    late-interaction lift at the weight chosen on validation and at multiples of it (when it was chosen)."""
     split = split_users(data.interactions, seed=seed)
     cls = get_recipe("aws-user-personalization")
     model = cls().train(TrainingData(split.train, data.items, data.users), resolve_hyperparameters(cls, None), seed)
-    chosen = model.options.popularity_penalty
-    lines = ["| β (local_popularity_penalty) | NDCG@10 | P@10 | coverage |", "|---|---|---|---|"]
-    for beta in sorted({*POPULARITY_PENALTY_GRID, 0.5, 1.0}):
-        served = model.with_options(dataclasses.replace(model.options, popularity_penalty=beta))
-        m = evaluate_model(served, split, catalog_size(data))
-        label = f"{beta:g}" + (" (chosen on validation)" if beta == chosen else "")
-        lines.append(f"| {label} | {m[NDCG10]:.4f} | {m['precision_at_10']:.4f} | {m['coverage']:.4f} |")
+    chosen = model.options
+    lifts = [0.0] + ([chosen.late_lift_weight * m for m in (0.5, 1.0, 2.0, 4.0)] if chosen.late_lift_weight else [])
+    lines = [
+        "| late-lift weight (local_late_lift_weight) | β (local_popularity_penalty) | NDCG@10 | P@10 | coverage |",
+        "|---|---|---|---|---|",
+    ]
+    for lift in lifts:
+        for beta in sorted({*POPULARITY_PENALTY_GRID, 0.5, 1.0}):
+            options = dataclasses.replace(chosen, popularity_penalty=beta, late_lift_weight=lift)
+            m = evaluate_model(model.with_options(options), split, catalog_size(data))
+            mark = (
+                " (chosen on validation)"
+                if (lift, beta) == (chosen.late_lift_weight, chosen.popularity_penalty)
+                else ""
+            )
+            lines.append(
+                f"| {lift:.4g} | {beta:g}{mark} | {m[NDCG10]:.4f} | {m['precision_at_10']:.4f} | {m['coverage']:.4f} |"
+            )
     return "\n".join(lines)
 
 

@@ -130,8 +130,10 @@ def top_k(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.n
     k = min(k, int(np.isfinite(scores).sum()))
     if k <= 0:
         return np.empty(0, dtype=np.int64)
-    part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-    order = np.lexsort((part, -scores[part]))
+    # every item scoring at least the k-th best, so a tie at the cut also breaks by position
+    cut = -np.partition(-scores, k - 1)[k - 1] if k < len(scores) else -np.inf
+    part = np.flatnonzero(scores >= cut)
+    order = np.lexsort((part, -scores[part]))[:k]
     return part[order].astype(np.int64)
 
 

@@ -1,12 +1,20 @@
-"""A first-order item-to-item transition model: which item users interact with right after another one.
+"""The sequence-aware components of User-Personalization (v1 and v2) and Personalized-Ranking.
 
-Used by the v2 recipes (User-Personalization-v2 and Personalized-Ranking-v2 are transformer models over the
-user's interaction sequence on AWS, https://docs.aws.amazon.com/personalize/latest/dg/native-recipe-user-personalization-v2.html)
-as a sequence-aware component blended into the collaborative-filtering score: the next-item probabilities of the
-last :data:`RECENT_EVENTS` items of a history, the newest weighing most.
+AWS's models are sequence models — v1 is HRNN-based ("takes ordered user histories and automatically weights
+them", https://docs.aws.amazon.com/personalize/latest/dg/native-recipe-hrnn.html), v2 a transformer over the
+user's interaction sequence (https://docs.aws.amazon.com/personalize/latest/dg/native-recipe-user-personalization-v2.html).
+Locally two components are added to the collaborative-filtering score, each with a weight chosen on validation
+users (0 = off):
+
+* first-order item-to-item transitions: the next-item probabilities of the last :data:`RECENT_EVENTS` items of a
+  history, the newest weighing most (:func:`transition_matrix`, :func:`next_item_scores`);
+* the late-interaction lift: how much likelier an item is than an average one to be among a user's newest
+  interactions (:func:`late_interaction_lift`) — where in a history an item tends to come.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -59,3 +67,62 @@ def blend_transitions(
     if transitions is None or weight <= 0 or len(history_codes) == 0:
         return raw
     return raw + weight * next_item_scores(transitions, history_codes)
+
+
+#: Share of each user's newest interactions that count as "late" (Personalize's hold-out share).
+LATE_SHARE = 0.1
+#: Pseudo-interactions pulling an item's late share towards the overall share (items seen a few times only).
+LATE_SMOOTHING = 10.0
+
+
+def late_interaction_lift(interactions: pd.DataFrame, item_ids: np.ndarray) -> np.ndarray:
+    """Per item, the log of how much likelier it is than an average interaction to be among a user's newest ones.
+
+    An interaction is *late* when it is among the newest :data:`LATE_SHARE` of its user's interactions (by
+    TIMESTAMP, at least one per user). ``lift_i = log(p_i / p)`` with ``p_i`` item i's late share smoothed towards
+    the overall share ``p`` by :data:`LATE_SMOOTHING` pseudo-interactions: what a sequence model learns about
+    where in a history an item tends to come (new releases come late, classics early). Items without
+    interactions get the lowest lift, so adding it never lifts them above trained items.
+    """
+    n = len(item_ids)
+    if len(interactions) == 0 or n == 0:
+        return np.zeros(n, dtype=np.float64)
+    users, _ = sorted_codes(interactions["USER_ID"])
+    items = item_columns(interactions["ITEM_ID"], item_ids)
+    order = np.lexsort((interactions["TIMESTAMP"].to_numpy(dtype=np.int64), users))
+    u, it = users[order], items[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(u)) + 1]
+    sizes = np.diff(np.r_[starts, len(u)])
+    size_of_row = np.repeat(sizes, sizes)
+    from_end = np.repeat(starts + sizes, sizes) - np.arange(len(u)) - 1  # 0 = the user's newest interaction
+    late = from_end < np.maximum(1, np.floor(LATE_SHARE * size_of_row + 0.5))
+    known = it >= 0
+    total = np.bincount(it[known], minlength=n).astype(np.float64)
+    late_total = np.bincount(it[known & late], minlength=n).astype(np.float64)
+    overall = late_total.sum() / total.sum() if total.sum() else LATE_SHARE
+    lift = np.log((late_total + LATE_SMOOTHING * overall) / (total + LATE_SMOOTHING) / overall)
+    if (total > 0).any():
+        lift[total == 0] = lift[total > 0].min()
+    return lift
+
+
+@dataclass(frozen=True)
+class SequenceComponents:
+    """The sequence-aware parts a score can add: next-item transitions and the late-interaction lift."""
+
+    transitions: sp.csr_matrix | None = None
+    late_lift: np.ndarray | None = None
+
+    @classmethod
+    def fit(cls, interactions: pd.DataFrame, item_ids: np.ndarray) -> SequenceComponents:
+        """Both components from ``interactions``."""
+        return cls(transition_matrix(interactions, item_ids), late_interaction_lift(interactions, item_ids))
+
+    def apply(
+        self, raw: np.ndarray, history_codes: np.ndarray, transition_weight: float, late_weight: float
+    ) -> np.ndarray:
+        """``raw`` plus the weighted transition scores of the history and the weighted late-interaction lift."""
+        out = blend_transitions(raw, self.transitions, history_codes, transition_weight)
+        if self.late_lift is not None and late_weight > 0:
+            out = out + late_weight * self.late_lift
+        return out

@@ -11,10 +11,21 @@ Training ("choosing the algorithm", as Personalize does internally):
    enough (≤ 20k items and memory allows), and iALS (``implicit``) with ``hidden_dimension`` factors. Each is
    scored on the validation users with and without two inference options: recency weighting of the history
    (only when ``recency_mask`` is true; half-life ``bptt`` events) and demotion of items the user already has
-   (by the repeat rate observed in the data). The best NDCG@10 wins.
-4. The softmax temperature is fitted on the validation users (maximum likelihood of their truth items); then the
-   inverse-propensity discount β (:data:`POPULARITY_PENALTY_GRID`, log-scores minus ``β·log(1 + count)``) is
-   chosen on the calibrated validation scores by the same rule, and the winner is refitted on all training users.
+   (by the repeat rate observed in the data). The widest coverage within :data:`NDCG_TOLERANCE` of the best
+   NDCG@10 wins.
+4. Sequence levers, because AWS's User-Personalization is HRNN-based — a recurrent model over the ordered history
+   that "takes ordered user histories and automatically weights them"
+   (https://docs.aws.amazon.com/personalize/latest/dg/native-recipe-hrnn.html; User-Personalization "improves upon
+   and unifies the functionality offered by the HRNN recipes",
+   https://docs.aws.amazon.com/personalize/latest/dg/legacy-user-personalization-recipes.html): the next-item
+   transition weight (:data:`TRANSITION_GRID`), then — after the softmax temperature is fitted on the validation
+   users (maximum likelihood of their truth items) — the late-interaction lift weight (:data:`LATE_LIFT_GRID`) and
+   the inverse-propensity discount β (:data:`POPULARITY_PENALTY_GRID`, log-scores minus ``β·log(1 + count)``)
+   together. Each lever is chosen by :func:`choose_lever`: coverage is bought only with validation NDCG@10 above
+   :data:`ACCURACY_FLOOR` × the best plain candidate's, otherwise the most accurate setting wins when it gains at
+   least :data:`LEVER_MIN_GAIN`. The sequence components are tried only with at least
+   :data:`MIN_SEQUENCE_VALIDATION_USERS` validation users. The winner is then refitted on all training users (see
+   :mod:`~personalize_local.recipes.sequence` for the components).
    Everything chosen is recorded in ``hyperparameters`` (``local_*``).
 
 Serving: scores are a softmax over the full catalogue (they sum to 1). Users are always scored from their history
@@ -31,7 +42,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -78,7 +89,7 @@ from personalize_local.recipes.exploration import (
     merge,
     rank_explorable,
 )
-from personalize_local.recipes.sequence import blend_transitions, transition_matrix
+from personalize_local.recipes.sequence import SequenceComponents
 
 HRNN_HYPERPARAMETERS: tuple[HyperParameter, ...] = (
     HyperParameter("hidden_dimension", "int", "149", 32, 256),
@@ -97,6 +108,15 @@ IALS_SETTINGS = ((1.0, 16.0, 15),)
 IALS_SETTINGS_LARGE = ((1.0, 16.0, 15), (1.0, 4.0, 15))
 #: Among candidates whose validation NDCG@10 is within this share of the best, the widest coverage wins.
 NDCG_TOLERANCE = 0.02
+#: The levers added to the chosen candidate (sequence components, popularity penalty) trade accuracy for
+#: coverage only while the validation NDCG@10 stays at least this multiple of the best plain candidate's (see
+#: :func:`choose_lever`): a margin over what a tuned EASE / iALS reaches that validation noise does not eat.
+ACCURACY_FLOOR = 1.10
+#: Below that floor a lever is turned on only when it raises the validation NDCG@10 by at least this share.
+LEVER_MIN_GAIN = 0.01
+#: The sequence components are tried only with at least this many validation users: on fewer, one user's list
+#: moves NDCG@10 by 5% or more, and a component would be switched on by what a handful of histories end with.
+MIN_SEQUENCE_VALIDATION_USERS = 20
 MAX_VALIDATION_USERS = 2000
 #: Candidates are compared on a seeded sample of the fit users holding about this many interactions (all of them
 #: below it): at full size (58M ratings) each candidate then fits in seconds instead of the final fit's minutes.
@@ -104,6 +124,8 @@ SELECTION_MAX_INTERACTIONS = 5_000_000
 RECENCY_FLOOR = 0.2
 #: Transition weights tried by sequence-aware recipes, as multiples of the validation scores' standard deviation.
 TRANSITION_GRID = (0.25, 0.5, 1.0, 2.0)
+#: Late-interaction lift weights tried, in the same units.
+LATE_LIFT_GRID = (0.25, 0.5, 1.0, 2.0, 4.0)
 TEMPERATURE_GRID = np.logspace(-2.5, 1.0, 22)
 #: Inverse-propensity strengths β tried after calibration (see :func:`popularity_discount`); 0 always competes.
 POPULARITY_PENALTY_GRID = (0.0, 0.05, 0.1, 0.2, 0.3)
@@ -122,11 +144,17 @@ class InferenceOptions:
 
     recency_half_life: float = 0.0
     repeat_share: float | None = None
-    #: Weight, in raw-score units, of the next-item transition component (v2 recipes; 0 = off).
+    #: Weight, in raw-score units, of the next-item transition component (0 = off).
     transition_weight: float = 0.0
     #: β of the inverse-propensity discount: after calibration every item's log-probability drops by
     #: ``β · log(1 + training users of the item)`` (0 = off; see :func:`popularity_discount`).
     popularity_penalty: float = 0.0
+    #: Weight, in raw-score units, of the late-interaction lift (0 = off; see
+    #: :func:`~personalize_local.recipes.sequence.late_interaction_lift`).
+    late_lift_weight: float = 0.0
+
+
+K = TypeVar("K")
 
 
 def history_weights(n: int, half_life: float) -> np.ndarray:
@@ -242,6 +270,7 @@ class UserPersonalizationModel(TrainedModel):
         hyperparameters: Mapping[str, str],
         transitions: sp.csr_matrix | None = None,
         context_model: ContextModel | None = None,
+        late_lift: np.ndarray | None = None,
     ) -> None:
         self._item_ids = item_ids
         self.core = core
@@ -257,6 +286,8 @@ class UserPersonalizationModel(TrainedModel):
         self._prior = np.log(train_counts.astype(np.float64) + 1.0)
         self._discount = popularity_discount(train_counts, options.popularity_penalty)
         self.transitions = transitions
+        self.late_lift = late_lift
+        self.sequence = SequenceComponents(transitions, late_lift)
         self.context_model = context_model
 
     @property
@@ -278,6 +309,7 @@ class UserPersonalizationModel(TrainedModel):
             self.hyperparameters,
             self.transitions,
             self.context_model,
+            self.late_lift,
         )
 
     def logits(
@@ -294,11 +326,11 @@ class UserPersonalizationModel(TrainedModel):
             prior = self._prior if lift is None else self._prior + lift
             return log_probabilities(prior, codes, None), codes
         positions, weights = collapse(codes, history_weights(len(codes), self.options.recency_half_life))
-        raw = blend_transitions(
+        raw = self.sequence.apply(
             fix_cold(self.core.score_one(positions, weights), self.cold).astype(np.float64),
-            self.transitions,
             codes,
             self.options.transition_weight,
+            self.options.late_lift_weight,
         )
         z = raw / self.temperature if lift is None else raw / self.temperature + lift
         if self._discount is not None:
@@ -369,6 +401,8 @@ class UserPersonalizationModel(TrainedModel):
             "created": self.created,
             **self.core.arrays(),
         }
+        if self.late_lift is not None:
+            arrays["late_lift"] = self.late_lift
         for name, matrix in (("features", self.features), ("transitions", self.transitions)):
             if matrix is not None:
                 arrays.update(sparse_arrays(name, matrix))
@@ -380,6 +414,7 @@ class UserPersonalizationModel(TrainedModel):
             "recency_half_life": self.options.recency_half_life,
             "repeat_share": self.options.repeat_share,
             "transition_weight": self.options.transition_weight,
+            "late_lift_weight": self.options.late_lift_weight,
             "popularity_penalty": self.options.popularity_penalty,
             "latest": self.latest,
             "hyperparameters": self.hyperparameters,
@@ -399,6 +434,7 @@ class UserPersonalizationModel(TrainedModel):
                 meta["repeat_share"],
                 float(meta.get("transition_weight", 0.0)),
                 float(meta.get("popularity_penalty", 0.0)),
+                float(meta.get("late_lift_weight", 0.0)),
             ),
             a["train_counts"],
             a["created"],
@@ -407,6 +443,7 @@ class UserPersonalizationModel(TrainedModel):
             meta["hyperparameters"],
             sparse_from_arrays("transitions", a),
             ContextModel.from_arrays(a),
+            a.get("late_lift"),
         )
 
 
@@ -489,6 +526,33 @@ def option_grid(params: Mapping[str, object], repeats: float) -> list[InferenceO
     return [InferenceOptions(h, s) for h in half_lives for s in (None, repeats)]
 
 
+def _validation_raw(
+    core: ScoringCore,
+    lookup: ItemLookup,
+    users: list[TestUser],
+    cold: np.ndarray,
+    options: InferenceOptions,
+    sequence: SequenceComponents | None = None,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Raw scores (users × items, sequence components included) and each user's known history positions."""
+    matrix, rows = histories_matrix(lookup, [u.history for u in users], core.n_items, options.recency_half_life)
+    raw = fix_cold(core.score_batch(matrix), cold).astype(np.float64)
+    if sequence is not None and (options.transition_weight > 0 or options.late_lift_weight > 0):
+        for r, user in enumerate(users):
+            codes = lookup.codes(user.history)
+            raw[r] = sequence.apply(raw[r], codes, options.transition_weight, options.late_lift_weight)
+    return raw, rows
+
+
+def _log_probabilities_of(
+    raw: np.ndarray, rows: list[np.ndarray], repeat_share: float | None, temperature: float, discount: np.ndarray | None
+) -> np.ndarray:
+    logits = raw / temperature
+    if discount is not None:
+        logits = logits - discount
+    return np.stack([log_probabilities(row, seen, repeat_share) for row, seen in zip(logits, rows, strict=True)])
+
+
 def _validation_logits(
     core: ScoringCore,
     lookup: ItemLookup,
@@ -496,20 +560,11 @@ def _validation_logits(
     cold: np.ndarray,
     options: InferenceOptions,
     temperature: float = 1.0,
-    transitions: sp.csr_matrix | None = None,
+    sequence: SequenceComponents | None = None,
     discount: np.ndarray | None = None,
 ) -> np.ndarray:
-    matrix, rows = histories_matrix(lookup, [u.history for u in users], core.n_items, options.recency_half_life)
-    raw = fix_cold(core.score_batch(matrix), cold).astype(np.float64)
-    if transitions is not None and options.transition_weight > 0:
-        for r, user in enumerate(users):
-            raw[r] = blend_transitions(raw[r], transitions, lookup.codes(user.history), options.transition_weight)
-    logits = raw / temperature
-    if discount is not None:
-        logits -= discount
-    return np.stack(
-        [log_probabilities(row, seen, options.repeat_share) for row, seen in zip(logits, rows, strict=True)]
-    )
+    raw, rows = _validation_raw(core, lookup, users, cold, options, sequence)
+    return _log_probabilities_of(raw, rows, options.repeat_share, temperature, discount)
 
 
 def _ndcg10_coverage(logits: np.ndarray, item_ids: np.ndarray, users: list[TestUser]) -> tuple[float, float]:
@@ -523,6 +578,23 @@ def choose(scores: dict[tuple[int, int], tuple[float, float]]) -> tuple[int, int
     best = max(ndcg for ndcg, _ in scores.values())
     close = [key for key, (ndcg, _) in scores.items() if ndcg >= best * (1 - NDCG_TOLERANCE)]
     return max(close, key=lambda key: (scores[key][1], scores[key][0]))
+
+
+def choose_lever(tried: Mapping[K, tuple[float, float]], floor: float) -> K:
+    """The setting of a quality lever to keep, from its validation (NDCG@10, coverage) per setting; the first
+    setting of ``tried`` is the current one (the lever off).
+
+    When some setting reaches ``floor`` (:data:`ACCURACY_FLOOR` × the best plain candidate's NDCG@10), accuracy
+    above the floor is traded for breadth: the widest coverage among the settings at or above it wins. Otherwise
+    there is no accuracy to spare: the most accurate setting wins if it beats the current one by at least
+    :data:`LEVER_MIN_GAIN` (a smaller gain is validation noise, and the current setting stays).
+    """
+    current = next(iter(tried))
+    best = max(tried, key=lambda key: (tried[key][0], tried[key][1]))
+    if tried[best][0] >= floor:
+        allowed = [key for key, (ndcg, _) in tried.items() if ndcg >= floor]
+        return max(allowed, key=lambda key: (tried[key][1], tried[key][0]))
+    return best if tried[best][0] >= tried[current][0] * (1 + LEVER_MIN_GAIN) else current
 
 
 def fit_temperature(
@@ -545,62 +617,77 @@ def fit_temperature(
     return best
 
 
+def trained_spread(raw: np.ndarray, cold: np.ndarray) -> float:
+    """Standard deviation of raw scores over the trained items (1 when zero): the unit lever weights are given in,
+    independent of how many never-interacted items the catalogue lists."""
+    return float(np.std(raw[:, ~cold])) or 1.0
+
+
 def choose_transition_weight(
     core: ScoringCore,
     item_ids: np.ndarray,
     users: list[TestUser],
     cold: np.ndarray,
     option: InferenceOptions,
-    transitions: sp.csr_matrix,
+    sequence: SequenceComponents,
     base_score: tuple[float, float],
+    floor: float,
     report: dict[str, list[float]],
 ) -> tuple[InferenceOptions, tuple[float, float]]:
-    """``option`` with the transition weight (from :data:`TRANSITION_GRID`) that :func:`choose` prefers on ``users``.
+    """``option`` with the transition weight (from :data:`TRANSITION_GRID`) that :func:`choose_lever` prefers.
 
     Weights are multiples of the standard deviation of the validation users' raw scores, so the grid means the
-    same for EASE and iALS. Weight 0 (``option`` itself, scored ``base_score``) stays when nothing beats it.
+    same for EASE and iALS. Weight 0 (``option`` itself, scored ``base_score``) competes.
     """
     lookup = ItemLookup(item_ids)
-    matrix, _ = histories_matrix(lookup, [u.history for u in users], core.n_items, option.recency_half_life)
-    scale = float(np.std(fix_cold(core.score_batch(matrix), cold))) or 1.0
+    raw, _ = _validation_raw(core, lookup, users, cold, option)
+    scale = trained_spread(raw, cold)
     tried = {option: base_score}
     for factor in TRANSITION_GRID:
         candidate = dataclasses.replace(option, transition_weight=factor * scale)
-        logits = _validation_logits(core, lookup, users, cold, candidate, transitions=transitions)
+        logits = _validation_logits(core, lookup, users, cold, candidate, sequence=sequence)
         tried[candidate] = _ndcg10_coverage(logits, item_ids, users)
         report[f"transition={factor:g}sd"] = [round(v, 4) for v in tried[candidate]]
-    keys = list(tried)
-    best = choose({(i, 0): tried[key] for i, key in enumerate(keys)})[0]
-    return keys[best], tried[keys[best]]
+    best = choose_lever(tried, floor)
+    return best, tried[best]
 
 
-def choose_popularity_penalty(
+def choose_late_lift_and_penalty(
     core: ScoringCore,
     item_ids: np.ndarray,
     users: list[TestUser],
     cold_and_counts: tuple[np.ndarray, np.ndarray],
     option: InferenceOptions,
     temperature: float,
-    transitions: sp.csr_matrix | None,
+    sequence: SequenceComponents,
+    floor: float,
     report: dict[str, list[float]],
 ) -> tuple[InferenceOptions, tuple[float, float]]:
-    """``option`` with the β of :data:`POPULARITY_PENALTY_GRID` that :func:`choose` prefers on the calibrated
-    validation scores of ``users`` (β = 0 competes too), and its (NDCG@10, coverage).
+    """``option`` with the late-interaction lift weight (:data:`LATE_LIFT_GRID`, and 0) and the popularity penalty β
+    (:data:`POPULARITY_PENALTY_GRID`) that :func:`choose_lever` prefers together on the calibrated validation scores
+    of ``users``, and their (NDCG@10, coverage). Both move accuracy against coverage, so they are chosen jointly.
 
     ``cold_and_counts``: the items without training interactions, and the counts the discount is computed from —
     those of the fit users, so the validation users' truth does not count towards popularity.
     """
     cold, counts = cold_and_counts
-    lookup = ItemLookup(item_ids)
-    tried: dict[float, tuple[float, float]] = {}
-    for beta in POPULARITY_PENALTY_GRID:
-        discount = popularity_discount(counts, beta)
-        logits = _validation_logits(core, lookup, users, cold, option, temperature, transitions, discount)
-        tried[beta] = _ndcg10_coverage(logits, item_ids, users)
-        report[f"popularity_penalty={beta:g}"] = [round(v, 4) for v in tried[beta]]
-    betas = list(tried)
-    best = betas[choose({(i, 0): tried[b] for i, b in enumerate(betas)})[0]]
-    return dataclasses.replace(option, popularity_penalty=best), tried[best]
+    raw, rows = _validation_raw(core, ItemLookup(item_ids), users, cold, option, sequence)
+    scale = trained_spread(raw, cold)
+    lifts = (0.0, *LATE_LIFT_GRID) if sequence.late_lift is not None else (0.0,)
+    tried: dict[tuple[float, float], tuple[float, float]] = {}
+    for factor in lifts:
+        lifted = raw + factor * scale * sequence.late_lift if factor > 0 else raw
+        for beta in POPULARITY_PENALTY_GRID:
+            discount = popularity_discount(counts, beta)
+            logits = _log_probabilities_of(lifted, rows, option.repeat_share, temperature, discount)
+            tried[(factor * scale, beta)] = _ndcg10_coverage(logits, item_ids, users)
+            report[f"late_lift={factor:g}sd|popularity_penalty={beta:g}"] = [
+                round(v, 4) for v in tried[(factor * scale, beta)]
+            ]
+    late_weight, beta = choose_lever(tried, floor)
+    return dataclasses.replace(option, late_lift_weight=late_weight, popularity_penalty=beta), tried[
+        (late_weight, beta)
+    ]
 
 
 def _histories(interactions: pd.DataFrame, limit: int) -> list[list[str]]:
@@ -618,8 +705,9 @@ class UserPersonalizationRecipe(Recipe):
     description: ClassVar[str] = "Predicts items a user will interact with and performs exploration on cold items."
     hyperparameters: ClassVar[tuple[HyperParameter, ...]] = HRNN_HYPERPARAMETERS
 
-    #: Whether training also tries the next-item transition component (the v2 recipes).
-    sequence_aware: ClassVar[bool] = False
+    #: Whether training also tries the sequence components (next-item transitions, late-interaction lift): AWS's
+    #: aws-user-personalization is HRNN-based, i.e. a sequence model, and so is v2.
+    sequence_aware: ClassVar[bool] = True
 
     @classmethod
     def typed_parameters(cls, hyperparameters: Mapping[str, str]) -> dict[str, int | float | bool | str]:
@@ -675,46 +763,49 @@ class UserPersonalizationRecipe(Recipe):
                 cores[chosen[0]] = candidates[chosen[0]].fit(fit_matrix, seed, fit_gram)
             del fit_gram
             option = options[chosen[1]]
-            if self.sequence_aware:
-                fit_rows = full.interactions_of(keep & ~held_out)
-                fit_transitions = transition_matrix(data.interactions.loc[fit_rows], item_ids)
-                option, chosen_score = choose_transition_weight(
-                    cores[chosen[0]], item_ids, val_users, cold, option, fit_transitions, chosen_score, report
+            floor = ACCURACY_FLOOR * max(ndcg for ndcg, _ in scores.values())
+            selected_core = cores[chosen[0]]
+            fit_sequence = SequenceComponents()
+            if self.sequence_aware and len(val_users) >= MIN_SEQUENCE_VALIDATION_USERS:
+                fit_sequence = SequenceComponents.fit(
+                    data.interactions.loc[full.interactions_of(keep & ~held_out)], item_ids
                 )
-                options[chosen[1]] = option
+                option, chosen_score = choose_transition_weight(
+                    selected_core, item_ids, val_users, cold, option, fit_sequence, chosen_score, floor, report
+                )
             raw = _validation_logits(
-                cores[chosen[0]],
+                selected_core,
                 lookup,
                 val_users,
                 cold,
-                InferenceOptions(option.recency_half_life, None, option.transition_weight),
-                transitions=fit_transitions if self.sequence_aware else None,
+                dataclasses.replace(option, repeat_share=None, popularity_penalty=0.0),
+                sequence=fit_sequence,
             )
             truth = [lookup.codes(sorted(u.truth)) for u in val_users]
             seen_rows = [lookup.codes(u.history) for u in val_users]
             temperature = fit_temperature(raw, truth, seen_rows, option.repeat_share)
-            option, chosen_score = choose_popularity_penalty(
-                cores[chosen[0]],
+            option, chosen_score = choose_late_lift_and_penalty(
+                selected_core,
                 item_ids,
                 val_users,
                 (cold, np.asarray(fit_matrix.getnnz(axis=0), dtype=np.int64)),
                 option,
                 temperature,
-                fit_transitions if self.sequence_aware else None,
+                fit_sequence,
+                floor,
                 report,
             )
             options[chosen[1]] = option
-            del cores, raw
+            del cores, raw, selected_core
         winner, option = candidates[chosen[0]], options[chosen[1]]
         core = winner.fit(matrix, seed)
         if not report:  # too few users to validate: defaults, and a temperature from the training users' scores
             sample, _ = histories_matrix(lookup, _histories(data.interactions, 200), len(item_ids), 0.0)
             temperature = max(1e-6, float(np.std(core.score_batch(sample)))) if sample.shape[0] else 1.0
         created, latest = item_creation_times(item_ids, data.interactions, data.items)
-        transitions = None
-        if option.transition_weight > 0:
-            kept_rows = full.interactions_of(keep)
-            transitions = transition_matrix(data.interactions.loc[kept_rows], item_ids)
+        sequence = SequenceComponents()
+        if option.transition_weight > 0 or option.late_lift_weight > 0:
+            sequence = SequenceComponents.fit(data.interactions.loc[full.interactions_of(keep)], item_ids)
         recorded = {
             **hyperparameters,
             **winner.describe(),
@@ -722,6 +813,7 @@ class UserPersonalizationRecipe(Recipe):
             "local_recency_half_life": f"{option.recency_half_life:g}",
             "local_repeat_share": "off" if option.repeat_share is None else f"{option.repeat_share:.4g}",
             "local_transition_weight": f"{option.transition_weight:.4g}",
+            "local_late_lift_weight": f"{option.late_lift_weight:.4g}",
             "local_popularity_penalty": f"{option.popularity_penalty:g}",
             "local_validation_ndcg_at_10": f"{chosen_score[0]:.4f}",
             "local_validation_coverage": f"{chosen_score[1]:.4f}",
@@ -737,8 +829,9 @@ class UserPersonalizationRecipe(Recipe):
             latest,
             item_features(item_ids, data.items),
             recorded,
-            transitions,
+            sequence.transitions if option.transition_weight > 0 else None,
             ContextModel.fit(data.interactions, item_ids),
+            sequence.late_lift if option.late_lift_weight > 0 else None,
         )
 
     @classmethod

@@ -8,10 +8,10 @@ the user's interaction sequence; one hyperparameter, ``apply_recency_bias`` (boo
 softmax over the scored subset, and Personalized-Ranking-v2 returns items without interactions data without a score.
 
 Local model: the User-Personalization training (EASE / iALS chosen on held-out training users, softmax
-calibration, context lifts) plus a sequence-aware component — first-order item-to-item transitions from the last
-five events of the history (:mod:`~personalize_local.recipes.sequence`) — whose weight is chosen on the same
-validation users (weight 0, i.e. the v1 model, stays when transitions do not help). ``apply_recency_bias`` turns
-the recency weighting of the history on (it is then validated like v1's ``recency_mask``).
+calibration, context lifts, and the sequence components of :mod:`~personalize_local.recipes.sequence` — next-item
+transitions and the late-interaction lift — weighted on the same validation users) with v1's default
+hyperparameters. ``apply_recency_bias`` turns the recency weighting of the history on (it is then validated like
+v1's ``recency_mask``); with it true (the default) a v2 model equals the v1 model trained with its defaults.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def check_item_limit(data: TrainingData, limit: int) -> None:
 
 
 class UserPersonalizationV2Model(UserPersonalizationModel):
-    """The v1 model plus a next-item transition component."""
+    """The v1 model, served under the v2 recipe."""
 
 
 class PersonalizedRankingV2Model(PersonalizedRankingModel):
@@ -57,7 +57,7 @@ class PersonalizedRankingV2Model(PersonalizedRankingModel):
 
 
 class UserPersonalizationV2Recipe(UserPersonalizationRecipe):
-    """Sequence-aware personalised recommendations (transformer on AWS; iALS/EASE + transitions here)."""
+    """Sequence-aware personalised recommendations (transformer on AWS; EASE / iALS + sequence components here)."""
 
     name: ClassVar[str] = "aws-user-personalization-v2"
     training_procedure: ClassVar[str | None] = "user-personalization-v2"  # aws-personalized-ranking-v2 inherits it
@@ -78,7 +78,7 @@ class UserPersonalizationV2Recipe(UserPersonalizationRecipe):
         return params
 
     def train(self, data: TrainingData, hyperparameters: Mapping[str, str], seed: int = 0) -> UserPersonalizationModel:
-        """Check the 5M item limit, then train as User-Personalization with the transition component."""
+        """Check the 5M item limit, then train as User-Personalization."""
         check_item_limit(data, MAX_ITEMS_V2)
         return super().train(data, hyperparameters, seed)
 
