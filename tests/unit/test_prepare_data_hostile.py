@@ -24,8 +24,8 @@ import pytest
 
 from anime_recommender.prepare_data import DataValidationError, LocalStorage, PrepareOptions, prepare_drop
 from anime_recommender.prepare_data.errors import reading
-from tests.unit.prepare_data import drops
-from tests.unit.prepare_data.drops import ANIME_IDS, expected_rows, fixture_text, make_drop, rating_lines, run
+from tests.support.prepare_data import drops
+from tests.support.prepare_data.drops import ANIME_IDS, expected_rows, fixture_text, make_drop, rating_lines, run
 
 RC = "rating_complete.csv"
 BLOCK_SIZES = [7, 64, 8 * 1024 * 1024]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.prepare_data.drops import (
+from tests.support.prepare_data.drops import (
     ANIME_IDS,
     anime_line,
     animelist_lines,

@@ -16,8 +16,8 @@ from kaggle_drop.dataset import DATASET, DATASET_VERSION
 from kaggle_drop.download import KaggleDownloadError, download_dataset
 from kaggle_drop.upload import UploadError, drop_prefix, plan_upload, transfer_config, upload_planned
 from kaggle_drop.verify import DropVerificationError, verify_drop
+from tests.support.prepare_data.drops import FIXTURES
 
-FIXTURES = Path(__file__).parent / "prepare_data"
 BUCKET = "drop-bucket"
 MiB = 1024 * 1024
 
