@@ -49,7 +49,7 @@ ENDPOINT_VARIABLES = (
 
 def workload(name: str, batches: int, seed: int = 2020) -> list[dict[str, Any]]:
     """Lambda Kinesis events for one workload (deterministic)."""
-    from tests.support.forward_events import kinesis_event
+    from testing.watch_event_batches import kinesis_event
 
     rng = random.Random(seed)
     events = []
@@ -118,12 +118,8 @@ def bench_endpoint(
     import boto3
     from botocore.config import Config
 
-    from tests.support.forward_events import (
-        PUT_EVENTS_EVENT,
-        FakeLambdaContext,
-        aws_response,
-        load_forwarder_app,
-    )
+    from testing.watch_event_batches import PUT_EVENTS_EVENT, aws_response
+    from tests.support.forward_events import FakeLambdaContext, load_forwarder_app
 
     def instant(request: Any, **_: Any) -> Any:
         return aws_response(request, 200)
@@ -228,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's request log
 
-    from tests.support.forward_events import create_event_tracker
+    from testing.personalize_setup import create_event_tracker
 
     # SSM and SQS from a moto server (not in-process mock_aws, whose hook would inspect every PutEvents call too)
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

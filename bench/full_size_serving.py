@@ -108,7 +108,7 @@ def deploy(interactions: str, items: str, with_synopsis: bool) -> dict[str, Any]
     import boto3
 
     from anime_recommender.prepare_data.schemas import interactions_schema, items_schema
-    from tests.support.personalize_setup import ROLE_ARN, wait_active
+    from testing.personalize_setup import ROLE_ARN, wait_active
 
     pz = boto3.client("personalize")
     group = pz.create_dataset_group(name="fullsize")["datasetGroupArn"]

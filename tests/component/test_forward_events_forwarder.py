@@ -24,7 +24,8 @@ from anime_recommender.forward_events import (
 )
 from anime_recommender.forward_events.dead_letter import MAX_BATCH_BYTES
 from anime_recommender.forward_events.record import RejectedRecord
-from tests.support.forward_events import PUT_EVENTS_EVENT, FailFirstCalls, PutEventsRecorder, sqs_accepts
+from testing.watch_event_batches import PUT_EVENTS_EVENT
+from tests.support.forward_events import FailFirstCalls, PutEventsRecorder, sqs_accepts
 
 ARRIVAL = datetime(2026, 1, 1, tzinfo=UTC)
 

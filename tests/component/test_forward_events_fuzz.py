@@ -28,13 +28,11 @@ from moto import mock_aws
 
 from anime_recommender.forward_events import StreamRecord, dead_letter_body
 from anime_recommender.forward_events.record import RejectedRecord
+from testing.watch_event_batches import PUT_EVENTS_EVENT, aws_response, kinesis_record
 from tests.support.forward_events import (
-    PUT_EVENTS_EVENT,
     DeliveredEvents,
     FakeLambdaContext,
     PutEventsRecorder,
-    aws_response,
-    kinesis_record,
     load_forwarder_app,
     sqs_accepts,
 )

@@ -22,17 +22,15 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from personalize_local import local_personalize
+from testing.personalize_setup import create_event_tracker
+from testing.watch_event_batches import PUT_EVENTS_EVENT, aws_response, kinesis_event
 from tests.support.forward_events import (
-    PUT_EVENTS_EVENT,
     DeliveredEvents,
     FailFirstCalls,
     FakeLambdaContext,
     PutEventsRecorder,
     RefuseEvents,
-    aws_response,
-    create_event_tracker,
     drain_queue,
-    kinesis_event,
     load_forwarder_app,
     reconcile,
 )

@@ -25,8 +25,8 @@ from personalize_local.cli.serve import READY_LINE
 from personalize_local.datadir_lock import LOCK_NAME, DataDirInUse
 from personalize_local.models import BackendConfig
 from personalize_local.server import PersonalizeServer
+from testing.personalize_setup import wait_active
 from tests.support.fake_aws import use_fake_credentials
-from tests.support.personalize_setup import wait_active
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "Dockerfile"

@@ -25,9 +25,8 @@ from hypothesis import strategies as st
 from personalize_local import LocalPersonalize, local_personalize
 from personalize_local.responses import CONTROL_SERVICE, SERVICES, service_model, walk
 from personalize_local.urls import TARGET_PREFIX
+from testing.personalize_setup import INTERACTIONS_SCHEMA, wait_active
 from tests.support.fake_aws import use_fake_credentials
-from tests.support.forward_events import INTERACTIONS_SCHEMA
-from tests.support.personalize_setup import wait_active
 
 pytestmark = pytest.mark.fuzz
 

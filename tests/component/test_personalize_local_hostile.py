@@ -23,8 +23,8 @@ from personalize_local import LocalPersonalize, local_personalize
 from personalize_local.datafiles import DataFiles
 from personalize_local.models import BackendConfig, PersonalizeBackend
 from personalize_local.server import MAX_BODY_BYTES, PersonalizeApp, PersonalizeServer
+from testing.personalize_setup import infer_schema, wait_active
 from tests.support.fake_aws import use_fake_credentials
-from tests.support.personalize_setup import infer_schema, wait_active
 from tests.support.wire_api import WireApi
 
 TARGET = "AmazonPersonalize.ListDatasetGroups"

@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from personalize_local.exceptions import ResourceInUseException
 from personalize_local.models import BackendConfig, PersonalizeBackend
-from tests.support.personalize_setup import infer_schema, small_dataset
+from testing.personalize_setup import infer_schema, small_dataset
 from tests.support.wire_api import WireApi
 
 

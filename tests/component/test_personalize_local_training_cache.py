@@ -17,7 +17,7 @@ from personalize_local.recipes.popularity import PopularityCountRecipe
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
 from personalize_local.recipes.user_personalization import PersonalizedRankingModel, UserPersonalizationRecipe
 from personalize_local.training_cache import TrainingCache, data_fingerprint, train_or_reuse, training_key
-from tests.support.personalize_setup import deploy_small_recommender, small_dataset
+from testing.personalize_setup import deploy_small_recommender, small_dataset
 
 UP = get_recipe("aws-user-personalization")
 RANKING = get_recipe("aws-personalized-ranking")

@@ -18,7 +18,7 @@ from anime_recommender.pipeline.config import load_config
 from anime_recommender.pipeline.names import FILTER_EXPRESSIONS
 from offline.lambdas import LocalContext, load_handler
 from personalize_local import local_personalize
-from tests.support.personalize_setup import infer_schema, small_dataset
+from testing.personalize_setup import infer_schema, small_dataset
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 BUCKET = "pipeline-data"

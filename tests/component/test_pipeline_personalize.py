@@ -18,7 +18,7 @@ from anime_recommender.pipeline.names import ResourceNames
 from anime_recommender.pipeline.personalize import PersonalizeResources
 from anime_recommender.pipeline.status import ResourceState, phase_of
 from personalize_local import local_personalize
-from tests.support.personalize_setup import infer_schema, small_dataset
+from testing.personalize_setup import infer_schema, small_dataset
 
 NAMES = ResourceNames("anime-recs")
 ROLE = "arn:aws:iam::123456789012:role/personalize"

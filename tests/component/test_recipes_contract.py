@@ -22,7 +22,7 @@ from personalize_local.recipes.base import (
 )
 from personalize_local.recipes.catalog import metadata_of
 from personalize_local.recipes.registry import all_recipes, resolve_hyperparameters
-from personalize_local.recipes.synthetic import planted_interactions
+from testing.planted_data import planted_interactions
 
 RECIPES = all_recipes()
 #: GetPersonalizedRanking takes no mask: the service layer drops filtered items after ranking.

@@ -14,7 +14,7 @@ from personalize_local.evaluation import evaluate_solution
 from personalize_local.recipes.algorithms import EaseCore, IalsCore, co_occurrence
 from personalize_local.recipes.base import InvalidHyperParameterError, TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
-from personalize_local.recipes.synthetic import planted_interactions
+from testing.planted_data import planted_interactions
 
 SIMS = get_recipe("aws-sims")
 UP = get_recipe("aws-user-personalization")

@@ -14,7 +14,7 @@ from personalize_local.evaluation import evaluate_solution
 from personalize_local.recipes import user_personalization as up
 from personalize_local.recipes.base import ExplorationConfig, TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
-from personalize_local.recipes.synthetic import planted_interactions
+from testing.planted_data import planted_interactions
 
 UP = get_recipe("aws-user-personalization")
 PR = get_recipe("aws-personalized-ranking")

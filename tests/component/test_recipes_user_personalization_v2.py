@@ -10,8 +10,8 @@ from personalize_local.evaluation import evaluate_solution
 from personalize_local.recipes.base import InvalidHyperParameterError, TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
 from personalize_local.recipes.sequence import next_item_scores, transition_matrix
-from personalize_local.recipes.synthetic import TV_GENRES, planted_interactions
 from personalize_local.recipes.user_personalization_v2 import TooManyItemsError, check_item_limit
+from testing.planted_data import TV_GENRES, planted_interactions
 
 UP = get_recipe("aws-user-personalization")
 UP2 = get_recipe("aws-user-personalization-v2")

@@ -16,7 +16,7 @@ from personalize_local.recipes.item_attribute_affinity import (
     parse_query,
 )
 from personalize_local.recipes.registry import resolve_hyperparameters
-from tests.support.personalize_setup import small_dataset
+from testing.personalize_setup import small_dataset
 
 
 def test_parse_query_accepts_and_joined_equalities_with_escapes() -> None:

@@ -25,8 +25,8 @@ from werkzeug.test import Client
 from anime_recommender.pipeline.names import FILTER_EXPRESSIONS, ResourceNames
 from anime_recommender.recommendations_api import PublishedSettings, RecommendationService, SettingsConfig
 from personalize_local import local_personalize
+from testing.personalize_setup import deploy_small_recommender, small_dataset
 from tests.support.api_requests import api_app, api_client
-from tests.support.personalize_setup import deploy_small_recommender, small_dataset
 
 PROJECT = "anime-recs"
 BUCKET = "anime-recs-data"

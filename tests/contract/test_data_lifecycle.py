@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from personalize_local import ENDPOINT_VARIABLES
+from testing.personalize_setup import DeployedRecommender, deploy_small_recommender, small_dataset
 from tests.contract.conftest import Stack, Wire
 from tests.contract.helpers import ROLE, poll_statuses, raises_code
 from tests.contract.lifecycle_helpers import export_csv
-from tests.support.personalize_setup import DeployedRecommender, deploy_small_recommender, small_dataset
 
 HEADER = ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"]
 NO_EXPLORATION = {"itemExplorationConfig": {"explorationWeight": "0"}}

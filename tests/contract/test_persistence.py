@@ -10,7 +10,7 @@ import boto3
 from moto import mock_aws
 
 from personalize_local import local_personalize
-from tests.support.personalize_setup import deploy_small_recommender, small_dataset
+from testing.personalize_setup import deploy_small_recommender, small_dataset
 
 BUCKET = "restart-data"
 

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from personalize_local import ENDPOINT_VARIABLES, local_personalize
+from testing.personalize_setup import SmallDataset, wait_active
 from tests.contract.conftest import Stack, Wire
 from tests.contract.helpers import raises_code, schema_json
 from tests.contract.shapes import WireRecorder
-from tests.support.personalize_setup import SmallDataset, wait_active
 
 VOD_INTERACTIONS = [
     {"name": "USER_ID", "type": "string"},

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pytest
 from botocore.exceptions import ClientError
 
+from testing.personalize_setup import infer_schema, small_dataset, wait_active
 from tests.contract.conftest import Stack, Wire
 from tests.contract.helpers import ROLE, assert_create_order, code_of, poll_statuses, wait_gone
-from tests.support.personalize_setup import infer_schema, small_dataset, wait_active
 
 METRIC_KEYS = {
     "coverage",

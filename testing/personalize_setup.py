@@ -6,14 +6,15 @@ resource until it is ACTIVE (raising with the ``failureReason`` when one fails).
 so it works against whatever ``AWS_ENDPOINT_URL_PERSONALIZE`` points at (normally ``local_personalize``), and
 reads/writes S3 through ``AWS_ENDPOINT_URL_S3`` or in-process moto.
 
-``small_dataset`` writes interactions with a known structure (two taste groups) that every recipe can train on.
+``small_dataset`` writes interactions with a known structure (two taste groups) that every recipe can train on;
+``create_event_tracker`` makes a dataset group with an ACTIVE event tracker and no training. Tests and benchmarks
+share this module (``bench/`` may import ``testing``, never ``tests``).
 """
 
 from __future__ import annotations
 
 import io
 import json
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from typing import Any
 import boto3
 import numpy as np
 import pandas as pd
+
+from testing.polling import WaitTimeout, wait_until
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/PersonalizeLocal"
 _TEXTUAL = {"SYNOPSIS", "DESCRIPTION"}
@@ -58,19 +61,20 @@ class DeployedRecommender:
 
 def wait_active(describe: Callable[[], Mapping[str, Any]], what: str, timeout: float = 120.0) -> dict[str, Any]:
     """Poll ``describe()`` (returning the resource document) until ACTIVE; DeploymentFailed on failure or timeout."""
-    deadline = time.monotonic() + timeout
-    delay = 0.02
-    while True:
-        doc = dict(describe())
-        status = doc.get("status")
-        if status == "ACTIVE":
-            return doc
+    last: dict[str, Any] = {}
+
+    def active() -> dict[str, Any] | None:
+        last.clear()
+        last.update(describe())
+        status = last.get("status")
         if status and "FAILED" in status:
-            raise DeploymentFailed(f"{what} is {status}: {doc.get('failureReason')}")
-        if time.monotonic() > deadline:
-            raise DeploymentFailed(f"{what} still {status} after {timeout} s")
-        time.sleep(delay)  # polling interval between two Describe calls, not a wait for state
-        delay = min(delay * 1.5, 0.25)
+            raise DeploymentFailed(f"{what} is {status}: {last.get('failureReason')}")
+        return dict(last) if status == "ACTIVE" else None
+
+    try:
+        return wait_until(active, timeout=timeout, message=lambda: f"{what} still {last.get('status')}")
+    except WaitTimeout as timed_out:
+        raise DeploymentFailed(str(timed_out)) from timed_out
 
 
 def infer_schema(csv_text: str, record_name: str) -> str:
@@ -275,3 +279,37 @@ def small_dataset(n_users: int = 80, n_items: int = 40, per_user: int = 16, seed
         genre_of=genre_of,
         taste_of=taste_of,
     )
+
+
+INTERACTIONS_SCHEMA = {
+    "type": "record",
+    "name": "Interactions",
+    "namespace": "com.amazonaws.personalize.schema",
+    "fields": [
+        {"name": "USER_ID", "type": "string"},
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "TIMESTAMP", "type": "long"},
+        {"name": "EVENT_TYPE", "type": "string"},
+        {"name": "EVENT_VALUE", "type": ["null", "float"]},
+        {"name": "DEVICE", "type": ["null", "string"], "categorical": True},
+        {"name": "EPISODE", "type": ["null", "long"]},
+    ],
+    "version": "1.0",
+}
+
+
+def create_event_tracker(name: str = "watch-events") -> str:
+    """A dataset group with an Interactions dataset (DEVICE and EPISODE columns) and an ACTIVE event tracker, on
+    whatever ``AWS_ENDPOINT_URL_PERSONALIZE`` points at (Personalize Local); returns the tracking id. No training."""
+    personalize = boto3.client("personalize")
+    group = personalize.create_dataset_group(name=name)["datasetGroupArn"]
+    schema = personalize.create_schema(name=f"{name}-interactions", schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]
+    wait_active(lambda: personalize.describe_dataset_group(datasetGroupArn=group)["datasetGroup"], group)
+    dataset = personalize.create_dataset(
+        name=f"{name}-interactions", schemaArn=schema, datasetGroupArn=group, datasetType="Interactions"
+    )["datasetArn"]
+    wait_active(lambda: personalize.describe_dataset(datasetArn=dataset)["dataset"], dataset)
+    tracker = personalize.create_event_tracker(name=f"{name}-tracker", datasetGroupArn=group)
+    arn = tracker["eventTrackerArn"]
+    wait_active(lambda: personalize.describe_event_tracker(eventTrackerArn=arn)["eventTracker"], arn)
+    return tracker["trackingId"]
