@@ -29,7 +29,7 @@ from anime_recommender.forward_events.record import WatchEvent
 from anime_recommender.recommendations_api.request_input import MAX_BODY_DEPTH
 from offline.serve_api import wsgi_app
 from tests.component import test_recommendations_api_personalize as on_personalize_local
-from tests.component.test_recommendations_api_personalize import Live, live_service
+from tests.support.anime_deployment import Live, live_service
 from tests.support.api_requests import api_app, api_client, api_handler, invoke
 from tests.support.fuzzing import fuzz_settings
 
