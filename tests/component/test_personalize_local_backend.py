@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from personalize_local.exceptions import (
 )
 from personalize_local.models import BackendConfig, PersonalizeBackend
 from personalize_local.server import PersonalizeApp
+from testing.polling import wait_until
 from tests.support.unimplemented import unimplemented_control_operation
 from tests.support.wire_api import WireApi
 
@@ -29,10 +29,13 @@ def _backend(path: Path, delay: float, **extra: object) -> WireApi:
 
 
 def _poll(backend: WireApi, arn: str, status: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while backend.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]["status"] != status:
-        assert time.monotonic() < deadline, f"{arn} never reached {status}"
-        time.sleep(0.01)  # polling interval
+    wait_until(
+        lambda: backend.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]["status"] == status,
+        timeout=timeout,
+        interval=0.01,
+        max_interval=0.01,
+        message=f"{arn} never reached {status}",
+    )
 
 
 def test_creates_are_asynchronous_and_resume_after_a_restart(tmp_path: Path) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from personalize_local.models import BackendConfig, PersonalizeBackend
+from testing.polling import wait_until
 from tests.support.wire_api import WireApi
 
 
@@ -18,10 +18,13 @@ def _wire_backend(path: Path, delay: float) -> WireApi:
 def test_a_pending_data_deletion_job_runs_after_a_restart(tmp_path: Path) -> None:
     fast = _wire_backend(tmp_path, delay=0.0)
     group = fast.create_dataset_group(name="g")["datasetGroupArn"]
-    deadline = time.monotonic() + 10
-    while fast.describe_dataset_group(datasetGroupArn=group)["datasetGroup"]["status"] != "ACTIVE":
-        assert time.monotonic() < deadline
-        time.sleep(0.01)  # polling interval
+    wait_until(
+        lambda: fast.describe_dataset_group(datasetGroupArn=group)["datasetGroup"]["status"] == "ACTIVE",
+        timeout=10,
+        interval=0.01,
+        max_interval=0.01,
+        message=f"{group} never ACTIVE",
+    )
     fast.shutdown()
 
     slow = _wire_backend(tmp_path, delay=30.0)
@@ -36,13 +39,12 @@ def test_a_pending_data_deletion_job_runs_after_a_restart(tmp_path: Path) -> Non
 
     again = _wire_backend(tmp_path, delay=0.0)
     try:
-        deadline = time.monotonic() + 10
-        while (doc := again.describe_data_deletion_job(dataDeletionJobArn=job)["dataDeletionJob"])["status"] in (
-            "PENDING",
-            "IN_PROGRESS",
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.01)  # polling interval
+
+        def finished() -> dict | None:
+            doc = again.describe_data_deletion_job(dataDeletionJobArn=job)["dataDeletionJob"]
+            return doc if doc["status"] not in ("PENDING", "IN_PROGRESS") else None
+
+        doc = wait_until(finished, timeout=10, interval=0.01, max_interval=0.01, message=f"{job} never finished")
         assert doc["status"] == "FAILED" and "https://example.com/users.csv" in doc["failureReason"]
     finally:
         again.shutdown()

@@ -10,7 +10,6 @@ import http.client
 import json
 import os
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from personalize_local.datafiles import DataFiles
 from personalize_local.models import BackendConfig, PersonalizeBackend
 from personalize_local.server import MAX_BODY_BYTES, PersonalizeApp, PersonalizeServer
 from testing.personalize_setup import infer_schema, wait_active
+from testing.polling import wait_until
 from tests.support.fake_aws import use_fake_credentials
 from tests.support.wire_api import WireApi
 
@@ -168,14 +168,11 @@ SCHEMA = infer_schema("USER_ID,ITEM_ID,TIMESTAMP\nu1,a,1\n", "Interactions")
 
 
 def _wait(api: WireApi, arn: str, timeout: float = 30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while (job := api.describe_dataset_import_job(datasetImportJobArn=arn)["datasetImportJob"])["status"] not in (
-        "ACTIVE",
-        "CREATE FAILED",
-    ):
-        assert time.monotonic() < deadline, f"{arn} still {job['status']}"
-        time.sleep(0.01)  # polling interval
-    return job
+    def finished() -> dict | None:
+        job = api.describe_dataset_import_job(datasetImportJobArn=arn)["datasetImportJob"]
+        return job if job["status"] in ("ACTIVE", "CREATE FAILED") else None
+
+    return wait_until(finished, timeout=timeout, interval=0.01, max_interval=0.01, message=f"{arn} never finished")
 
 
 def _dataset(api: WireApi) -> tuple[str, dict]:

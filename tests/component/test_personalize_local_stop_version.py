@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,14 +12,18 @@ from moto import mock_aws
 from personalize_local.exceptions import ResourceInUseException
 from personalize_local.models import BackendConfig, PersonalizeBackend
 from testing.personalize_setup import infer_schema, small_dataset
+from testing.polling import wait_until
 from tests.support.wire_api import WireApi
 
 
 def _until(check: Callable[[], str], status: str) -> None:
-    deadline = time.monotonic() + 20
-    while check() != status:
-        assert time.monotonic() < deadline, f"never reached {status}, last {check()}"
-        time.sleep(0.01)  # polling interval
+    wait_until(
+        lambda: check() == status,
+        timeout=20,
+        interval=0.01,
+        max_interval=0.01,
+        message=lambda: f"never reached {status}, last {check()}",
+    )
 
 
 def test_stopping_a_pending_version(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ checks what one handler did."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from anime_recommender.pipeline.names import FILTER_EXPRESSIONS
 from offline.lambdas import LocalContext, load_handler
 from personalize_local import local_personalize
 from testing.personalize_setup import infer_schema, small_dataset
+from testing.polling import wait_until
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 BUCKET = "pipeline-data"
@@ -44,13 +44,13 @@ def handler(name: str) -> Callable[[dict[str, Any]], Any]:
 def poll(call: Callable[[], dict[str, Any]], timeout: float = 90.0) -> list[dict[str, Any]]:
     """Call a converge handler until it reports complete (what the Wait + Choice loop does); every result."""
     results = []
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def complete() -> bool:
         results.append(call())
-        if results[-1]["complete"]:
-            return results
-        assert time.monotonic() < deadline, results[-1]
-        time.sleep(0.02)
+        return bool(results[-1]["complete"])
+
+    wait_until(complete, timeout=timeout, interval=0.02, max_interval=0.02, message=lambda: str(results[-1]))
+    return results
 
 
 def step(state: dict[str, Any], section: str, call: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
