@@ -24,6 +24,7 @@ import boto3
 import numpy as np
 import pandas as pd
 
+from testing.avro_schemas import avro_record, avro_schema_json
 from testing.polling import WaitTimeout, wait_until
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/PersonalizeLocal"
@@ -96,8 +97,7 @@ def infer_schema(csv_text: str, record_name: str) -> str:
             fields.append({"name": name, "type": ["null", "string"], "textual": True})
         else:
             fields.append({"name": name, "type": ["null", "string"], "categorical": True})
-    schema = {"type": "record", "name": record_name, "namespace": "com.amazonaws.personalize.schema"}
-    return json.dumps({**schema, "fields": fields, "version": "1.0"})
+    return avro_schema_json(record_name, fields)
 
 
 def _location(s3: Any, bucket: str, csv: str, prefix: str, filename: str) -> tuple[str, str]:
@@ -281,11 +281,9 @@ def small_dataset(n_users: int = 80, n_items: int = 40, per_user: int = 16, seed
     )
 
 
-INTERACTIONS_SCHEMA = {
-    "type": "record",
-    "name": "Interactions",
-    "namespace": "com.amazonaws.personalize.schema",
-    "fields": [
+INTERACTIONS_SCHEMA = avro_record(
+    "Interactions",
+    [
         {"name": "USER_ID", "type": "string"},
         {"name": "ITEM_ID", "type": "string"},
         {"name": "TIMESTAMP", "type": "long"},
@@ -294,8 +292,7 @@ INTERACTIONS_SCHEMA = {
         {"name": "DEVICE", "type": ["null", "string"], "categorical": True},
         {"name": "EPISODE", "type": ["null", "long"]},
     ],
-    "version": "1.0",
-}
+)
 
 
 def create_event_tracker(name: str = "watch-events") -> str:

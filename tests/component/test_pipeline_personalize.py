@@ -18,22 +18,18 @@ from anime_recommender.pipeline.names import ResourceNames
 from anime_recommender.pipeline.personalize import PersonalizeResources
 from anime_recommender.pipeline.status import ResourceState, phase_of
 from personalize_local import local_personalize
+from testing.avro_schemas import avro_schema_json
 from testing.personalize_setup import infer_schema, small_dataset
 
 NAMES = ResourceNames("anime-recs")
 ROLE = "arn:aws:iam::123456789012:role/personalize"
-INTERACTIONS = json.dumps(
-    {
-        "type": "record",
-        "name": "Interactions",
-        "namespace": "com.amazonaws.personalize.schema",
-        "fields": [
-            {"name": "USER_ID", "type": "string"},
-            {"name": "ITEM_ID", "type": "string"},
-            {"name": "TIMESTAMP", "type": "long"},
-        ],
-        "version": "1.0",
-    }
+INTERACTIONS = avro_schema_json(
+    "Interactions",
+    [
+        {"name": "USER_ID", "type": "string"},
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "TIMESTAMP", "type": "long"},
+    ],
 )
 WITH_EVENT_TYPE = json.dumps(
     {

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from testing.avro_schemas import avro_schema_json
 from testing.polling import wait_until
 
 ROLE = "arn:aws:iam::123456789012:role/PersonalizeLocal"
@@ -71,8 +71,7 @@ def raises_code(code: str, call: Callable[..., Any], **kwargs: Any) -> ClientErr
 
 def schema_json(record: str, fields: list[dict[str, Any]]) -> str:
     """An Avro record schema string."""
-    return json.dumps({"type": "record", "name": record, "namespace": "com.amazonaws.personalize.schema",
-                       "fields": fields, "version": "1.0"})  # fmt: skip
+    return avro_schema_json(record, fields)
 
 
 INTERACTIONS_FIELDS = [
