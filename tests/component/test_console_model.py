@@ -23,6 +23,7 @@ def _summaries(reader: StepFunctionsReader, arn: str) -> dict:
     return state_summaries(reader.history(arn), reader.execution(arn)["status"])
 
 
+@pytest.mark.slow  # over 3 s on 2 busy cores
 def test_retried_then_caught_task_map_iterations_poll_rounds_and_fail_state(engine: StepFunctionsReader) -> None:
     arn = runs.run("caught", runs.CAUGHT, {})
     states = _summaries(engine, arn)

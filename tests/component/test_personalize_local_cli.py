@@ -167,6 +167,7 @@ def test_the_banner_says_everything_a_newcomer_needs(cli: RunningCli) -> None:
     assert cli.exports["AWS_ENDPOINT_URL_S3"] != cli.exports["AWS_ENDPOINT_URL_PERSONALIZE"]
 
 
+@pytest.mark.slow  # over 3 s on 2 busy cores
 def test_a_newcomer_script_with_only_the_banner_imports_a_csv_and_gets_recommendations(
     cli: RunningCli, tmp_path: Path
 ) -> None:

@@ -129,6 +129,7 @@ def test_only_the_newest_entries_are_kept(tmp_path: Path) -> None:
     assert not reused  # seed 0 was the oldest entry
 
 
+@pytest.mark.slow  # over 3 s on 2 busy cores
 @pytest.mark.parametrize("share", [True, False])
 def test_the_service_trains_user_personalization_once_for_both_solutions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: bool

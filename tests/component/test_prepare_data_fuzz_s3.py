@@ -56,6 +56,7 @@ def s3_bucket():
         yield client
 
 
+@pytest.mark.slow  # over 3 s on 2 busy cores
 @settings(
     FUZZ_SETTINGS,
     max_examples=S3_EXAMPLES,

@@ -83,6 +83,7 @@ def test_a_blank_line_and_a_bare_cr_are_both_counted_and_reported(block_size: in
     assert counts["rowsRead"] == counts["rowsWritten"] + counts["rowsRejected"]
 
 
+@pytest.mark.slow  # over 3 s on 2 busy cores
 def test_a_crlf_split_across_two_reads_is_one_line_break(tmp_path: Path) -> None:
     good = rating_lines()
     drop = make_drop(tmp_path / "drop")
