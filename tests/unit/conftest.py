@@ -2,25 +2,37 @@
 
 Emulators and servers belong in ``tests/component`` (moto, Personalize Local, werkzeug servers, subprocesses); what
 stays here runs in milliseconds. The guard works on what a test *does*, not on what it imports, so a helper module
-or a late import cannot slip past it; ``tests/unit/test_unit_tier_guard.py`` proves each refusal.
+or a late import cannot slip past it; it covers the whole run of each test, fixtures of any scope included.
+``tests/unit/test_unit_tier_guard.py`` proves each refusal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
 from tests.support.unit_tier_guard import UnitTierGuard
 
+_GUARD = pytest.StashKey[UnitTierGuard]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    """Guard the setup, call and teardown of ``item``, including module and session fixtures set up for it."""
+    guard = UnitTierGuard()
+    item.stash[_GUARD] = guard
+    with pytest.MonkeyPatch.context() as patch:
+        guard.install(patch)
+        return (yield)
+
 
 @pytest.fixture(autouse=True)
-def _no_emulators_in_the_unit_tier(monkeypatch: pytest.MonkeyPatch) -> Iterator[UnitTierGuard]:
+def _no_emulators_in_the_unit_tier(request: pytest.FixtureRequest) -> Iterator[UnitTierGuard]:
     """Refuse sockets on the network, child processes, AWS requests (moto or real) and Personalize Local engines.
 
     A refusal raises in the test; a test that catches it still fails here, because the guard remembers it.
     """
-    guard = UnitTierGuard()
-    guard.install(monkeypatch)
+    guard = request.node.stash[_GUARD]
     yield guard
     guard.check()

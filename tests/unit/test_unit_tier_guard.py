@@ -114,16 +114,33 @@ def test_a_violating_test_module_fails_under_the_unit_conftest(pytester: pytest.
             def test_stays_in_memory():
                 assert sum([1, 2]) == 3
             """
-        )
+        ),
+        test_module_fixture=textwrap.dedent(
+            """
+            import socket
+            import pytest
+
+            @pytest.fixture(scope="module")
+            def server():
+                with socket.socket() as listening:
+                    listening.bind(("127.0.0.1", 0))
+                    yield listening
+
+            def test_uses_a_module_server(server):
+                assert server
+            """
+        ),
     )
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:randomly")
-    # the server test fails where it binds (and again at teardown); the hiding one fails at teardown
-    result.assert_outcomes(passed=2, failed=1, errors=2)
+    # the server test fails where it binds (and again at teardown); the hiding one fails at teardown; the module
+    # fixture's server is refused while it is set up, before any test of the module runs
+    result.assert_outcomes(passed=2, failed=1, errors=3)
     result.stdout.fnmatch_lines_random(
         [
             "FAILED test_violation.py::test_starts_a_server*",
             "ERROR test_violation.py::test_hides_that_it_started_one*",
             "*this unit test tried to bind a network socket*",
+            "ERROR test_module_fixture.py::test_uses_a_module_server*",
         ]
     )
     assert "test_stays_in_memory" not in "\n".join(
