@@ -9,17 +9,24 @@ or a late import cannot slip past it; it covers the whole run of each test, fixt
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.support.unit_tier_guard import UnitTierGuard
 
 _GUARD = pytest.StashKey[UnitTierGuard]()
+_UNIT_TIER = Path(__file__).resolve().parent
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
-    """Guard the setup, call and teardown of ``item``, including module and session fixtures set up for it."""
+    """Guard the setup, call and teardown of ``item``, including module and session fixtures set up for it.
+
+    pytest calls this hook for every test of the session once this file is loaded, so it guards only this tier's.
+    """
+    if _UNIT_TIER not in item.path.parents:
+        return (yield)
     guard = UnitTierGuard()
     item.stash[_GUARD] = guard
     with pytest.MonkeyPatch.context() as patch:
