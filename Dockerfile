@@ -4,7 +4,7 @@
 #   docker run --rm -p 127.0.0.1:4580:4580 -p 127.0.0.1:4566:4566 -v personalize-local:/data personalize-local
 #
 # Then paste the `export` lines the container prints. The same entry point as outside a container
-# (`python -m personalize_local serve ...`; tests/unit/test_personalize_local_cli.py checks they match). Options
+# (`python -m personalize_local serve ...`; tests/component/test_personalize_local_cli.py checks they match). Options
 # are set through PERSONALIZE_LOCAL_* variables (`docker run -e PERSONALIZE_LOCAL_STEP_DELAY=0 ...`) or by
 # replacing the command (`docker run ... personalize-local serve --s3 --verbose`).
 FROM python:3.11-slim

@@ -14,13 +14,14 @@ LAMBDA_PYTHON := python3.12
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo test lint imports pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed console test-browser checkov-venv drop invoke
+.PHONY: help demo test test-fast lint imports pytest validate build serve bench bench-quick clean venv sam-venv node-tools local-cloud local-cloud-down test-deployed console test-browser checkov-venv drop invoke
 
 help:
 	@echo "make demo   - run the retraining pipeline end to end offline (Personalize Local + moto), show results"
 	@echo "              DROP=dir: on your own Kaggle files; RESET=1: forget earlier runs (state is kept by default)"
 	@echo "make test   - ruff, the import graph check, pytest (all suites), cfn-lint, sam validate --lint, asl-validator"
 	@echo "make imports - no import cycle, every package on its floor (tools/check_imports.py; GRAPH=1 prints the floors)"
+	@echo "make test-fast - ruff and the unit tier (tests/unit: no emulator, no server, no child process; seconds)"
 	@echo "make build  - sam build (needs $(LAMBDA_PYTHON) on the machine)"
 	@echo "make console - the execution console on http://127.0.0.1:8765 (recorded demo runs; CONSOLE_ARGS=--local-cloud|--aws)"
 	@echo "make test-browser - the console's browser test (needs chromium: apt-get install -y chromium)"
@@ -78,6 +79,11 @@ demo: venv
 test: lint pytest validate
 	@echo "==> all gates passed"
 
+# The unit tier alone, for the edit-run loop: tests/unit refuses emulators, servers and child processes
+test-fast: lint
+	@echo "==> pytest tests/unit"
+	@$(VENV)/bin/pytest tests/unit -n 2 -p no:cacheprovider -q
+
 lint: venv
 	@echo "==> ruff"
 	@$(VENV)/bin/ruff check .
@@ -90,7 +96,7 @@ imports: venv
 	@$(PY) tools/check_imports.py $(if $(GRAPH),--graph)
 
 pytest: venv
-	@echo "==> pytest (unit, contract, integration)"
+	@echo "==> pytest (unit, component, contract, integration)"
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 .PHONY: fuzz

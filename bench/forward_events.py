@@ -49,7 +49,7 @@ ENDPOINT_VARIABLES = (
 
 def workload(name: str, batches: int, seed: int = 2020) -> list[dict[str, Any]]:
     """Lambda Kinesis events for one workload (deterministic)."""
-    from tests.support.forward_events import kinesis_event
+    from testing.watch_event_batches import kinesis_event
 
     rng = random.Random(seed)
     events = []
@@ -119,7 +119,7 @@ def bench_endpoint(
     from botocore.config import Config
 
     from sam_app.handlers import LambdaContext, load_function
-    from tests.support.forward_events import PUT_EVENTS_EVENT, aws_response
+    from testing.watch_event_batches import PUT_EVENTS_EVENT, aws_response
 
     def instant(request: Any, **_: Any) -> Any:
         return aws_response(request, 200)
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's request log
 
-    from tests.support.forward_events import create_event_tracker
+    from testing.personalize_setup import create_event_tracker
 
     # SSM and SQS from a moto server (not in-process mock_aws, whose hook would inspect every PutEvents call too)
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -5,7 +5,7 @@ Two processes, so the clients' Python does not share a GIL with the server's:
 
 * the **server child** (``python -m bench.full_size_serving``) runs Personalize Local in-process with S3 from moto,
   uploads the prepared interactions.csv and items.csv, and deploys a user-personalization campaign through plain
-  boto3 (``tests/support/personalize_setup.deploy_small_recommender``: schemas, dataset group, imports, filter,
+  boto3 (``testing/personalize_setup.deploy_small_recommender``: schemas, dataset group, imports, filter,
   event tracker, solution, version, campaign). By default the solution version serves the model the ``train`` step
   saved (its training job copies that model instead of training the same data a second time); with
   ``train_in_server`` the server trains it itself. It then measures the in-process call
@@ -101,14 +101,14 @@ def _job_seconds(doc: dict[str, Any]) -> float:
 def deploy(interactions: str, items: str, with_synopsis: bool) -> dict[str, Any]:
     """The pipeline's resources through plain boto3, with the pipeline's own schemas; seconds per long step.
 
-    (``tests/support/personalize_setup.deploy_small_recommender`` infers schemas by reading the whole objects into
+    (``testing/personalize_setup.deploy_small_recommender`` infers schemas by reading the whole objects into
     memory, which at 1.9 GB would distort the server's memory figures; this chain uses the schemas of
     ``anime_recommender.prepare_data.schemas`` instead, as the pipeline does.)
     """
     import boto3
 
     from anime_recommender.prepare_data.schemas import interactions_schema, items_schema
-    from tests.support.personalize_setup import ROLE_ARN, wait_active
+    from testing.personalize_setup import ROLE_ARN, wait_active
 
     pz = boto3.client("personalize")
     group = pz.create_dataset_group(name="fullsize")["datasetGroupArn"]

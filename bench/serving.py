@@ -103,7 +103,7 @@ def over_http(data: TrainingData, requests: int) -> str:
     from moto import mock_aws
 
     from personalize_local import local_personalize
-    from tests.support.personalize_setup import deploy_small_recommender
+    from testing.personalize_setup import deploy_small_recommender
 
     for name, value in (
         ("AWS_DEFAULT_REGION", "us-east-1"),

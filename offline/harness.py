@@ -66,7 +66,9 @@ def _without(names: list[str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def _short_waits(poll_interval: float) -> Any:
+def short_waits(poll_interval: float) -> Any:
+    """Patch moto's Wait states to wait at most ``poll_interval`` seconds of real time."""
+
     def wait(self: WaitFunction, env: Any, wait_seconds: int) -> None:
         if wait_seconds > 0:
             env.program_state_event.wait(min(float(wait_seconds), poll_interval))
@@ -74,7 +76,8 @@ def _short_waits(poll_interval: float) -> Any:
     return mock.patch.object(WaitFunction, "_wait_interval", wait)
 
 
-def _no_retry_sleeps() -> Any:
+def no_retry_sleeps() -> Any:
+    """Patch moto's Retry back-off so a retried task runs again at once."""
     return mock.patch(
         "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl.time",
         SimpleNamespace(sleep=lambda seconds: None, time=time.time),
@@ -99,8 +102,8 @@ def offline_pipeline(
         stack.enter_context(_environment(base_env))
         stack.enter_context(_without([name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")]))
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        stack.enter_context(_short_waits(poll_interval))
-        stack.enter_context(_no_retry_sleeps())
+        stack.enter_context(short_waits(poll_interval))
+        stack.enter_context(no_retry_sleeps())
         registry = stack.enter_context(in_process_lambdas(HandlerRegistry()))
         stack.enter_context(recording_calls(registry.calls))  # every AWS call of every function (docs/security.md)
         stack.enter_context(local_personalize(data_dir=personalize_dir))

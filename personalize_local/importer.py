@@ -51,7 +51,7 @@ def read_data_location(location: str, schema: DatasetSchema, scratch_dir: Path |
     bucket, key = match["bucket"], match["key"]
     s3 = boto3.session.Session().client("s3", config=_S3_CONFIG)
     try:
-        keys = _list_keys(s3, bucket, key) if key == "" or key.endswith("/") else [key]
+        keys = list_keys(s3, bucket, key) if key == "" or key.endswith("/") else [key]
         frames = [_read_object(s3, bucket, object_key, schema, scratch_dir) for object_key in keys]
     except s3.exceptions.NoSuchKey as exc:
         raise DataImportError(f"Input file s3://{bucket}/{key} does not exist") from exc
@@ -68,7 +68,8 @@ def read_data_location(location: str, schema: DatasetSchema, scratch_dir: Path |
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
-def _list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
+def list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
+    """Every object key under ``prefix`` (folders left out), sorted; DataImportError when there is none."""
     keys: list[str] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         keys.extend(obj["Key"] for obj in page.get("Contents", []) if not obj["Key"].endswith("/"))
@@ -146,7 +147,7 @@ def _typed_block(block: pd.DataFrame, schema: DatasetSchema, source: str) -> pd.
         if f.name in block.columns:
             out[f.name] = coerce_column(block[f.name], f, source, first_record)
         else:
-            out[f.name] = _empty_column(f, len(block))
+            out[f.name] = empty_column(f, len(block))
     return pd.DataFrame(out)
 
 
@@ -227,7 +228,8 @@ def coerce_column(values: pd.Series, f: SchemaField, source: str, first_record: 
     raise DataImportError(f"{source}: column {f.name} has unsupported type {f.base_type}")
 
 
-def _empty_column(f: SchemaField, length: int) -> pd.Series:
+def empty_column(f: SchemaField, length: int) -> pd.Series:
+    """A column of ``length`` missing values with the field's dtype (a nullable field absent from a file)."""
     if f.base_type in ("float", "double"):
         return pd.Series(np.full(length, np.nan), dtype="float64")
     dtype = {"string": "string", "int": "Int64", "long": "Int64", "boolean": "boolean"}[f.base_type]

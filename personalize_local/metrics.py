@@ -33,15 +33,15 @@ import pandas as pd
 from personalize_local.idcodes import sorted_codes
 
 TOP_K = 25
-METRIC_KEYS = (
+#: The list lengths precision and NDCG are reported at (GetSolutionMetrics: ``..._at_5``, ``_at_10``, ``_at_25``).
+CUTOFFS = (5, 10, 25)
+#: Every key this engine reports for a custom solution version, in reporting order: coverage, then what
+#: :func:`ranking_metrics` computes (the pipeline's contract holds the same tuple; a test keeps them equal).
+METRIC_KEYS: tuple[str, ...] = (
     "coverage",
-    "mean_reciprocal_rank_at_25",
-    "normalized_discounted_cumulative_gain_at_5",
-    "normalized_discounted_cumulative_gain_at_10",
-    "normalized_discounted_cumulative_gain_at_25",
-    "precision_at_5",
-    "precision_at_10",
-    "precision_at_25",
+    f"mean_reciprocal_rank_at_{TOP_K}",
+    *(f"normalized_discounted_cumulative_gain_at_{k}" for k in CUTOFFS),
+    *(f"precision_at_{k}" for k in CUTOFFS),
 )
 Holdout = Literal["newest_10_percent", "last_item"]
 
@@ -109,10 +109,10 @@ def ranking_metrics(recommended: Sequence[str], truth: frozenset[str] | set[str]
     rel = np.array([item in truth for item in list(recommended)[:TOP_K]], dtype=bool)
     out: dict[str, float] = {}
     hits = np.flatnonzero(rel)
-    out["mean_reciprocal_rank_at_25"] = 1.0 / (int(hits[0]) + 1) if len(hits) else 0.0
-    for k in (5, 10, 25):
+    out[f"mean_reciprocal_rank_at_{TOP_K}"] = 1.0 / (int(hits[0]) + 1) if len(hits) else 0.0
+    for k in CUTOFFS:
         out[f"normalized_discounted_cumulative_gain_at_{k}"] = ndcg_personalize(rel, k)
-    for k in (5, 10, 25):
+    for k in CUTOFFS:
         out[f"precision_at_{k}"] = float(rel[:k].sum()) / k
     return out
 

@@ -5,20 +5,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import HealthCheck, settings
 
-# Hypothesis: bounded runs under `make test` (a few seconds per property); `make fuzz` (HYPOTHESIS_PROFILE=fuzz)
-# runs the tests marked `fuzz` with many more examples. Example counts live here only, never on a test.
-settings.register_profile(
-    "bounded", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-settings.register_profile(
-    "fuzz",
-    max_examples=2000,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "bounded"))
+from tests.support.fuzzing import load_profile
+
+# Hypothesis: one profile for the whole run (bounded by default, HYPOTHESIS_PROFILE=fuzz for `make fuzz`).
+load_profile()
 
 _FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -39,6 +30,3 @@ def _fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
     for name, value in _FAKE_ENV.items():
         monkeypatch.setenv(name, value)
-
-
-# Hypothesis: bounded by default; HYPOTHESIS_PROFILE=fuzz runs many more examples (`make fuzz`).

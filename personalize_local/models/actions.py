@@ -36,7 +36,7 @@ from personalize_local.models.deployments import Deployments
 from personalize_local.models.event_trackers import EventTrackers
 from personalize_local.models.groupdata import property_column
 from personalize_local.models.lifecycle import Lifecycle
-from personalize_local.models.serving import Serving, _properties, recommendation_id
+from personalize_local.models.serving import Serving, parse_properties, recommendation_id
 from personalize_local.recipes.next_best_action import event_kind
 
 DEFAULT_NUM_RESULTS = 5
@@ -104,7 +104,7 @@ class Actions:
             raise InvalidInputException(
                 f"{where}: eventType must be one of {', '.join(EVENT_TYPES)}, got {event_type!r}"
             )
-        props = _properties(event.get("properties"), MAX_PROPERTIES, where)
+        props = parse_properties(event.get("properties"), MAX_PROPERTIES, where)
         forbidden = sorted(k for k in props if k.lower() in _RESERVED_PROPERTIES)
         if forbidden:
             raise InvalidInputException(f"{where}: properties may not contain {', '.join(forbidden)}")

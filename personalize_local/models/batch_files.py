@@ -17,7 +17,7 @@ from typing import Any
 
 import boto3
 
-from personalize_local.importer import DataImportError, _list_keys
+from personalize_local.importer import DataImportError, list_keys
 
 # Batch inference quotas (https://docs.aws.amazon.com/personalize/latest/dg/limits.html).
 MAX_INPUT_FILES = 1000
@@ -70,7 +70,7 @@ def read_input_files(path: str) -> list[InputFile]:
     s3 = _client()
     try:
         under_prefix = key == "" or key.endswith("/")
-        keys = _list_keys(s3, bucket, key) if under_prefix else [key]
+        keys = list_keys(s3, bucket, key) if under_prefix else [key]
         if len(keys) > MAX_INPUT_FILES:
             raise BatchFileError(f"{path} holds {len(keys)} input files; a batch job reads at most {MAX_INPUT_FILES}")
         files: list[InputFile] = []

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from personalize_local.exceptions import InvalidInputException, ResourceInUseException
-from personalize_local.importer import _empty_column
+from personalize_local.importer import empty_column
 from personalize_local.models.dataset_groups import DatasetGroups
 from personalize_local.models.domain import Dataset, from_resource
 from personalize_local.models.group_cache import GroupDataCache
@@ -124,7 +124,7 @@ class DatasetUpdates:
                 if bulk is not None:
                     for field in new.fields:
                         if field.name not in bulk.columns:
-                            bulk[field.name] = _empty_column(field, len(bulk))
+                            bulk[field.name] = empty_column(field, len(bulk))
                     lc.files.write_bulk(dataset.internal["id"], bulk[new.names])
                 self._set_update(arn, ACTIVE)
         except Exception as exc:  # a bug or an unexpected library error: the update fails, the dataset is unchanged

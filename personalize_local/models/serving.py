@@ -50,7 +50,8 @@ def _epoch(value: Any, where: str) -> int:
     raise InvalidInputException(f"{where}: sentAt must be a timestamp, got {value!r}")
 
 
-def _properties(raw: str | None, limit: int, where: str) -> dict[str, Any]:
+def parse_properties(raw: str | None, limit: int, where: str) -> dict[str, Any]:
+    """An event's ``properties`` JSON string as a dict; InvalidInputException naming ``where`` when too long or bad."""
     if raw is None:
         return {}
     if len(raw) > limit:
@@ -321,7 +322,7 @@ class Serving:
         rows = []
         for index, event in enumerate(event_list):
             where = f"eventList[{index}]"
-            props = _properties(event.get("properties"), MAX_EVENT_PROPERTIES, where)
+            props = parse_properties(event.get("properties"), MAX_EVENT_PROPERTIES, where)
             forbidden = sorted(k for k in props if k.lower() in _FORBIDDEN_PROPERTIES)
             if forbidden:
                 raise InvalidInputException(f"{where}: properties may not contain {', '.join(forbidden)}")
@@ -365,7 +366,7 @@ class Serving:
         parsed: list[tuple[str, dict[str, Any]]] = []
         for index, record in enumerate(records):
             where = f"{dataset_type.lower()}[{index}]"
-            props = _properties(record.get("properties"), _MAX_PROPERTIES[dataset_type], where)
+            props = parse_properties(record.get("properties"), _MAX_PROPERTIES[dataset_type], where)
             for name, value in props.items():
                 f = schema.field(property_column(name))
                 if f is None or f.name == key.upper():

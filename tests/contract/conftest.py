@@ -13,8 +13,8 @@ import pytest
 from moto import mock_aws
 
 from personalize_local import ENDPOINT_VARIABLES, LocalPersonalize, local_personalize
+from testing.personalize_setup import DeployedRecommender, SmallDataset, deploy_small_recommender, small_dataset
 from tests.contract.shapes import WireRecorder
-from tests.support.personalize_setup import DeployedRecommender, SmallDataset, deploy_small_recommender, small_dataset
 
 BUCKET = "contract-data"
 _FAKE = {

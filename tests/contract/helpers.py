@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from testing.avro_schemas import avro_schema_json
+from testing.polling import wait_until
 
 ROLE = "arn:aws:iam::123456789012:role/PersonalizeLocal"
 CREATE_ORDER = ["CREATE PENDING", "CREATE IN_PROGRESS", "ACTIVE"]
@@ -16,15 +17,17 @@ CREATE_ORDER = ["CREATE PENDING", "CREATE IN_PROGRESS", "ACTIVE"]
 def poll_statuses(describe: Callable[[], Mapping[str, Any]], timeout: float = 60.0) -> list[str]:
     """Poll until ACTIVE or CREATE FAILED; return the distinct statuses seen, in order."""
     seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def final() -> bool:
         status = describe()["status"]
         if not seen or seen[-1] != status:
             seen.append(status)
-        if status in ("ACTIVE", "CREATE FAILED"):
-            return seen
-        time.sleep(0.01)  # polling interval
-    raise AssertionError(f"no final status after {timeout} s; seen {seen}")
+        return status in ("ACTIVE", "CREATE FAILED")
+
+    wait_until(
+        final, timeout=timeout, interval=0.01, max_interval=0.01, message=lambda: f"no final status; seen {seen}"
+    )
+    return seen
 
 
 def assert_create_order(seen: list[str]) -> None:
@@ -36,17 +39,19 @@ def assert_create_order(seen: list[str]) -> None:
 def wait_gone(describe: Callable[[], Any], timeout: float = 30.0) -> list[str]:
     """Poll a deleted resource until Describe raises ResourceNotFoundException; return the statuses seen."""
     seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def gone() -> bool:
         try:
             status = describe()["status"]
         except ClientError as exc:
             assert exc.response["Error"]["Code"] == "ResourceNotFoundException", exc
-            return seen
+            return True
         if not seen or seen[-1] != status:
             seen.append(status)
-        time.sleep(0.01)  # polling interval
-    raise AssertionError(f"still there after {timeout} s; seen {seen}")
+        return False
+
+    wait_until(gone, timeout=timeout, interval=0.01, max_interval=0.01, message=lambda: f"still there; seen {seen}")
+    return seen
 
 
 def code_of(exc: ClientError) -> str:
@@ -66,8 +71,7 @@ def raises_code(code: str, call: Callable[..., Any], **kwargs: Any) -> ClientErr
 
 def schema_json(record: str, fields: list[dict[str, Any]]) -> str:
     """An Avro record schema string."""
-    return json.dumps({"type": "record", "name": record, "namespace": "com.amazonaws.personalize.schema",
-                       "fields": fields, "version": "1.0"})  # fmt: skip
+    return avro_schema_json(record, fields)
 
 
 INTERACTIONS_FIELDS = [

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from testing.personalize_setup import wait_active
 from tests.contract.conftest import Stack, Wire
 from tests.contract.helpers import ROLE, raises_code, schema_json
-from tests.support.personalize_setup import wait_active
 
 ACTION_FIELDS = [
     {"name": "ACTION_ID", "type": "string"},

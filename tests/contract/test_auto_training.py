@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from personalize_local.models.clock import CLOCK_SPEED_VARIABLE
+from testing.polling import wait_until
 from tests.contract import test_solutions_and_campaigns as solutions_suite
 from tests.contract.conftest import Stack, Wire
 from tests.contract.helpers import raises_code
@@ -40,13 +41,7 @@ def _automatic_versions(wire: Wire, solution_arn: str) -> list[dict]:
 
 
 def _poll(condition, what: str, timeout: float = 90.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)  # polling interval
-    raise AssertionError(f"{what} did not happen within {timeout} s")
+    return wait_until(condition, timeout=timeout, interval=0.05, max_interval=0.05, message=f"{what} did not happen")
 
 
 def test_an_automatic_version_appears_on_the_schedule_and_again_after_new_data(

@@ -11,10 +11,10 @@ import boto3
 import pytest
 
 from personalize_local.models import batch_files, batch_runs
+from testing.personalize_setup import DeployedRecommender, SmallDataset
 from tests.contract.batch_helpers import finished, jsonl, output_lines
 from tests.contract.conftest import Stack, Wire, deploy_on
 from tests.contract.helpers import ROLE, poll_statuses, raises_code
-from tests.support.personalize_setup import DeployedRecommender, SmallDataset
 
 RECIPES = ("aws-user-personalization", "aws-sims", "aws-personalized-ranking", "aws-popularity-count")
 FILTERS = {"genre": "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES)"}

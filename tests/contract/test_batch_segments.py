@@ -12,10 +12,10 @@ import boto3
 import pytest
 
 from personalize_local.models import batch_runs, batch_segments
+from testing.personalize_setup import DeployedRecommender, SmallDataset, wait_active
 from tests.contract.batch_helpers import finished, jsonl, output_lines
 from tests.contract.conftest import ENDPOINT_VARIABLES, Stack, Wire, deploy_on
 from tests.contract.helpers import ROLE, poll_statuses, raises_code
-from tests.support.personalize_setup import DeployedRecommender, SmallDataset, wait_active
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from testing.personalize_setup import small_dataset
 from tests.contract.conftest import Stack, Wire
 from tests.contract.helpers import (
     INTERACTIONS_FIELDS,
@@ -21,7 +22,6 @@ from tests.contract.helpers import (
     schema_json,
     wait_gone,
 )
-from tests.support.personalize_setup import small_dataset
 from tests.support.unimplemented import unimplemented_control_operation
 
 ACCOUNT_REGION = "arn:aws:personalize:us-east-1:123456789012"

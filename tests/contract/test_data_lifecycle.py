@@ -4,7 +4,6 @@ jobs (the GDPR path: import -> delete a user -> the export has none of their row
 from __future__ import annotations
 
 import io
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -13,10 +12,11 @@ import pandas as pd
 import pytest
 
 from personalize_local import ENDPOINT_VARIABLES
+from testing.personalize_setup import DeployedRecommender, deploy_small_recommender, small_dataset
+from testing.polling import wait_until
 from tests.contract.conftest import Stack, Wire
 from tests.contract.helpers import ROLE, poll_statuses, raises_code
 from tests.contract.lifecycle_helpers import export_csv
-from tests.support.personalize_setup import DeployedRecommender, deploy_small_recommender, small_dataset
 
 HEADER = ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"]
 NO_EXPLORATION = {"itemExplorationConfig": {"explorationWeight": "0"}}
@@ -47,16 +47,18 @@ def _delete_users(wire: Wire, group_arn: str, location: str, timeout: float = 60
         roleArn=ROLE,
     )["dataDeletionJobArn"]
     statuses = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def final() -> dict | None:
         doc = wire.personalize.describe_data_deletion_job(dataDeletionJobArn=arn)["dataDeletionJob"]
         statuses.append(doc["status"])
-        if doc["status"] in ("COMPLETED", "FAILED"):
-            order = ["PENDING", "IN_PROGRESS", doc["status"]]
-            assert [order.index(s) for s in statuses] == sorted(order.index(s) for s in statuses), statuses
-            return doc
-        time.sleep(0.01)  # polling interval
-    raise AssertionError(f"no final status after {timeout} s; seen {statuses}")
+        return doc if doc["status"] in ("COMPLETED", "FAILED") else None
+
+    doc = wait_until(
+        final, timeout=timeout, interval=0.01, max_interval=0.01, message=lambda: f"no final status; seen {statuses}"
+    )
+    order = ["PENDING", "IN_PROGRESS", doc["status"]]
+    assert [order.index(s) for s in statuses] == sorted(order.index(s) for s in statuses), statuses
+    return doc
 
 
 def _bulk_rows(user: str) -> int:

@@ -7,14 +7,16 @@ import time
 from pathlib import Path
 
 import boto3
+import pytest
 from moto import mock_aws
 
 from personalize_local import local_personalize
-from tests.support.personalize_setup import deploy_small_recommender, small_dataset
+from testing.personalize_setup import deploy_small_recommender, small_dataset
 
 BUCKET = "restart-data"
 
 
+@pytest.mark.slow  # over 3 s on 2 busy cores
 def test_state_survives_a_restart(tmp_path: Path) -> None:
     data = small_dataset()
     state = tmp_path / "state"

@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 
 from personalize_local import ENDPOINT_VARIABLES, local_personalize
+from testing.personalize_setup import SmallDataset, wait_active
+from testing.polling import wait_until
 from tests.contract.conftest import Stack, Wire
 from tests.contract.helpers import raises_code, schema_json
 from tests.contract.shapes import WireRecorder
-from tests.support.personalize_setup import SmallDataset, wait_active
 
 VOD_INTERACTIONS = [
     {"name": "USER_ID", "type": "string"},
@@ -243,15 +244,17 @@ def test_domain_schemas_are_checked(wire: Wire, vod: DomainGroup) -> None:
 def poll_until(read, wanted: str, timeout: float = 60.0) -> list[str]:  # type: ignore[no-untyped-def]
     """Poll ``read()`` until it returns ``wanted``; the distinct values seen."""
     seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def reached() -> bool:
         value = read()
         if not seen or seen[-1] != value:
             seen.append(value)
-        if value == wanted:
-            return seen
-        time.sleep(0.01)  # polling interval
-    raise AssertionError(f"never {wanted}; seen {seen}")
+        return value == wanted
+
+    wait_until(
+        reached, timeout=timeout, interval=0.01, max_interval=0.01, message=lambda: f"never {wanted}; seen {seen}"
+    )
+    return seen
 
 
 def test_recommenders_retrain_when_new_data_arrived(tmp_path: Path, stack: Stack, small: SmallDataset) -> None:

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from personalize_local import ENDPOINT_VARIABLES
+from testing.personalize_setup import DeployedRecommender, SmallDataset, deploy_small_recommender
 from tests.contract.conftest import Stack, Wire
 from tests.contract.helpers import poll_statuses, raises_code, schema_json
-from tests.support.personalize_setup import DeployedRecommender, SmallDataset, deploy_small_recommender
 
 FILTERS = {
     "drama": 'INCLUDE ItemID WHERE Items.GENRES IN ("Drama")',

@@ -11,9 +11,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from personalize_local import ENDPOINT_VARIABLES
+from testing.personalize_setup import DeployedRecommender, SmallDataset, deploy_small_recommender, small_dataset
 from tests.contract.conftest import Stack, Wire
 from tests.contract.helpers import ROLE, USERS_FIELDS, code_of, poll_statuses, schema_json
-from tests.support.personalize_setup import DeployedRecommender, SmallDataset, deploy_small_recommender, small_dataset
 
 RECIPES = ("aws-popularity-count", "aws-user-personalization", "aws-sims", "aws-personalized-ranking")
 FILTERS = {

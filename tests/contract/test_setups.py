@@ -15,7 +15,7 @@ from moto.server import ThreadedMotoServer
 
 from personalize_local import ENDPOINT_VARIABLES, local_personalize
 from personalize_local.cli.serve import READY_LINE
-from tests.support.personalize_setup import deploy_small_recommender, small_dataset
+from testing.personalize_setup import deploy_small_recommender, small_dataset
 
 
 def test_in_process_mock_aws_serves_s3_while_personalize_reaches_the_local_server(tmp_path: Path) -> None:

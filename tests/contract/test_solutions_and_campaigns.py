@@ -9,9 +9,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from anime_recommender.contracts.metrics import METRIC_KEYS
+from testing.personalize_setup import infer_schema, small_dataset, wait_active
 from tests.contract.conftest import Stack, Wire
 from tests.contract.helpers import ROLE, assert_create_order, code_of, poll_statuses, wait_gone
-from tests.support.personalize_setup import infer_schema, small_dataset, wait_active
 
 
 @dataclass

@@ -19,14 +19,14 @@ from moto import mock_aws
 
 from personalize_local import local_personalize
 from sam_app.handlers import LambdaContext, load_function
+from testing.personalize_setup import DeployedRecommender, deploy_small_recommender, small_dataset
+from testing.watch_event_batches import event_from_get_records
 from tests.support.forward_events import (
     DeliveredEvents,
     FailFirstCalls,
     drain_queue,
-    event_from_get_records,
     reconcile,
 )
-from tests.support.personalize_setup import DeployedRecommender, deploy_small_recommender, small_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = "aws-user-personalization"

@@ -22,7 +22,7 @@ from offline.harness import offline_pipeline
 from offline.stack import ACCOUNT_ID, OfflineStack
 from sam_app.handlers import LambdaContext, function_arn, load_handler
 from sample_data.generate import generate_dataset
-from tests.support.forward_events import kinesis_event
+from testing.watch_event_batches import kinesis_event
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from moto import mock_aws
 from anime_recommender.prepare_data import DataValidationError
 from anime_recommender.prepare_data.schemas import interactions_schema, items_schema
 from sam_app.handlers import LambdaContext, load_function
-from tests.unit.prepare_data.drops import FIXTURES, animelist_lines, make_drop, rating_lines
+from tests.support.prepare_data.drops import FIXTURES, animelist_lines, make_drop, rating_lines
 
 BUCKET = "anime-recs-data-test"
 

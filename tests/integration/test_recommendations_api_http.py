@@ -17,9 +17,9 @@ from moto import mock_aws
 
 from offline.serve_api import DemoState, demo_backend, main, running_server
 from personalize_local import local_personalize
+from tests.support.anime_deployment import PROJECT, AnimeDeployment, deploy_anime_recommender
 from tests.support.api_auth import TEST_AUTH, bearer
 from tests.support.api_requests import api_app, api_handler
-from tests.unit.test_recommendations_api_personalize import PROJECT, AnimeDeployment, deploy_anime_recommender
 
 
 def make_demo_output(tmp_path: Path) -> tuple[DemoState, AnimeDeployment]:

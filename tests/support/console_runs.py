@@ -8,12 +8,12 @@ Tasks call ``lambda:invoke`` on functions that do not exist, so they fail for re
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import boto3
 
-from offline.harness import _no_retry_sleeps, _short_waits
+from offline.harness import no_retry_sleeps, short_waits
+from testing.polling import wait_until
 
 ROLE = "arn:aws:iam::123456789012:role/console-tests"
 HOSTILE = '<img src=x onerror="document.body.dataset.pwned=1">'
@@ -148,24 +148,23 @@ def run(name: str, definition: dict[str, Any], payload: dict[str, Any], finish: 
 
 def wait_until_stopped(arn: str, timeout: float = 30.0) -> str:
     """Poll DescribeExecution until the execution leaves RUNNING; its status."""
-    deadline = time.monotonic() + timeout
-    while (status := client().describe_execution(executionArn=arn)["status"]) == "RUNNING":
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{arn} still RUNNING")
-        time.sleep(0.05)
-    return status
+
+    def stopped() -> str | None:
+        status = client().describe_execution(executionArn=arn)["status"]
+        return None if status == "RUNNING" else status
+
+    return wait_until(stopped, timeout=timeout, interval=0.05, max_interval=0.05, message=f"{arn} still RUNNING")
 
 
 def wait_for_state(arn: str, state: str, timeout: float = 30.0) -> None:
     """Poll the history until ``state`` has been entered."""
     sfn = client()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for event in sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]:
-            if event.get("stateEnteredEventDetails", {}).get("name") == state:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"{state} not entered in {arn}")
+
+    def entered() -> bool:
+        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        return any(event.get("stateEnteredEventDetails", {}).get("name") == state for event in events)
+
+    wait_until(entered, timeout=timeout, interval=0.05, max_interval=0.05, message=f"{state} not entered in {arn}")
 
 
 def fast_engine() -> Any:
@@ -173,6 +172,6 @@ def fast_engine() -> Any:
     from contextlib import ExitStack
 
     stack = ExitStack()
-    stack.enter_context(_short_waits(0.01))
-    stack.enter_context(_no_retry_sleeps())
+    stack.enter_context(short_waits(0.01))
+    stack.enter_context(no_retry_sleeps())
     return stack

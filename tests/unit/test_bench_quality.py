@@ -13,7 +13,7 @@ from bench import baselines
 from bench.datasets import first_users
 from bench.quality import datasets
 from personalize_local.metrics import split_users
-from personalize_local.recipes.synthetic import planted_interactions
+from testing.planted_data import planted_interactions
 
 
 def test_first_users_keeps_only_the_users_up_to_the_limit(tmp_path: Path) -> None:

@@ -3,16 +3,21 @@ on a tree that breaks the rules (a cycle through a lazy import, a layer importin
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from tools.check_imports import REPO_ROOT, RULES, Import, cycle_violations, floors, read_imports, rule_violations
-
-SCRIPT = REPO_ROOT / "tools" / "check_imports.py"
+from tools.check_imports import (
+    REPO_ROOT,
+    RULES,
+    Import,
+    cycle_violations,
+    floors,
+    main,
+    read_imports,
+    rule_violations,
+)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +91,7 @@ BROKEN = {
 }
 
 
-def test_a_clean_tree_passes_and_its_graph_is_stacked(tmp_path: Path) -> None:
+def test_a_clean_tree_passes_and_its_graph_is_stacked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _write(tmp_path, CLEAN)
     files, imports = read_imports(tmp_path)
     assert sorted(files) == [  # nothing from hidden folders, virtualenvs or node_modules
@@ -106,11 +111,10 @@ def test_a_clean_tree_passes_and_its_graph_is_stacked(tmp_path: Path) -> None:
     graph = {"anime_recommender": set(), "functions": {"anime_recommender"}, "offline": {"anime_recommender"}}
     graph["tests"] = {"offline"}
     assert floors(graph) == [[["anime_recommender"]], [["functions"], ["offline"]], [["tests"]]]
-    run = subprocess.run(
-        [sys.executable, str(SCRIPT), "--root", str(tmp_path), "--graph"], capture_output=True, text=True, check=False
-    )
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines() == [
+    returncode = main(["--root", str(tmp_path), "--graph"])
+    run = capsys.readouterr()
+    assert returncode == 0, run.err
+    assert run.out.splitlines() == [
         "floor 0",
         "  anime_recommender -> -",
         "floor 1",
@@ -122,11 +126,12 @@ def test_a_clean_tree_passes_and_its_graph_is_stacked(tmp_path: Path) -> None:
     ]
 
 
-def test_a_broken_tree_fails_with_every_violation_listed(tmp_path: Path) -> None:
+def test_a_broken_tree_fails_with_every_violation_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _write(tmp_path, BROKEN)
-    run = subprocess.run([sys.executable, str(SCRIPT), "--root", str(tmp_path)], capture_output=True, text=True)
-    assert run.returncode == 1
-    found = [line.split(" - ")[0] for line in run.stderr.splitlines()]
+    returncode = main(["--root", str(tmp_path)])
+    run = capsys.readouterr()
+    assert returncode == 1
+    found = [line.split(" - ")[0] for line in run.err.splitlines()]
     assert found == [
         "import cycle: offline/a.py -> offline/b.py -> offline/a.py",
         "layers/common/anime_recommender/helpers.py:1 imports offline.runner",
@@ -135,4 +140,4 @@ def test_a_broken_tree_fails_with_every_violation_listed(tmp_path: Path) -> None
         "offline/runner.py:2 imports tests.test_runner",
         "imports: 5 violation(s)",
     ]
-    assert "layer-is-self-contained" in run.stderr and "functions-import-only-the-layer" in run.stderr
+    assert "layer-is-self-contained" in run.err and "functions-import-only-the-layer" in run.err

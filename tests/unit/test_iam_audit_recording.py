@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
-import boto3
-from moto import mock_aws
-
 from iam_audit.audit import audit, format_report, template_explanations
 from iam_audit.evaluator import Decision, Request
 from iam_audit.policies import load_policies
-from iam_audit.recorder import CallRecorder, RecordedCall, recording_calls
+from iam_audit.recorder import RecordedCall
 from iam_audit.requests import iam_requests
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -65,25 +60,6 @@ def test_personalize_calls_name_the_resource_they_create_or_act_on() -> None:
         "sqs", "SendMessageBatch", {"QueueUrl": "https://sqs.x/123/q", "Entries": []}, REGION, ACCOUNT
     )
     assert (batch.action, batch.resource) == ("sqs:SendMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:q")
-
-
-def test_the_recorder_attributes_calls_to_the_running_function_and_its_worker_threads() -> None:
-    recorder = CallRecorder()
-    with mock_aws(), recording_calls(recorder):
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket=BUCKET)  # the harness's own call: not recorded
-        with recorder.acting_as("PrepareDataFunction"):
-            s3.put_object(Bucket=BUCKET, Key="prepared/d/a.csv", Body=b"x")
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                pool.submit(s3.head_object, Bucket=BUCKET, Key="prepared/d/a.csv").result()
-    assert [(c.principal, c.operation) for c in recorder.calls] == [
-        ("PrepareDataFunction", "PutObject"),
-        ("PrepareDataFunction", "HeadObject"),
-    ]
-    assert recorder.calls[0].requests[0].resource == f"arn:aws:s3:::{BUCKET}/prepared/d/a.csv"
-    with mock_aws():  # hooks are gone after the block
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket="after")
-    assert len(recorder.calls) == 2
 
 
 def _call(principal: str, action: str, resource: str, **context: str) -> RecordedCall:

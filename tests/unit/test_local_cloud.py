@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -12,8 +11,7 @@ import pytest
 from local_cloud import sam
 from local_cloud.http_routes import declared_routes
 from local_cloud.loopback import NotLoopbackError, require_loopback_url
-from local_cloud.processes import group_alive, stop_group
-from local_cloud.sockets import _decode, listening_addresses, non_loopback
+from local_cloud.sockets import _decode, non_loopback
 from local_cloud.stack import CONSOLE_ONLY, local_outputs
 from local_cloud.waiting import WaitTimeoutError, wait_for
 from sam_app.template import TemplateModel, load_template
@@ -119,29 +117,6 @@ def test_proc_addresses_decode() -> None:
     assert _decode("00000000:22B3") == ("0.0.0.0", 8883)
     assert _decode("00000000000000000000000001000000:0050") == ("::1", 80)
     assert non_loopback({("127.0.0.1", 1), ("0.0.0.0", 2), ("::1", 3)}) == {("0.0.0.0", 2)}
-
-
-def test_a_process_group_is_seen_listening_and_stopped_whole() -> None:
-    """A server started in its own session: its listener is found via /proc, and stop_group ends it and its child."""
-    server = textwrap.dedent(
-        """
-        import socket, subprocess, sys
-        child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
-        s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
-        print(s.getsockname()[1], flush=True)
-        sys.stdin.read()
-        """
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", server], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True
-    )
-    try:
-        port = int(proc.stdout.readline())
-        assert ("127.0.0.1", port) in listening_addresses(proc.pid)
-        assert group_alive(proc.pid)
-    finally:
-        assert stop_group(proc.pid, grace=5)
-    assert not group_alive(proc.pid)
 
 
 def test_wait_for_returns_the_first_truthy_value_and_times_out_with_the_last_state() -> None:

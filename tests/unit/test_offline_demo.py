@@ -13,8 +13,8 @@ import pytest
 from offline import demo
 from offline.charts import comparison_chart, history_chart, metric_order, recipe_order
 from offline.demo_history import load_history, record_run
+from tests.support.prepare_data.drops import FIXTURES
 
-FIXTURES = Path(__file__).parent / "prepare_data"
 PRIMARY = "normalized_discounted_cumulative_gain_at_10"
 METRICS = {
     "popularity-count": {"coverage": 0.01, PRIMARY: 0.11, "precision_at_10": 0.05},

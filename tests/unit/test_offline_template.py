@@ -1,4 +1,4 @@
-"""The offline template reader evaluates conditions, Fn::If and AWS::NoValue like CloudFormation."""
+"""The template reader (sam_app) evaluates conditions, Fn::If and AWS::NoValue like CloudFormation."""
 
 from __future__ import annotations
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from personalize_local.exceptions import InvalidInputException
-from personalize_local.models import BackendConfig, PersonalizeBackend
 from personalize_local.models.dataset_updates import check_replacement
 from personalize_local.models.metric_attributions import UNDEFINED_SOURCE, attribution_report, parse_expression
 from personalize_local.schemas import DatasetSchema, SchemaField
-from tests.support.wire_api import WireApi
 
 
 @pytest.mark.parametrize(
@@ -86,42 +81,3 @@ def test_a_replacement_may_add_nullable_fields() -> None:
 def test_a_replacement_keeps_every_field_unchanged(new: DatasetSchema, problem: str) -> None:
     with pytest.raises(InvalidInputException, match=problem):
         check_replacement(_schema(GENRES), new)
-
-
-def _wire_backend(path: Path, delay: float) -> WireApi:
-    backend = WireApi(PersonalizeBackend(BackendConfig(data_dir=path, step_delay=delay)))
-    backend.start()
-    return backend
-
-
-def test_a_pending_data_deletion_job_runs_after_a_restart(tmp_path: Path) -> None:
-    fast = _wire_backend(tmp_path, delay=0.0)
-    group = fast.create_dataset_group(name="g")["datasetGroupArn"]
-    deadline = time.monotonic() + 10
-    while fast.describe_dataset_group(datasetGroupArn=group)["datasetGroup"]["status"] != "ACTIVE":
-        assert time.monotonic() < deadline
-        time.sleep(0.01)  # polling interval
-    fast.shutdown()
-
-    slow = _wire_backend(tmp_path, delay=30.0)
-    job = slow.create_data_deletion_job(
-        jobName="j",
-        datasetGroupArn=group,
-        dataSource={"dataLocation": "https://example.com/users.csv"},
-        roleArn="arn:aws:iam::123456789012:role/r",
-    )["dataDeletionJobArn"]
-    assert slow.describe_data_deletion_job(dataDeletionJobArn=job)["dataDeletionJob"]["status"] == "PENDING"
-    slow.shutdown()  # stops before the job ran
-
-    again = _wire_backend(tmp_path, delay=0.0)
-    try:
-        deadline = time.monotonic() + 10
-        while (doc := again.describe_data_deletion_job(dataDeletionJobArn=job)["dataDeletionJob"])["status"] in (
-            "PENDING",
-            "IN_PROGRESS",
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.01)  # polling interval
-        assert doc["status"] == "FAILED" and "https://example.com/users.csv" in doc["failureReason"]
-    finally:
-        again.shutdown()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import personalize_local
@@ -97,12 +95,3 @@ def test_metrics_do_not_import_the_recipes() -> None:
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _find_cycle({"a": {"b"}, "b": set()}) is None
-
-
-def test_importing_the_recipes_loads_no_server_stack() -> None:
-    probe = (
-        "import sys, personalize_local.recipes, personalize_local.recipes.registry; "
-        "print(','.join(m for m in ('werkzeug', 'boto3', 'personalize_local.server') if m in sys.modules))"
-    )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == ""

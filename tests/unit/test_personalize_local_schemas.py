@@ -8,11 +8,11 @@ import pytest
 
 from personalize_local.exceptions import InvalidInputException
 from personalize_local.schemas import check_schema_for_dataset_type, normalise_dataset_type, parse_schema
+from testing.avro_schemas import avro_schema_json
 
 
 def _schema(name: str, *fields: dict) -> str:
-    return json.dumps({"type": "record", "name": name, "namespace": "com.amazonaws.personalize.schema",
-                       "fields": list(fields), "version": "1.0"})  # fmt: skip
+    return avro_schema_json(name, fields)
 
 
 USER = {"name": "USER_ID", "type": "string"}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from anime_recommender.prepare_data import DataValidationError
-from tests.unit.prepare_data.drops import RATING_HEADER, make_drop, rating_lines, run, write_lines
+from tests.support.prepare_data.drops import FIXTURES, RATING_HEADER, make_drop, rating_lines, run, write_lines
 
 
 def _missing_anime(drop: Path) -> None:
@@ -80,7 +80,7 @@ def _too_few_after_cleaning(drop: Path) -> None:
 
 
 def _no_valid_anime(drop: Path) -> None:
-    header = (Path(__file__).parent / "prepare_data" / "anime.csv").read_text().splitlines()[0]
+    header = (FIXTURES / "anime.csv").read_text().splitlines()[0]
     make_drop(drop, rating=rating_lines(), anime_text=header + "\nnot-an-id" + ",x" * 34 + "\n")
 
 

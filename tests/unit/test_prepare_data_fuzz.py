@@ -19,46 +19,22 @@ from __future__ import annotations
 
 import codecs
 import csv
-import itertools
 import json
 import tempfile
 from collections import Counter
 from pathlib import Path
 
-import boto3
 import pytest
-from hypothesis import HealthCheck, event, given, settings
-from moto import mock_aws
+from hypothesis import event, given
 
-from anime_recommender.prepare_data import DataValidationError, LocalStorage, PrepareOptions, Storage, prepare_drop
+from anime_recommender.prepare_data import DataValidationError
 from anime_recommender.prepare_data.rules import RULES, RuleAction
-from anime_recommender.prepare_data.s3_storage import S3Storage
-from tests.unit.prepare_data.strategies import Drop, clean_rating_drops, kaggle_drops
+from tests.support.prepare_data.runs import DATASETS, FUZZ_SETTINGS, prepare_locally
+from tests.support.prepare_data.strategies import Drop, clean_rating_drops, kaggle_drops
 
 pytestmark = pytest.mark.fuzz
-DATASETS = ("interactions.csv", "items.csv", "catalog.json")
 INTERACTION_FILES = ("rating_complete.csv", "animelist.csv")
 ONE_LINE_PER_ROW = (*INTERACTION_FILES, "anime.csv")  # no column of these may hold a line break
-FUZZ_SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def _run(drop: Drop, source: Storage, destination: Storage, work_dir: Path) -> DataValidationError | None:
-    options = PrepareOptions(
-        min_interactions=1, min_users_with_two_interactions=0, block_size=drop.block_size, work_dir=str(work_dir)
-    )
-    try:
-        prepare_drop(source, destination, options, drop_id="fuzz")
-    except DataValidationError as error:
-        return error
-    return None
-
-
-def _prepare(drop: Drop, root: Path) -> tuple[DataValidationError | None, Path]:
-    source, out = root / "drop", root / "out"
-    source.mkdir()
-    for name, data in drop.files.items():
-        (source / name).write_bytes(data)
-    return _run(drop, LocalStorage(source), LocalStorage(out), root), out
 
 
 def _data_lines(data: bytes) -> int:
@@ -111,7 +87,7 @@ def _check_failure(drop: Drop, out: Path, report: dict, error: DataValidationErr
 @given(drop=kaggle_drops())
 def test_any_drop_is_prepared_or_refused_and_every_row_is_accounted_for(drop: Drop) -> None:
     with tempfile.TemporaryDirectory(prefix="prepare-fuzz-") as directory:
-        error, out = _prepare(drop, Path(directory))
+        error, out = prepare_locally(drop, Path(directory))
         report = json.loads((out / "report.json").read_text(encoding="utf-8"))
         if error is None:
             event("prepared")
@@ -128,44 +104,9 @@ def test_valid_rows_come_through_whatever_the_line_endings_bom_and_quoting(
 ) -> None:
     drop, expected = case
     with tempfile.TemporaryDirectory(prefix="prepare-fuzz-") as directory:
-        error, out = _prepare(drop, Path(directory))
+        error, out = prepare_locally(drop, Path(directory))
         assert error is None
         with open(out / "interactions.csv", newline="", encoding="utf-8") as handle:
             rows = {(int(r["USER_ID"]), int(r["ITEM_ID"]), int(r["EVENT_VALUE"])) for r in csv.DictReader(handle)}
         assert rows == expected
         assert json.loads((out / "report.json").read_text())["counts"]["rejectedRows"] == 0
-
-
-S3_EXAMPLES = max(20, settings.default.max_examples // 5)  # moto is slower: a fifth of the profile's examples
-_RUNS = itertools.count()
-
-
-@pytest.fixture
-def s3_bucket():
-    """One moto bucket for all of a test's examples (each example uses its own prefix)."""
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="fuzz")
-        yield client
-
-
-@settings(
-    FUZZ_SETTINGS,
-    max_examples=S3_EXAMPLES,
-    suppress_health_check=[*FUZZ_SETTINGS.suppress_health_check, HealthCheck.function_scoped_fixture],
-)
-@given(drop=kaggle_drops())
-def test_the_step_on_s3_gives_the_same_outcome_as_on_local_files(drop: Drop, s3_bucket) -> None:
-    with tempfile.TemporaryDirectory(prefix="prepare-fuzz-") as directory:
-        local_error, out = _prepare(drop, Path(directory))
-        prefix = f"run-{next(_RUNS)}/"
-        for name, data in drop.files.items():
-            s3_bucket.put_object(Bucket="fuzz", Key=f"{prefix}drop/{name}", Body=data)
-        s3_out = S3Storage(s3_bucket, "fuzz", f"{prefix}out/")
-        s3_error = _run(drop, S3Storage(s3_bucket, "fuzz", f"{prefix}drop/"), s3_out, Path(directory))
-        assert (s3_error and s3_error.as_report()) == (local_error and local_error.as_report())
-        listed = s3_bucket.list_objects_v2(Bucket="fuzz", Prefix=s3_out.prefix).get("Contents", [])
-        assert sorted(o["Key"].removeprefix(s3_out.prefix) for o in listed) == sorted(p.name for p in out.iterdir())
-        for name in ("rejected.csv", *(DATASETS if local_error is None else ())):
-            body = s3_bucket.get_object(Bucket="fuzz", Key=s3_out.key(name))["Body"].read()
-            assert body == (out / name).read_bytes(), name

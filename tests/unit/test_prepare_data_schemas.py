@@ -17,7 +17,7 @@ from anime_recommender.prepare_data.schemas import (
     items_fields,
     items_schema,
 )
-from tests.unit.prepare_data.drops import GOLDEN
+from tests.support.prepare_data.drops import GOLDEN
 
 ALLOWED_TYPES = {"float", "double", "int", "long", "string", "boolean"}
 SCHEMAS = {

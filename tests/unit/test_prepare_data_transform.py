@@ -12,7 +12,7 @@ import pytest
 
 from anime_recommender.prepare_data.timestamps import DEFAULT_SNAPSHOT_DATE, MAL_LAUNCH, epoch_seconds
 from sample_data.generate import generate_dataset
-from tests.unit.prepare_data.drops import FIXTURES, GOLDEN, animelist_lines, make_drop, rating_lines, run
+from tests.support.prepare_data.drops import FIXTURES, GOLDEN, animelist_lines, make_drop, rating_lines, run
 
 GOLDEN_FILES = ("anime.csv", "anime_with_synopsis.csv", "rating_complete.csv", "animelist.csv")
 SMALL = {"min_interactions": 1, "min_users_with_two_interactions": 1}
@@ -138,7 +138,7 @@ def test_two_runs_are_byte_identical(tmp_path: Path) -> None:
 
 
 def test_bom_and_crlf_are_fine(tmp_path: Path) -> None:
-    from tests.unit.prepare_data.drops import RATING_HEADER, expected_rows, write_lines
+    from tests.support.prepare_data.drops import RATING_HEADER, expected_rows, write_lines
 
     drop = make_drop(tmp_path / "drop")
     write_lines(drop / "rating_complete.csv", RATING_HEADER, rating_lines(), newline="\r\n", bom=True)

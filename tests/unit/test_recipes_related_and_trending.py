@@ -9,9 +9,9 @@ import pytest
 from personalize_local.recipes.base import InvalidHyperParameterError, TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
 from personalize_local.recipes.semantic_similarity import MissingTextError
-from personalize_local.recipes.synthetic import planted_interactions
 from personalize_local.recipes.text import is_textual, tfidf
 from personalize_local.recipes.trending_now import FREQUENCIES
+from testing.planted_data import planted_interactions
 
 SIMILAR = get_recipe("aws-similar-items")
 SEMANTIC = get_recipe("aws-semantic-similarity")

@@ -10,7 +10,7 @@ import pytest
 
 from personalize_local.recipes.base import TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
-from personalize_local.recipes.synthetic import planted_interactions
+from testing.planted_data import planted_interactions
 
 SIMS = get_recipe("aws-sims")
 

@@ -3,6 +3,8 @@ file outside the repository, no planning documents or issue numbers a reader doe
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from pathlib import Path
 
@@ -23,16 +25,25 @@ MARKDOWN_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 ABSENCE_CHECK = re.compile(r"""["'][^"']*["']\s+not\s+in\b""")
 
 
-def scanned_files() -> list[Path]:
-    """The repository's own text files (no virtualenvs, caches, build output or installed packages)."""
+@functools.cache
+def scanned_files() -> tuple[Path, ...]:
+    """The repository's own text files (no virtualenvs, caches, build output or installed packages).
+
+    The walk prunes skipped directories instead of listing them (a virtualenv alone holds tens of thousands of
+    files), and the list is made once per test session.
+    """
     files = []
-    for path in REPO_ROOT.rglob("*"):
-        relative = path.relative_to(REPO_ROOT)
-        if any(part.startswith(".") or part in SKIPPED_DIRS or part.endswith(".egg-info") for part in relative.parts):
-            continue
-        if path.is_file() and (path.suffix in SCANNED_SUFFIXES or path.name in SCANNED_NAMES):
-            files.append(path)
-    return sorted(files)
+    for directory, subdirectories, names in os.walk(REPO_ROOT):
+        subdirectories[:] = sorted(
+            name
+            for name in subdirectories
+            if not (name.startswith(".") or name in SKIPPED_DIRS or name.endswith(".egg-info"))
+        )
+        for name in names:
+            path = Path(directory, name)
+            if not name.startswith(".") and (path.suffix in SCANNED_SUFFIXES or name in SCANNED_NAMES):
+                files.append(path)
+    return tuple(sorted(files))
 
 
 def test_the_scan_sees_code_docs_and_configuration() -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -59,19 +57,6 @@ def test_a_failure_leaves_no_partial_files_and_keeps_earlier_output(
         generate_dataset("tiny", tmp_path, seed=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILE_NAMES)
     assert _digests(tmp_path) == earlier
-
-
-def test_cli_writes_the_files_and_reports(tmp_path: Path) -> None:
-    out = tmp_path / "cli"
-    result = subprocess.run(
-        [sys.executable, "-m", "sample_data", "--size", "tiny", "--out", str(out), "--seed", "2020"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "rating_complete.csv" in result.stdout
-    assert _digests(out) == _digests(generate_dataset("tiny", tmp_path / "api").out_dir)
 
 
 def test_cli_rejects_a_bad_size_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
