@@ -80,9 +80,10 @@ test: lint pytest validate
 	@echo "==> all gates passed"
 
 # The unit tier alone, for the edit-run loop: tests/unit refuses emulators, servers and child processes
+# The unit tier needs none of the schema-fuzzing plugin (its tests live in tests/component): not loading it saves a second.
 test-fast: lint
 	@echo "==> pytest tests/unit"
-	@$(VENV)/bin/pytest tests/unit -n 2 -p no:cacheprovider -q
+	@$(VENV)/bin/pytest tests/unit -n 2 -p no:cacheprovider -p no:schemathesis -q
 
 lint: venv
 	@echo "==> ruff"

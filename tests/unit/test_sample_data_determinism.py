@@ -16,7 +16,7 @@ def _digests(directory: Path) -> dict[str, str]:
     return {name: hashlib.sha256((directory / name).read_bytes()).hexdigest() for name in FILE_NAMES}
 
 
-@pytest.mark.parametrize("size", ["tiny", "demo"])
+@pytest.mark.parametrize("size", ["tiny"])  # tests/component/test_sample_data_demo_size.py: "demo"
 def test_same_seed_gives_byte_identical_files(size: str, tmp_path: Path) -> None:
     first = generate_dataset(size, tmp_path / "first")
     second = generate_dataset(size, tmp_path / "second")

@@ -60,10 +60,10 @@ SEASON_BY_MONTH = {"Jan": "Winter", "Feb": "Winter", "Mar": "Winter", "Apr": "Sp
                    "Dec": "Fall"}  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=["tiny", "demo"])
-def dataset(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> GeneratedDataset:
-    """One generated dataset per size, shared by the tests of this module."""
-    return generate_dataset(request.param, tmp_path_factory.mktemp(f"sample-{request.param}"))
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> GeneratedDataset:
+    """The tiny generated dataset, shared by the tests of this module (tests/component runs them at demo size)."""
+    return generate_dataset("tiny", tmp_path_factory.mktemp("sample-tiny"))
 
 
 @pytest.fixture(scope="module")
