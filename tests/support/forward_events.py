@@ -19,6 +19,15 @@ from botocore.awsrequest import AWSResponse
 from testing.watch_event_batches import aws_response
 
 
+def events_of(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events of PutEvents request bodies, in call order, each with its call's userId and sessionId."""
+    return [
+        {**event, "userId": call.get("userId"), "sessionId": call["sessionId"]}
+        for call in calls
+        for event in call["eventList"]
+    ]
+
+
 @dataclass
 class PutEventsRecorder:
     """A before-send hook that records every PutEvents request and answers 200 without any HTTP (instant)."""
@@ -36,11 +45,7 @@ class PutEventsRecorder:
     @property
     def events(self) -> list[dict[str, Any]]:
         """Every event sent, in call order, with the call's userId and sessionId added."""
-        return [
-            {**event, "userId": call.get("userId"), "sessionId": call["sessionId"]}
-            for call in self.calls
-            for event in call["eventList"]
-        ]
+        return events_of(self.calls)
 
 
 @dataclass
@@ -116,11 +121,7 @@ class DeliveredEvents:
     @property
     def events(self) -> list[dict[str, Any]]:
         """Every delivered event with its call's userId and sessionId."""
-        return [
-            {**event, "userId": call.get("userId"), "sessionId": call["sessionId"]}
-            for call in self.calls
-            for event in call["eventList"]
-        ]
+        return events_of(self.calls)
 
 
 #: The characters SQS accepts in a message body: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD |
