@@ -397,7 +397,7 @@ def measure_prepare(bench: Bench) -> dict[str, Any]:
             target = Path(tmp) / kind
             target.mkdir()
             log(f"prepare ({kind}) of the whole drop ... (load average {load_average():.1f})")
-            command = [sys.executable, str(ROOT / "bench" / "prepare.py"), "--child", kind]
+            command = [sys.executable, str(ROOT / "bench" / "prepare_data.py"), "--child", kind]
             with SpillWatcher(target) as spill:
                 run = run_measured([*command, "--drop", str(bench.kaggle), "--out", str(target)], cwd=ROOT)
             if run.returncode != 0:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import re
+from pathlib import Path
+
 import pytest
 
 from bench import __main__ as runner
@@ -30,3 +34,25 @@ def test_runner_rejects_an_unknown_benchmark_name(capsys: pytest.CaptureFixture[
 
     assert exit_info.value.code == 2
     assert "no-such-bench" in capsys.readouterr().err
+
+
+def test_every_command_the_runner_launches_names_a_module_or_file_that_exists(tmp_path: Path) -> None:
+    launched = [bench.quick for bench in runner.benchmarks(tmp_path)] + [
+        bench.full for bench in runner.benchmarks(tmp_path)
+    ]
+    assert launched
+    for command in launched:
+        if command[0] == "-m":
+            assert importlib.util.find_spec(command[1]) is not None, command
+        else:
+            assert (runner.ROOT / command[0]).is_file(), command
+
+
+def test_every_bench_script_a_benchmark_starts_by_path_exists() -> None:
+    started = {
+        name
+        for source in (runner.ROOT / "bench").glob("*.py")
+        for name in re.findall(r'"bench"\s*/\s*"([^"]+)"', source.read_text(encoding="utf-8"))
+    }
+    assert started, "no benchmark starts a script by path any more: drop this test"
+    assert sorted(name for name in started if not (runner.ROOT / "bench" / name).is_file()) == []
