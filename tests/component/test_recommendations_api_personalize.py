@@ -141,7 +141,7 @@ def test_rankings_return_the_same_anime_best_first(client: Client) -> None:
 
 def test_a_campaign_personalize_does_not_know_is_503(client: Client, live: Live) -> None:
     ssm = boto3.client("ssm")
-    name = ResourceNames(PROJECT).ssm_campaign("sims")
+    name = ResourceNames(PROJECT).parameters.campaign("sims")
     ssm.put_parameter(Name=name, Value=live.deployment.parameters[name] + "-deleted", Overwrite=True)
     try:
         status, body = get(client, "/anime/1/similar")

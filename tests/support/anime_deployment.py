@@ -89,11 +89,11 @@ def deploy_anime_recommender(project: str = PROJECT) -> AnimeDeployment:
     boto3.client("s3").put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=json.dumps(catalog).encode())
     names = ResourceNames(project)
     parameters = {
-        **{names.ssm_campaign(key): deployed.campaign_arns[recipe] for key, recipe in RECIPES.items()},
-        names.ssm_tracking_id: deployed.tracking_id,
-        names.ssm_filters: json.dumps(deployed.filter_arns),
-        names.ssm_event_types: json.dumps(sorted(interactions["EVENT_TYPE"].unique().tolist())),
-        names.ssm_catalog: f"s3://{BUCKET}/{CATALOG_KEY}",
+        **{names.parameters.campaign(key): deployed.campaign_arns[recipe] for key, recipe in RECIPES.items()},
+        names.parameters.tracking_id: deployed.tracking_id,
+        names.parameters.filters: json.dumps(deployed.filter_arns),
+        names.parameters.event_types: json.dumps(sorted(interactions["EVENT_TYPE"].unique().tolist())),
+        names.parameters.catalog: f"s3://{BUCKET}/{CATALOG_KEY}",
     }
     ssm = boto3.client("ssm")
     for name, value in parameters.items():

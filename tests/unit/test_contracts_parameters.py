@@ -46,14 +46,5 @@ def test_a_placeholder_is_the_templates_value_or_nothing(value: Any, expected: b
 def test_the_pipeline_names_are_the_contracts_names() -> None:
     from anime_recommender.pipeline.names import ResourceNames
 
-    names, contract = ResourceNames(PROJECT), ParameterNames(PROJECT)
-    assert (names.ssm_tracking_id, names.ssm_catalog, names.ssm_filters) == (
-        contract.tracking_id,
-        contract.catalog,
-        contract.filters,
-    )
-    assert (names.ssm_event_types, names.ssm_items_dataset, names.ssm_campaign("sims")) == (
-        contract.event_types,
-        contract.items_dataset,
-        contract.campaign("sims"),
-    )
+    assert ResourceNames(PROJECT).parameters == ParameterNames(PROJECT)
+    assert ResourceNames(PROJECT).parameters.campaign("sims") == f"/{PROJECT}/campaigns/sims"

@@ -54,11 +54,11 @@ def deploy(
     )
     section: dict[str, Any] = {**result, "campaigns": campaigns, "filters": filters, "trackingId": tracking_id}
     if result["complete"]:
-        values = {names.ssm_campaign(key): arn for key, arn in campaigns.items()}
-        values[names.ssm_tracking_id] = tracking_id or ""
-        values[names.ssm_filters] = json.dumps(filters, sort_keys=True)
-        values[names.ssm_event_types] = json.dumps(sorted(prepared.get("eventTypes", [])))
-        values[names.ssm_catalog] = prepared["catalogUri"]
-        values[names.ssm_items_dataset] = items_dataset_arn
+        values = {names.parameters.campaign(key): arn for key, arn in campaigns.items()}
+        values[names.parameters.tracking_id] = tracking_id or ""
+        values[names.parameters.filters] = json.dumps(filters, sort_keys=True)
+        values[names.parameters.event_types] = json.dumps(sorted(prepared.get("eventTypes", [])))
+        values[names.parameters.catalog] = prepared["catalogUri"]
+        values[names.parameters.items_dataset] = items_dataset_arn
         section["published"] = publish(ssm, values)
     return section

@@ -80,34 +80,10 @@ class ResourceNames:
         return _personalize_name(self.project, filter_key)
 
     # ---------------------------------------------------------------- SSM (the contract: contracts/parameters.py)
-    def ssm_campaign(self, recipe_key: str) -> str:
-        """SSM parameter holding a deployed recipe's campaign ARN."""
-        return ParameterNames(self.project).campaign(recipe_key)
-
     @property
-    def ssm_tracking_id(self) -> str:
-        """SSM parameter holding the event tracker's tracking id."""
-        return ParameterNames(self.project).tracking_id
-
-    @property
-    def ssm_filters(self) -> str:
-        """SSM parameter holding the JSON object filter name -> filter ARN."""
-        return ParameterNames(self.project).filters
-
-    @property
-    def ssm_event_types(self) -> str:
-        """SSM parameter holding the JSON list of event types in the data."""
-        return ParameterNames(self.project).event_types
-
-    @property
-    def ssm_catalog(self) -> str:
-        """SSM parameter holding the s3:// URI of the live catalog.json."""
-        return ParameterNames(self.project).catalog
-
-    @property
-    def ssm_items_dataset(self) -> str:
-        """SSM parameter holding the items dataset ARN."""
-        return ParameterNames(self.project).items_dataset
+    def parameters(self) -> ParameterNames:
+        """The project's published SSM parameter names (campaigns, tracking id, filters, event types, catalog...)."""
+        return ParameterNames(self.project)
 
     # ---------------------------------------------------------------- S3 keys
     @staticmethod

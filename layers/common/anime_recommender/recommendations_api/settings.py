@@ -77,27 +77,30 @@ class PublishedSettings:
         """ARN of the live campaign for ``recipe`` (one of :data:`DEPLOYABLE_RECIPES`)."""
         if recipe not in DEPLOYABLE_RECIPES:
             raise ValueError(f"{recipe!r} has no campaign; deployable recipes: {', '.join(DEPLOYABLE_RECIPES)}")
-        return str(self._get(self.names.ssm_campaign(recipe), f"{recipe} campaign"))
+        return str(self._get(self.names.parameters.campaign(recipe), f"{recipe} campaign"))
 
     def tracking_id(self) -> str:
         """The event tracker's tracking id."""
-        return str(self._get(self.names.ssm_tracking_id, "event tracker"))
+        return str(self._get(self.names.parameters.tracking_id, "event tracker"))
 
     def filters(self) -> dict[str, str]:
         """Filter name → filter ARN."""
-        return dict(self._get(self.names.ssm_filters, "set of filters", transform="json"))
+        return dict(self._get(self.names.parameters.filters, "set of filters", transform="json"))
 
     def filter_arn(self, name: str) -> str:
         """ARN of the pipeline filter ``name``; 503 if the pipeline has not made it."""
         arn = self.filters().get(name)
         if not arn:
-            raise NotReadyError(f"Filter {name!r} is not live yet: it is missing from {self.names.ssm_filters}")
+            raise NotReadyError(f"Filter {name!r} is not live yet: it is missing from {self.names.parameters.filters}")
         return str(arn)
 
     def event_types(self) -> list[str]:
         """Event types present in the training data."""
-        return [str(value) for value in self._get(self.names.ssm_event_types, "list of event types", transform="json")]
+        return [
+            str(value)
+            for value in self._get(self.names.parameters.event_types, "list of event types", transform="json")
+        ]
 
     def catalog_uri(self) -> str:
         """``s3://bucket/key`` of the live ``catalog.json``."""
-        return str(self._get(self.names.ssm_catalog, "catalog"))
+        return str(self._get(self.names.parameters.catalog, "catalog"))
