@@ -526,6 +526,12 @@ def option_grid(params: Mapping[str, object], repeats: float) -> list[InferenceO
     return [InferenceOptions(h, s) for h in half_lives for s in (None, repeats)]
 
 
+def _interactions_of(interactions: pd.DataFrame, full: InteractionMatrix, users: np.ndarray) -> pd.DataFrame:
+    """The interaction rows of the matrix rows ``users`` selects (the frame itself, not a copy, when it is all)."""
+    rows = full.interactions_of(users)
+    return interactions if rows.all() else interactions.loc[rows]
+
+
 def _validation_raw(
     core: ScoringCore,
     lookup: ItemLookup,
@@ -732,11 +738,10 @@ class UserPersonalizationRecipe(Recipe):
         events = int(full.events_per_user[keep].sum())
         options = option_grid(params, 1.0 - matrix.nnz / events if events else 0.0)
 
-        kept_rows = full.interactions_of(keep)
-        kept = data.interactions if kept_rows.all() else data.interactions.loc[kept_rows]
+        kept = _interactions_of(data.interactions, full, keep)
         is_test = choose_test_users(kept["USER_ID"], seed)
         val_users = test_users_of(kept.loc[is_test, ["USER_ID", "ITEM_ID", "TIMESTAMP"]])
-        del kept, kept_rows, is_test
+        del kept, is_test
         if len(val_users) > MAX_VALIDATION_USERS:
             rng = np.random.default_rng(seed)
             val_users = [val_users[i] for i in sorted(rng.choice(len(val_users), MAX_VALIDATION_USERS, replace=False))]
@@ -768,7 +773,7 @@ class UserPersonalizationRecipe(Recipe):
             fit_sequence = SequenceComponents()
             if self.sequence_aware and len(val_users) >= MIN_SEQUENCE_VALIDATION_USERS:
                 fit_sequence = SequenceComponents.fit(
-                    data.interactions.loc[full.interactions_of(keep & ~held_out)], item_ids
+                    _interactions_of(data.interactions, full, keep & ~held_out), item_ids
                 )
                 option, chosen_score = choose_transition_weight(
                     selected_core, item_ids, val_users, cold, option, fit_sequence, chosen_score, floor, report
@@ -803,9 +808,12 @@ class UserPersonalizationRecipe(Recipe):
             sample, _ = histories_matrix(lookup, _histories(data.interactions, 200), len(item_ids), 0.0)
             temperature = max(1e-6, float(np.std(core.score_batch(sample)))) if sample.shape[0] else 1.0
         created, latest = item_creation_times(item_ids, data.interactions, data.items)
-        sequence = SequenceComponents()
-        if option.transition_weight > 0 or option.late_lift_weight > 0:
-            sequence = SequenceComponents.fit(data.interactions.loc[full.interactions_of(keep)], item_ids)
+        sequence = SequenceComponents.fit(
+            _interactions_of(data.interactions, full, keep),
+            item_ids,
+            transitions=option.transition_weight > 0,
+            late_lift=option.late_lift_weight > 0,
+        )
         recorded = {
             **hyperparameters,
             **winner.describe(),
