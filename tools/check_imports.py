@@ -166,13 +166,31 @@ def _repository_target(name: str, modules: set[str]) -> str | None:
     return None
 
 
+class UnreadableSource(ValueError):
+    """A ``.py`` file of the tree that is not UTF-8 Python: its imports cannot be checked."""
+
+
+def _parse(path: Path, root: Path) -> ast.Module:
+    """``path``'s syntax tree; :class:`UnreadableSource` naming the file (and line) when it cannot be read."""
+    where = path.relative_to(root)
+    try:
+        return ast.parse(path.read_text("utf-8"), filename=str(where))
+    except UnicodeDecodeError as error:
+        raise UnreadableSource(f"{where}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except SyntaxError as error:
+        raise UnreadableSource(f"{where}:{error.lineno}: not Python ({error.msg})") from None
+
+
 def read_imports(root: Path) -> tuple[dict[str, Path], list[Import]]:
-    """Module name -> file, and every import of a repository module by a repository module."""
+    """Module name -> file, and every import of a repository module by a repository module.
+
+    Raises :class:`UnreadableSource` for a file that is not UTF-8 Python (its imports would go unchecked).
+    """
     files = {module_name(path.relative_to(root)): path for path in python_files(root)}
     modules = set(files)
     imports: set[Import] = set()
     for module, path in files.items():
-        tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+        tree = _parse(path, root)
         for name, line in _imported_names(tree, module, path.name == "__init__.py"):
             target = _repository_target(name, modules)
             if target is not None and target != module:
@@ -327,10 +345,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--graph", action="store_true", help="print which package imports which, floor by floor")
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    if args.graph:
-        files, imports = read_imports(root)
-        print(render_graph(package_graph(files, imports)))
-    found = violations(root)
+    try:
+        if args.graph:
+            files, imports = read_imports(root)
+            print(render_graph(package_graph(files, imports)))
+        found = violations(root)
+    except UnreadableSource as error:
+        print(f"imports: cannot check {error}", file=sys.stderr)
+        return 1
     for line in found:
         print(line, file=sys.stderr)
     if found:

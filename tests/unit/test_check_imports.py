@@ -141,3 +141,20 @@ def test_a_broken_tree_fails_with_every_violation_listed(tmp_path: Path, capsys:
         "imports: 5 violation(s)",
     ]
     assert "layer-is-self-contained" in run.err and "functions-import-only-the-layer" in run.err
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [(b"def broken(:\n", "offline/a.py:1: not Python"), (b"\xff\xfe import os\n", "offline/a.py: not UTF-8 text")],
+)
+def test_a_file_that_is_not_utf8_python_fails_the_check_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], source: bytes, reason: str
+) -> None:
+    (tmp_path / "offline").mkdir()
+    (tmp_path / "offline" / "a.py").write_bytes(source)
+    (tmp_path / "offline" / "b.py").write_text("import offline.a\n")
+
+    returncode = main(["--root", str(tmp_path)])
+
+    assert returncode == 1
+    assert f"imports: cannot check {reason}" in capsys.readouterr().err
