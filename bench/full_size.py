@@ -14,11 +14,14 @@ Steps (each measured in its own child process: wall time, CPU time, peak RSS of 
    ``--training-data whole`` trains on what the pipeline itself trains on instead: the whole drop prepared
    (rating_complete.csv + animelist.csv, every event type, ~109M interactions), kept apart (``*-whole``).
 3. ``train`` — ``implicit``'s ALS alone on the same user x item matrix, then every recipe's ``Recipe.train`` (the
-   model a solution version serves). Targets: all recipes together <= 10 min and <= 2x ALS alone.
-4. ``metrics`` — Personalize's offline metrics (``evaluate_solution``: 90% of users train, newest 10% of the test
-   users' interactions are the truth) for every recipe and the iALS / EASE baselines of ``bench/quality.py``.
-   Personalized-ranking is scored with the user-personalization model trained in the same child (the recipes share
-   one training procedure), so that training runs once.
+   model a solution version serves, trained from scratch). Targets: all recipes together <= 10 min and <= 2x ALS
+   alone. ``als`` measures ALS alone only.
+4. ``versions`` — every recipe's solution version the way Personalize Local's CreateSolutionVersion runs it
+   (``training_cache.train_or_reuse``): the offline metrics (``evaluate_recipe``: 90% of users train, newest 10% of
+   the test users' interactions are the truth), then the served model, which may start from the evaluation's model
+   (``Recipe.train_served``); personalized-ranking reuses user-personalization's models through the cache and
+   scores its own metrics. Targets: 4 versions <= 15 min, peak RSS <= 12 GB. ``baselines`` — iALS and item-kNN
+   (``bench/baselines.py``, one setting each) on the same split, for the metrics table.
 5. ``serve`` — Personalize Local serving the trained user-personalization model (``bench/full_size_serving.py``):
    GetRecommendations p50/p99 in-process and over HTTP (1 and 8 clients), with the pipeline's genre filter, and
    after 10,000 PutEvents.
@@ -61,7 +64,6 @@ RECIPES = ("aws-popularity-count", "aws-sims", "aws-user-personalization", "aws-
 TRAIN_TARGET_SECONDS = 600.0
 TRAIN_TARGET_RATIO = 2.0
 LAMBDA_TIMEOUT_SECONDS = 900.0
-IALS_BASELINE = (100, 0.01, 1.0)  # factors, regularization, alpha: implicit's own defaults (in bench/quality.py's grid)
 SEED = 0
 #: What the training data is prepared from (``--training-data``), and how the report names it.
 TRAINING_DATA = {"ratings": "ratings only", "whole": "the whole drop, every event type, as the pipeline trains"}
@@ -207,70 +209,89 @@ def _child_train(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# ---------------------------------------------------------------------------------------------------- metrics (child)
-def _child_metrics(spec: dict[str, Any]) -> dict[str, Any]:
-    """Personalize's offline metrics for one method (two for user-personalization: it also scores ranking)."""
-    from personalize_local.evaluation import catalog_size, evaluate_model, evaluate_solution
-    from personalize_local.metrics import EvaluationSplit, split_users
-    from personalize_local.recipes.base import TrainingData
+# ---------------------------------------------------------------------------------------------------- versions (child)
+def _child_version(spec: dict[str, Any]) -> dict[str, Any]:
+    """One recipe's solution version as Personalize Local's CreateSolutionVersion runs it (``train_or_reuse``):
+    the evaluation (train on 90% of the users, score the test users — ``evaluate_recipe``) and the served model
+    (``Recipe.train_served``, which may start from the evaluation's model), through a training cache shared by the
+    run's versions (aws-personalized-ranking reuses aws-user-personalization's models and scores its own metrics).
+    """
+    from personalize_local.evaluation import Evaluation, evaluate_recipe
+    from personalize_local.recipes.base import TrainedModel, TrainingData
     from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
+    from personalize_local.training_cache import TrainingCache, train_evaluation_model, train_or_reuse
+
+    started = time.perf_counter()
+    data = training_data(Path(spec["prepared"]))
+    load_seconds = time.perf_counter() - started
+    cls = get_recipe(spec["recipe"])
+    params = resolve_hyperparameters(cls, None)
+    cache = TrainingCache(Path(spec["cache"]))
+    phases: dict[str, float] = {}
+
+    def train_on(training: TrainingData) -> TrainedModel:
+        begun = time.perf_counter()
+        model = train_evaluation_model(cache, cls, training, params, SEED)
+        phases["evaluation_training_seconds"] = time.perf_counter() - begun
+        return model
+
+    def evaluate() -> Evaluation:
+        begun = time.perf_counter()
+        evaluation = evaluate_recipe(cls(), data, params, seed=SEED, train_on=train_on)
+        phases["evaluation_seconds"] = time.perf_counter() - begun
+        return evaluation
+
+    started, cpu = time.perf_counter(), time.process_time()
+    model, metrics, reused = train_or_reuse(cache, cls, data, params, SEED, evaluate)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    used = getattr(model, "hyperparameters", {})
+    return {
+        "load_seconds": load_seconds,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        **phases,
+        "served_seconds": seconds - phases.get("evaluation_seconds", 0.0),
+        "metrics": metrics,
+        "reused": reused,
+        "peak_rss_mb": proc_status_mb("VmHWM"),
+        "chosen": {k: v for k, v in used.items() if k.startswith("local_") and k != "local_validation_candidates"},
+    }
+
+
+# ---------------------------------------------------------------------------------------------------- baselines (child)
+def full_size_baselines() -> dict[str, Any]:
+    """The baselines measured at full size, one setting each (a grid would cost one ~8-min fit per setting): the
+    iALS and item-kNN settings of ``bench/baselines.py``'s grids that suit a large catalogue."""
+    from bench.baselines import Implicit
+
+    return {
+        "ials-baseline": Implicit("iALS", {"factors": 128, "regularization": 1.0, "alpha": 16.0}),
+        "item-knn-baseline": Implicit("item-kNN BM25", {"K": 200, "K1": 1.2, "B": 0.75}),
+    }
+
+
+def _child_baseline(spec: dict[str, Any]) -> dict[str, Any]:
+    """Personalize's offline metrics of one baseline on the same split as the solution versions (seed 0)."""
+    from bench.baselines import evaluate
+    from personalize_local.evaluation import catalog_size
+    from personalize_local.metrics import split_users
+    from personalize_local.recipes.building_blocks import item_universe
 
     data = training_data(Path(spec["prepared"]))
-    method = spec["method"]
-    rows: dict[str, dict[str, Any]] = {}
-    if method == "aws-user-personalization":
-        from personalize_local.recipes.user_personalization import PersonalizedRankingModel
-
-        cls = get_recipe(method)
-        started = time.perf_counter()
-        split = split_users(data.interactions, seed=SEED)
-        catalogue = catalog_size(data)
-        train_data = TrainingData(split.train, data.items, data.users)
-        # Free the full frame before training (evaluate_solution keeps it, and with it this child was OOM-killed
-        # at 24.3 GB on the 23.5 GB machine); the test users' histories and truths are all the scoring needs.
-        del data
-        split = EvaluationSplit(split.train.iloc[:0], split.test_users)
-        model = cls().train(train_data, resolve_hyperparameters(cls, None), SEED)
-        del train_data
-        trained = time.perf_counter()
-        rows[method] = {"metrics": evaluate_model(model, split, catalogue)}
-        evaluated = time.perf_counter()
-        rows[method]["seconds"] = evaluated - started
-        with tempfile.TemporaryDirectory() as tmp:
-            model.save(Path(tmp))
-            ranking = PersonalizedRankingModel.load(Path(tmp))
-        del model
-        ranked_started = time.perf_counter()
-        rows["aws-personalized-ranking"] = {
-            "metrics": evaluate_model(ranking, split, catalogue),
-            "seconds": (trained - started) + (time.perf_counter() - ranked_started),
-        }
-        rows[method]["train_seconds"] = trained - started
-    elif method in RECIPES:
-        cls = get_recipe(method)
-        started = time.perf_counter()
-        rows[method] = {
-            "metrics": evaluate_solution(cls(), data, resolve_hyperparameters(cls, None), seed=SEED),
-            "seconds": 0.0,
-        }
-        rows[method]["seconds"] = time.perf_counter() - started
-    else:
-        from bench.quality import EaseBaseline, IalsBaseline
-        from personalize_local.recipes.algorithms import ease_feasible
-        from personalize_local.recipes.building_blocks import InteractionMatrix, item_universe
-
-        if method == "ease-baseline":
-            active = int((InteractionMatrix.build(data.interactions, item_universe(data)).item_user_counts() > 0).sum())
-            if not ease_feasible(active):
-                return {"rows": {}, "skipped": f"EASE baseline: {active:,} items with ratings (dense inverse)"}
-            baseline = EaseBaseline(1.0)
-        else:
-            baseline = IalsBaseline(*IALS_BASELINE)
-        started = time.perf_counter()
-        metrics = evaluate_solution(baseline, data, {}, seed=SEED)
-        label = f"{baseline.name} ({baseline.setting})"
-        rows[label] = {"metrics": metrics, "seconds": time.perf_counter() - started}
-    return {"rows": rows, "peak_rss_mb": proc_status_mb("VmHWM")}
+    baseline = full_size_baselines()[spec["method"]]
+    started = time.perf_counter()
+    split = split_users(data.interactions, seed=SEED)
+    item_ids, catalogue = item_universe(data), catalog_size(data)
+    del data
+    metrics = evaluate(baseline, split, item_ids, catalogue)
+    return {
+        "label": f"{baseline.family} baseline ({baseline.setting})",
+        "family": baseline.family,
+        "setting": baseline.setting,
+        "metrics": metrics,
+        "seconds": time.perf_counter() - started,
+        "peak_rss_mb": proc_status_mb("VmHWM"),
+    }
 
 
 CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -278,7 +299,8 @@ CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "prepare-training": _child_prepare_training,
     "als": _child_als,
     "train": _child_train,
-    "metrics": _child_metrics,
+    "version": _child_version,
+    "baseline": _child_baseline,
 }
 
 
@@ -433,21 +455,37 @@ def measure_training(bench: Bench, separate_ranking: bool) -> dict[str, Any]:
     return out
 
 
-def measure_metrics(bench: Bench) -> dict[str, Any]:
-    """Offline metrics of every recipe and baseline (ranking comes with user-personalization)."""
-    rows: dict[str, Any] = {}
-    skipped: list[str] = []
-    done = bench.results.setdefault("metrics_progress", {})  # per method, so --resume skips finished ones
-    for method in ("aws-popularity-count", "aws-sims", "aws-user-personalization", "ials-baseline", "ease-baseline"):
+def measure_als(bench: Bench) -> dict[str, Any]:
+    """``implicit``'s ALS alone (the baseline every training and solution-version time is compared with)."""
+    run = bench.child("als", {"prepared": str(bench.prepared)})
+    return {**run.result, "child_peak_rss_mb": run.peak_rss_mb}
+
+
+def measure_versions(bench: Bench) -> dict[str, Any]:
+    """Every recipe's solution version (evaluation + served model), each in its own child, through one fresh
+    training cache as Personalize Local's versions share it."""
+    cache = bench.root / "versions-cache"
+    done = bench.results.setdefault("versions_progress", {})  # per recipe, so --resume skips finished ones
+    if not done:
+        shutil.rmtree(cache, ignore_errors=True)
+    for recipe in RECIPES:
+        if recipe not in done:
+            run = bench.child("version", {"prepared": str(bench.prepared), "recipe": recipe, "cache": str(cache)})
+            done[recipe] = {**run.result, "child_peak_rss_mb": run.peak_rss_mb, "child_seconds": run.seconds}
+            bench.save()
+    shutil.rmtree(cache, ignore_errors=True)
+    return {recipe: done[recipe] for recipe in RECIPES}
+
+
+def measure_baselines(bench: Bench) -> dict[str, Any]:
+    """Offline metrics of the full-size baselines (:func:`full_size_baselines`), each in its own child."""
+    done = bench.results.setdefault("baselines_progress", {})
+    for method in ("ials-baseline", "item-knn-baseline"):
         if method not in done:
-            run = bench.child("metrics", {"prepared": str(bench.prepared), "method": method})
+            run = bench.child("baseline", {"prepared": str(bench.prepared), "method": method})
             done[method] = {**run.result, "child_peak_rss_mb": run.peak_rss_mb}
             bench.save()
-        for name, row in done[method]["rows"].items():
-            rows[name] = {**row, "child_peak_rss_mb": done[method]["child_peak_rss_mb"]}
-        if done[method].get("skipped"):
-            skipped.append(done[method]["skipped"])
-    return {"rows": rows, "skipped": skipped}
+    return dict(done)
 
 
 def measure_serving(bench: Bench, requests: int, events: int, train_in_server: bool) -> dict[str, Any]:
@@ -550,32 +588,62 @@ def report_training(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, 
     return lines, checks
 
 
-def report_metrics(result: dict[str, Any], training: dict[str, Any] | None) -> list[str]:
-    """Metrics table (bench/quality.py's format and verdict) plus solution-version time per recipe."""
+def report_versions(
+    versions: dict[str, Any], baselines: dict[str, Any], als: dict[str, Any] | None, training: dict[str, Any] | None
+) -> tuple[list[str], list[tuple[str, bool]]]:
+    """Solution-version cost per recipe (against ALS alone and the recipe's own training when measured in this
+    run) and the offline metrics next to the baselines (bench/quality.py's table and verdict)."""
+    from bench.baselines import Tuned
     from bench.quality import table, verdict
 
-    rows = {name: (row["metrics"], row["seconds"]) for name, row in result["rows"].items()}
-    lines = ["## Offline metrics (Personalize's protocol, split seed 0)", "", table(rows), ""]
-    if all(r in rows for r in ("aws-user-personalization", "aws-popularity-count", "aws-sims")) and any(
-        "baseline" in n for n in rows
-    ):
-        lines += [verdict(rows), ""]
-    for reason in result.get("skipped", []):
-        lines.append(f"- not run: {reason}")
-    lines.append(
-        "- aws-personalized-ranking is scored with the user-personalization model of the same split (one training; "
-        "its train+eval time counts that training)"
-    )
-    if training:
-        lines += ["", "Solution version (evaluation + served model, as CreateSolutionVersion runs them):", ""]
-        total = 0.0
-        for recipe in RECIPES:
-            seconds = result["rows"][recipe]["seconds"] + training[recipe]["train_seconds"]
-            total += seconds
-            lines.append(f"- {recipe}: {seconds / 60:.1f} min")
-        lines.append(f"- all four: {total / 60:.1f} min")
-    lines += ["", f"load average {result['load_average']}", ""]
-    return lines
+    lines = [
+        "## Solution versions (CreateSolutionVersion: evaluation on 90% of the users, then the served model)",
+        "",
+        "| recipe | version s | evaluation training s | evaluation (train + score) s | served model s | "
+        "its training from scratch s | version / training | peak RSS (child) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    total, peak = 0.0, 0.0
+    for recipe in RECIPES:
+        row = versions[recipe]
+        total += row["seconds"]
+        peak = max(peak, row["child_peak_rss_mb"])
+        own = training.get(recipe, {}).get("train_seconds") if training else None
+        ratio = f"{row['seconds'] / own:.2f}" if own else "-"
+        note = " (reused: cache)" if row.get("reused") else ""
+        lines.append(
+            f"| {recipe}{note} | {row['seconds']:.1f} | {row.get('evaluation_training_seconds', 0.0):.1f} | "
+            f"{row.get('evaluation_seconds', 0.0):.1f} | {row['served_seconds']:.1f} | "
+            f"{f'{own:.1f}' if own else '-'} | {ratio} | {_mb(row['child_peak_rss_mb'])} |"
+        )
+    als_seconds = als["fit_seconds"] if als else None
+    lines += [
+        f"| **all four** | **{total:.1f}** ({total / 60:.1f} min) | | | | | "
+        f"{f'{total / als_seconds:.2f}x ALS alone' if als_seconds else ''} | {_mb(peak)} |",
+        "",
+        f"(data load per child: {versions[RECIPES[0]]['load_seconds']:.1f} s, not counted; `implicit` ALS alone in "
+        f"this run: {f'{als_seconds:.1f} s' if als_seconds else 'not measured'})",
+        "",
+    ]
+    checks = [
+        (f"4 solution versions in {total / 60:.1f} min (target <= 15 min)", total <= 15 * 60),
+        (f"peak RSS of a solution version {peak / 1024:.1f} GB (target <= 12 GB)", peak <= 12 * 1024),
+    ]
+    results = {r: (versions[r]["metrics"], versions[r]["seconds"]) for r in RECIPES if versions[r].get("metrics")}
+    tuned = [
+        Tuned(row["family"], row["setting"], float("nan"), row["metrics"], row["seconds"])
+        for row in baselines.values()
+        if isinstance(row, dict) and "label" in row
+    ]
+    lines += ["## Offline metrics (Personalize's protocol, split seed 0)", "", table(results, tuned), ""]
+    if tuned and all(r in results for r in ("aws-user-personalization", "aws-popularity-count", "aws-sims")):
+        lines += [verdict(results, tuned), ""]
+    lines += [
+        "- baselines: one setting each (no grid at this size), fitted on the training users plus the test users' "
+        "input histories (bench/baselines.py)",
+        "",
+    ]
+    return lines, checks
 
 
 def render(bench: Bench, info: dict[str, Any]) -> str:
@@ -599,8 +667,13 @@ def render(bench: Bench, info: dict[str, Any]) -> str:
         train_lines, train_checks = report_training(results["train"])
         lines += train_lines
         checks += train_checks
-    if "metrics" in results:
-        lines += report_metrics(results["metrics"], results.get("train"))
+    if "versions" in results:
+        als = results.get("train", {}).get("als") or results.get("als")
+        version_lines, version_checks = report_versions(
+            results["versions"], results.get("baselines", {}), als, results.get("train")
+        )
+        lines += version_lines
+        checks += version_checks
     if "serve" in results:
         from bench.full_size_serving import report_serving
 
@@ -611,7 +684,7 @@ def render(bench: Bench, info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-STEPS = ("prepare", "train", "metrics", "serve")
+STEPS = ("prepare", "als", "train", "versions", "baselines", "serve")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -668,8 +741,12 @@ def main(argv: list[str] | None = None) -> int:
             bench.step("prepare", lambda: measure_prepare(bench))
         if "train" in steps or "serve" in steps:
             bench.step("train", lambda: measure_training(bench, args.separate_ranking))
-        if "metrics" in steps:
-            bench.step("metrics", lambda: measure_metrics(bench))
+        if "als" in steps and "train" not in steps:
+            bench.step("als", lambda: measure_als(bench))
+        if "versions" in steps:
+            bench.step("versions", lambda: measure_versions(bench))
+        if "baselines" in steps:
+            bench.step("baselines", lambda: measure_baselines(bench))
         if "serve" in steps:
             requests = args.requests or (100 if args.quick else 1000)
             events = min(args.events, 1000) if args.quick else args.events

@@ -9,7 +9,7 @@ Two processes, so the clients' Python does not share a GIL with the server's:
   event tracker, solution, version, campaign). By default the solution version serves the model the ``train`` step
   saved (its training job copies that model instead of training the same data a second time); with
   ``train_in_server`` the server trains it itself. It then measures the in-process call
-  (``backend.get_recommendations``, no HTTP) on request, and serves HTTP until told to stop.
+  (``backend.serving.get_recommendations``, no HTTP) on request, and serves HTTP until told to stop.
 * the **parent** sends the HTTP requests with boto3 (1 client, then 8 threads with a client each), 10,000 PutEvents
   (10 events per call, 8 threads), and measures again for the users who just sent events.
 
@@ -73,10 +73,10 @@ def _install_pretrained(backend: Any, models: Path) -> None:
     """The backend's solution-version job copies the model the train step saved (same recipe, same data)."""
 
     def job(version: Any) -> None:
-        target = backend.files.model_dir(version.internal["modelId"])
+        target = backend.lifecycle.files.model_dir(version.internal["modelId"])
         shutil.copytree(models / version.internal["recipe"], target, dirs_exist_ok=True)
 
-    backend.create_jobs["solution-version"] = job
+    backend.lifecycle.create_jobs["solution-version"] = job
 
 
 def _in_process(backend: Any, campaign: str, filter_arn: str, users: list[str]) -> dict[str, Any]:
@@ -84,10 +84,10 @@ def _in_process(backend: Any, campaign: str, filter_arn: str, users: list[str]) 
     plain, filtered = [], []
     for user in users:
         t0 = time.perf_counter()
-        backend.get_recommendations(campaignArn=campaign, userId=user, numResults=25)
+        backend.serving.get_recommendations(campaign_arn=campaign, user_id=user, num_results=25)
         t1 = time.perf_counter()
-        backend.get_recommendations(
-            campaignArn=campaign, userId=user, numResults=25, filterArn=filter_arn, filterValues=FILTER_VALUES
+        backend.serving.get_recommendations(
+            campaign_arn=campaign, user_id=user, num_results=25, filter_arn=filter_arn, filter_values=FILTER_VALUES
         )
         filtered.append(time.perf_counter() - t1)
         plain.append(t1 - t0)
@@ -212,7 +212,7 @@ def server_child(prepared: Path, models: Path, train_in_server: bool) -> None:
                 break
             if command["cmd"] == "first":
                 started = time.perf_counter()
-                pl.backend.get_recommendations(campaignArn=campaign, userId=command["user"], numResults=25)
+                pl.backend.serving.get_recommendations(campaign_arn=campaign, user_id=command["user"], num_results=25)
                 _reply({"first_request_seconds": time.perf_counter() - started, "rss_mb": proc_status_mb("VmRSS")})
             elif command["cmd"] == "blas":  # process-wide, between measurements only (never per request)
                 threadpool_limits(limits=command["threads"], user_api="blas")

@@ -4,12 +4,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
 from personalize_local.metrics import TOP_K, EvaluationSplit, Holdout, TestUser, aggregate, split_users
 from personalize_local.recipes.base import Recipe, TrainedModel, TrainingData
+
+#: How an evaluation trains its model on the training users' data (e.g. through the training cache).
+TrainOn = Callable[[TrainingData], TrainedModel]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A solution version's offline metrics and the model they were computed with (trained on the evaluation's
+    training users; None when the recipe type reports no metrics). The served model may start from it
+    (:meth:`~personalize_local.recipes.base.Recipe.train_served`)."""
+
+    metrics: dict[str, float]
+    model: TrainedModel | None
 
 
 def recommendations_for(model: TrainedModel, user: TestUser, k: int = TOP_K) -> list[str]:
@@ -19,9 +33,7 @@ def recommendations_for(model: TrainedModel, user: TestUser, k: int = TOP_K) -> 
     if model.recipe_type == "PERSONALIZED_RANKING":
         # The catalogue minus what the user already has: ``rank`` orders by taste and keeps seen items where taste
         # puts them, so ranking them too would fill the top with the history instead of measuring the held-out items.
-        seen = set(user.history)
-        candidates = [item for item in model.item_ids.tolist() if item not in seen]
-        return [item for item, _ in model.rank(user.history, candidates)[:k]]
+        return model.rank_unseen(user.history, k)
     return [item for item, _ in model.recommend(user.history, k)]
 
 
@@ -39,6 +51,34 @@ def evaluate_model(model: TrainedModel, split: EvaluationSplit, n_catalog_items:
     return aggregate(lists, [user.truth for user in split.test_users], n_catalog_items)
 
 
+def evaluate_recipe(
+    recipe: Recipe | type[Recipe],
+    data: TrainingData,
+    hyperparameters: Mapping[str, str],
+    seed: int = 0,
+    holdout: Holdout = "newest_10_percent",
+    train_on: TrainOn | None = None,
+) -> Evaluation:
+    """Personalize's ``GetSolutionMetrics`` map for ``recipe`` trained on 90% of the users of ``data``, and that model.
+
+    ``hyperparameters`` are the resolved ones (:func:`~personalize_local.recipes.registry.resolve_hyperparameters`).
+    The same ``seed`` gives the same split. ``train_on`` trains the model on the split's training data (default:
+    ``recipe.train`` with these hyperparameters and seed).
+    """
+    instance = recipe() if isinstance(recipe, type) else recipe
+    if instance.recipe_type == "USER_SEGMENTATION":
+        # AWS evaluates USER_SEGMENTATION recipes on an 80/20 split of each user's interactions
+        # (https://docs.aws.amazon.com/personalize/latest/dg/working-with-training-metrics.html) with metrics that
+        # page does not list; Personalize Local reports no metrics for them rather than invent some.
+        return Evaluation({}, None)
+    split = split_users(data.interactions, seed=seed, holdout=holdout)
+    training = TrainingData(split.train, data.items, data.users)
+    split = EvaluationSplit(split.train.iloc[:0], split.test_users)  # only the training data holds the rows now
+    model = train_on(training) if train_on is not None else instance.train(training, hyperparameters, seed=seed)
+    del training
+    return Evaluation(evaluate_model(model, split, catalog_size(data)), model)
+
+
 def evaluate_solution(
     recipe: Recipe | type[Recipe],
     data: TrainingData,
@@ -46,18 +86,5 @@ def evaluate_solution(
     seed: int = 0,
     holdout: Holdout = "newest_10_percent",
 ) -> dict[str, float]:
-    """Personalize's ``GetSolutionMetrics`` map for ``recipe`` trained on 90% of the users of ``data``.
-
-    ``hyperparameters`` are the resolved ones (:func:`~personalize_local.recipes.registry.resolve_hyperparameters`).
-    The same ``seed`` gives the same split. The model trained here is thrown away: the served model is trained by
-    the caller on all users.
-    """
-    instance = recipe() if isinstance(recipe, type) else recipe
-    if instance.recipe_type == "USER_SEGMENTATION":
-        # AWS evaluates USER_SEGMENTATION recipes on an 80/20 split of each user's interactions
-        # (https://docs.aws.amazon.com/personalize/latest/dg/working-with-training-metrics.html) with metrics that
-        # page does not list; Personalize Local reports no metrics for them rather than invent some.
-        return {}
-    split = split_users(data.interactions, seed=seed, holdout=holdout)
-    model = instance.train(TrainingData(split.train, data.items, data.users), hyperparameters, seed=seed)
-    return evaluate_model(model, split, catalog_size(data))
+    """The metrics of :func:`evaluate_recipe` (its model is thrown away)."""
+    return evaluate_recipe(recipe, data, hyperparameters, seed, holdout).metrics

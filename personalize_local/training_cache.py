@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from personalize_local.evaluation import Evaluation
 from personalize_local.recipes.base import Recipe, TrainedModel, TrainingData
 
 METRICS_JSON = "metrics.json"
@@ -45,14 +46,19 @@ def data_fingerprint(data: TrainingData) -> str:
     return digest.hexdigest()
 
 
-def training_key(recipe: type[Recipe], hyperparameters: Mapping[str, str], seed: int, fingerprint: str) -> str:
-    """The cache key of one solution version's result."""
-    identity = {
+def training_key(
+    recipe: type[Recipe], hyperparameters: Mapping[str, str], seed: int, fingerprint: str, purpose: str = "served"
+) -> str:
+    """The cache key of one solution version's result (``purpose`` "served"), or of the model its evaluation
+    trained on the training users (``purpose`` "evaluation")."""
+    identity: dict[str, object] = {
         "procedure": recipe.training_procedure or recipe.name,
         "hyperparameters": dict(sorted(hyperparameters.items())),
         "seed": seed,
         "data": fingerprint,
     }
+    if purpose != "served":  # served keys stay what they were before evaluation models were cached
+        identity["purpose"] = purpose
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -132,26 +138,64 @@ def train_or_reuse(
     data: TrainingData,
     hyperparameters: Mapping[str, str],
     seed: int,
-    evaluate: Callable[[], dict[str, float]] | None,
+    evaluate: Callable[[], Evaluation] | None,
 ) -> tuple[TrainedModel, dict[str, float] | None, bool]:
     """A solution version's served model and metrics: from ``cache`` when present there, else trained (and stored).
 
     ``evaluate`` computes the offline metrics (None: not wanted, e.g. a trainingMode UPDATE version keeps its base
-    version's). A stored model with another recipe type's metrics only is reused; only the metrics are computed.
-    Returns ``(model, metrics, reused)``.
+    version's); the served model then starts from the evaluation's model (``Recipe.train_served``). A stored model
+    with another recipe type's metrics only is reused; only the metrics are computed. Returns
+    ``(model, metrics, reused)``.
     """
     if cache is None:
-        metrics = evaluate() if evaluate is not None else None
-        return recipe().train(data, hyperparameters, seed=seed), metrics, False
+        evaluation = evaluate() if evaluate is not None else None
+        return _served(recipe, data, hyperparameters, seed, evaluation), _metrics_of(evaluation), False
     key = training_key(recipe, hyperparameters, seed, data_fingerprint(data))
     with cache.lock(key):
         hit = cache.load(key, recipe)
         if hit is not None and (evaluate is None or hit[1] is not None):
             return hit[0], hit[1] if evaluate is not None else None, True
-        metrics = evaluate() if evaluate is not None else None
+        evaluation = evaluate() if evaluate is not None else None
+        metrics = _metrics_of(evaluation)
         if hit is not None and metrics is not None and cache.has_metrics(key):  # another recipe type's result
             cache.add_metrics(key, recipe.recipe_type, metrics)
             return hit[0], metrics, True
-        model = recipe().train(data, hyperparameters, seed=seed)
+        model = _served(recipe, data, hyperparameters, seed, evaluation)
         cache.store(key, model, metrics, recipe.recipe_type)
     return model, metrics, False
+
+
+def train_evaluation_model(
+    cache: TrainingCache | None,
+    recipe: type[Recipe],
+    data: TrainingData,
+    hyperparameters: Mapping[str, str],
+    seed: int,
+) -> TrainedModel:
+    """The model an evaluation trains on its training users' ``data``: from ``cache`` when another version of the
+    same training procedure trained it already (User-Personalization and Personalized-Ranking share it), else
+    trained and stored."""
+    if cache is None:
+        return recipe().train(data, hyperparameters, seed=seed)
+    key = training_key(recipe, hyperparameters, seed, data_fingerprint(data), purpose="evaluation")
+    with cache.lock(key):
+        hit = cache.load(key, recipe)
+        if hit is not None:
+            return hit[0]
+        model = recipe().train(data, hyperparameters, seed=seed)
+        cache.store(key, model, None, recipe.recipe_type)
+    return model
+
+
+def _served(
+    recipe: type[Recipe],
+    data: TrainingData,
+    hyperparameters: Mapping[str, str],
+    seed: int,
+    evaluation: Evaluation | None,
+) -> TrainedModel:
+    return recipe().train_served(data, hyperparameters, seed, evaluation.model if evaluation is not None else None)
+
+
+def _metrics_of(evaluation: Evaluation | None) -> dict[str, float] | None:
+    return dict(evaluation.metrics) if evaluation is not None else None

@@ -23,7 +23,7 @@ from personalize_local.models.model_cache import ModelCache
 from personalize_local.recipes import registry
 from personalize_local.recipes.base import InvalidHyperParameterError, Recipe, TrainedModel, TrainingData
 from personalize_local.store import Resource
-from personalize_local.training_cache import TrainingCache, train_or_reuse
+from personalize_local.training_cache import TrainingCache, train_evaluation_model, train_or_reuse
 
 MIN_INTERACTIONS = 1000  # Personalize's training minimums
 MIN_USERS_WITH_TWO = 25
@@ -271,8 +271,11 @@ class Solutions:
         check_training_minimums(data)
         seed = self.lifecycle.config.seed
 
-        def score() -> dict[str, float]:
-            return evaluation.evaluate_solution(recipe_cls(), data, hyperparameters, seed=seed)
+        def score() -> evaluation.Evaluation:
+            def train_on(training: TrainingData) -> TrainedModel:
+                return train_evaluation_model(self.training_cache, recipe_cls, training, hyperparameters, seed)
+
+            return evaluation.evaluate_recipe(recipe_cls(), data, hyperparameters, seed=seed, train_on=train_on)
 
         model, scores, _ = train_or_reuse(
             self.training_cache, recipe_cls, data, hyperparameters, seed, score if evaluate else None

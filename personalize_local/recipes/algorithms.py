@@ -193,7 +193,14 @@ class IalsCore(ScoringCore):
 
     @classmethod
     def fit(
-        cls, matrix: sp.csr_matrix, factors: int, regularization: float, alpha: float, iterations: int, seed: int
+        cls,
+        matrix: sp.csr_matrix,
+        factors: int,
+        regularization: float,
+        alpha: float,
+        iterations: int,
+        seed: int,
+        initial_item_factors: np.ndarray | None = None,
     ) -> IalsCore:
         """Fit on a (users × items) confidence matrix.
 
@@ -201,6 +208,10 @@ class IalsCore(ScoringCore):
         the first sweep anyway); the others keep zero factors. A catalogue with many never-interacted items —
         17.5k titles of which 5.6k are rated in a small data set — then costs what its rated items cost, and the
         fitted factors do not depend on how many such items the catalogue lists.
+
+        ``initial_item_factors`` (items × ``factors``, the catalogue's order) warm-starts the sweeps: the first one
+        solves the users against them (``implicit`` keeps factors that are already set); an all-zero row (an item
+        the start did not know) starts from ``implicit``'s small random values.
         """
         from implicit.cpu.als import AlternatingLeastSquares
 
@@ -215,6 +226,12 @@ class IalsCore(ScoringCore):
                 random_state=seed,
                 num_threads=0,
             )
+            if initial_item_factors is not None:
+                start = np.array(initial_item_factors[active], dtype=np.float32)
+                unknown = ~start.any(axis=1)
+                start[unknown] = np.random.default_rng(seed).random((int(unknown.sum()), factors), np.float32) * 0.01
+                model.item_factors = start
+                model.user_factors = np.zeros((csr.shape[0], factors), dtype=np.float32)
             model.fit(csr[:, active].tocsr(), show_progress=False)
         fitted = np.asarray(model.item_factors, dtype=np.float32)
         item_factors = np.zeros((csr.shape[1], fitted.shape[1]), dtype=np.float32)

@@ -108,6 +108,13 @@ class TrainedModel(ABC):
         """``input_list`` reordered for the user (and request ``context``); items not in training go last."""
         raise NotImplementedError(f"{type(self).__name__} does not rank")
 
+    def rank_unseen(self, history: Sequence[str], k: int) -> list[str]:
+        """The first ``k`` items of :meth:`rank` over every catalogue item not in ``history`` (catalogue order in),
+        what ``GetSolutionMetrics`` asks a ranking model for. Recipes may compute it without building the list."""
+        seen = set(map(str, history))
+        candidates = [item for item in self.item_ids.tolist() if item not in seen]
+        return [item for item, _ in self.rank(history, candidates)[:k]]
+
     def segment(
         self, item_ids: Sequence[str], num_results: int, allowed_users: np.ndarray | None = None
     ) -> list[tuple[str, float]]:
@@ -139,6 +146,21 @@ class Recipe(ABC):
     @abstractmethod
     def train(self, data: TrainingData, hyperparameters: Mapping[str, str], seed: int = 0) -> TrainedModel:
         """Train on ``data`` with validated hyperparameters (see :func:`resolve_hyperparameters`)."""
+
+    def train_served(
+        self,
+        data: TrainingData,
+        hyperparameters: Mapping[str, str],
+        seed: int = 0,
+        evaluated: TrainedModel | None = None,
+    ) -> TrainedModel:
+        """The model a solution version serves, trained on all of ``data``.
+
+        ``evaluated`` is the model the version's offline metrics were computed with (this recipe, the same
+        hyperparameters and seed, trained on the evaluation's training users), which a recipe may start from
+        instead of training from scratch. The default trains from scratch (:meth:`train`).
+        """
+        return self.train(data, hyperparameters, seed)
 
     @classmethod
     @abstractmethod

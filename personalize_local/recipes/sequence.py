@@ -35,12 +35,24 @@ def transition_matrix(interactions: pd.DataFrame, item_ids: np.ndarray) -> sp.cs
     return _transitions(*histories_in_order(interactions, item_ids), len(item_ids))
 
 
-def histories_in_order(interactions: pd.DataFrame, item_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def histories_in_order(
+    interactions: pd.DataFrame,
+    item_ids: np.ndarray,
+    rows: np.ndarray | None = None,
+    user_codes: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Every interaction's (user code, item position in ``item_ids``, -1 if absent), ordered by user then TIMESTAMP:
-    the one sort both components read (at full size, 58 M rows of string ids: the costly part)."""
-    users, _ = sorted_codes(interactions["USER_ID"])
+    the one sort both components read (at full size, 58 M rows of string ids: the costly part).
+
+    ``rows`` (boolean, one per interaction) keeps only some interactions, without copying the frame; ``user_codes``
+    (one integer per interaction, e.g. ``InteractionMatrix.rows``) saves coding the user ids again.
+    """
+    users = sorted_codes(interactions["USER_ID"])[0] if user_codes is None else np.asarray(user_codes)
     items = item_columns(interactions["ITEM_ID"], item_ids)
-    order = np.lexsort((interactions["TIMESTAMP"].to_numpy(dtype=np.int64), users))
+    timestamps = interactions["TIMESTAMP"].to_numpy(dtype=np.int64)
+    if rows is not None:
+        users, items, timestamps = users[rows], items[rows], timestamps[rows]
+    order = np.lexsort((timestamps, users))
     return users[order], items[order]
 
 
@@ -124,12 +136,20 @@ class SequenceComponents:
 
     @classmethod
     def fit(
-        cls, interactions: pd.DataFrame, item_ids: np.ndarray, *, transitions: bool = True, late_lift: bool = True
+        cls,
+        interactions: pd.DataFrame,
+        item_ids: np.ndarray,
+        *,
+        transitions: bool = True,
+        late_lift: bool = True,
+        rows: np.ndarray | None = None,
+        user_codes: np.ndarray | None = None,
     ) -> SequenceComponents:
-        """The components asked for (both by default) from ``interactions``, sorted into histories once."""
+        """The components asked for (both by default) from ``interactions`` (those ``rows`` selects), sorted into
+        histories once (see :func:`histories_in_order` for ``rows`` and ``user_codes``)."""
         if not (transitions or late_lift):
             return cls()
-        u, it = histories_in_order(interactions, item_ids)
+        u, it = histories_in_order(interactions, item_ids, rows, user_codes)
         n = len(item_ids)
         return cls(_transitions(u, it, n) if transitions else None, _late_lift(u, it, n) if late_lift else None)
 

@@ -106,6 +106,14 @@ EASE_SETTINGS_LARGE = ((1.0, 0.5), (4.0, 0.25))
 EASE_LARGE_ITEMS = 4000
 IALS_SETTINGS = ((1.0, 16.0, 15),)
 IALS_SETTINGS_LARGE = ((1.0, 16.0, 15), (1.0, 4.0, 15))
+#: Sweeps of the served model's iALS fit when it starts from the evaluation model's item factors
+#: (:meth:`UserPersonalizationRecipe.train_served`): those factors already fit 90% of the same users.
+REFIT_ITERATIONS = 4
+#: The served model reuses the evaluation's choices only when at least this many validation users made them. On
+#: fewer, one validation user moves NDCG@10 by a percent or more and the choice itself is noisy (on an 80-user data
+#: set the 72 evaluation users' 7 validation users chose iALS where all 80 users' 8 chose EASE, and a drama fan's
+#: top 10 went from 10 dramas to 6); training then costs seconds anyway, so it validates again on all users.
+REUSE_MIN_VALIDATION_USERS = 1000
 #: Among candidates whose validation NDCG@10 is within this share of the best, the widest coverage wins.
 NDCG_TOLERANCE = 0.02
 #: The levers added to the chosen candidate (sequence components, popularity penalty) trade accuracy for
@@ -393,6 +401,18 @@ class UserPersonalizationModel(TrainedModel):
         ranked += [(u, self.untrained_rank_score) for u in unique[~known].tolist()]
         return ranked
 
+    def rank_unseen(self, history: Sequence[str], k: int) -> list[str]:
+        """:meth:`rank`'s first ``k`` over the catalogue minus ``history``, from one score vector: the trained
+        unseen items by taste (ties by catalogue position, as ``rank``'s stable sort of catalogue-ordered input),
+        then the untrained unseen ones in catalogue order."""
+        logits, _ = self.logits(history, repeat_mixture=False)
+        unseen = np.ones(len(self._item_ids), dtype=bool)
+        unseen[self._lookup.codes(history)] = False
+        picked = top_k(logits, k, unseen & ~self.cold)
+        if len(picked) < k:
+            picked = np.concatenate([picked, np.flatnonzero(unseen & self.cold)[: k - len(picked)]])
+        return self._item_ids[picked].tolist()
+
     def save(self, directory: Path) -> None:
         """Write the core, the calibration and the exploration data."""
         arrays = {
@@ -473,6 +493,45 @@ class Candidate:
             return EaseCore.fit(gram, self.ease_lambda, self.ease_degree_exponent)
         return IalsCore.fit(matrix, self.factors, self.regularization, self.alpha, self.iterations, seed)
 
+    def refit(
+        self, matrix: sp.csr_matrix, seed: int, start: ScoringCore, start_items: np.ndarray, item_ids: np.ndarray
+    ) -> ScoringCore:
+        """Train this configuration on ``matrix`` starting from ``start`` (a core of the same kind trained on
+        ``start_items``): iALS runs :data:`REFIT_ITERATIONS` sweeps from ``start``'s item factors (items it does
+        not know start from small random factors); EASE is closed form and fits from scratch."""
+        if self.kind != "ials" or not isinstance(start, IalsCore):
+            return self.fit(matrix, seed)
+        positions = item_index(start_items, item_ids)
+        known = positions >= 0
+        initial = np.zeros((len(item_ids), self.factors), dtype=np.float32)
+        if start.model.item_factors.shape[1] == self.factors:
+            initial[known] = start.model.item_factors[positions[known]]
+        return IalsCore.fit(
+            matrix, self.factors, self.regularization, self.alpha, REFIT_ITERATIONS, seed, initial_item_factors=initial
+        )
+
+    @classmethod
+    def recorded(cls, hyperparameters: Mapping[str, str]) -> Candidate | None:
+        """The candidate :meth:`describe` recorded in ``hyperparameters`` (None when none is)."""
+        try:
+            if hyperparameters.get("local_algorithm") == "ease":
+                return cls(
+                    "ease",
+                    ease_lambda=float(hyperparameters["local_ease_lambda_factor"]),
+                    ease_degree_exponent=float(hyperparameters["local_ease_degree_exponent"]),
+                )
+            if hyperparameters.get("local_algorithm") == "ials":
+                return cls(
+                    "ials",
+                    factors=int(hyperparameters["local_ials_factors"]),
+                    regularization=float(hyperparameters["local_ials_regularization"]),
+                    alpha=float(hyperparameters["local_ials_alpha"]),
+                    iterations=int(hyperparameters["local_ials_iterations"]),
+                )
+        except (KeyError, ValueError):
+            return None
+        return None
+
     def describe(self) -> dict[str, str]:
         """The ``local_*`` hyperparameters recording this candidate."""
         if self.kind == "ease":
@@ -524,12 +583,6 @@ def option_grid(params: Mapping[str, object], repeats: float) -> list[InferenceO
     """Inference options worth validating (see the module doc)."""
     half_lives = [0.0] + ([float(params["bptt"])] if params["recency_mask"] else [])
     return [InferenceOptions(h, s) for h in half_lives for s in (None, repeats)]
-
-
-def _interactions_of(interactions: pd.DataFrame, full: InteractionMatrix, users: np.ndarray) -> pd.DataFrame:
-    """The interaction rows of the matrix rows ``users`` selects (the frame itself, not a copy, when it is all)."""
-    rows = full.interactions_of(users)
-    return interactions if rows.all() else interactions.loc[rows]
 
 
 def _validation_raw(
@@ -696,6 +749,69 @@ def choose_late_lift_and_penalty(
     ]
 
 
+@dataclass(frozen=True)
+class TrainingInputs:
+    """What every training step reads: the item universe, the interaction matrix, the kept users (step 1 of the
+    module doc) and their per-item counts."""
+
+    params: Mapping[str, object]
+    item_ids: np.ndarray
+    lookup: ItemLookup
+    full: InteractionMatrix
+    keep: np.ndarray
+    matrix: sp.csr_matrix
+    counts: np.ndarray
+
+    @property
+    def cold(self) -> np.ndarray:
+        """Items without interactions of a kept user."""
+        return self.counts == 0
+
+    @classmethod
+    def of(cls, data: TrainingData, params: Mapping[str, object]) -> TrainingInputs:
+        """Build the matrix of ``data`` and trim its users by the history-length percentiles of ``params``."""
+        item_ids = item_universe(data)
+        full = InteractionMatrix.build(data.interactions, item_ids)
+        keep = trim_users(
+            full,
+            float(params["min_user_history_length_percentile"]),  # type: ignore[arg-type]
+            float(params["max_user_history_length_percentile"]),  # type: ignore[arg-type]
+        )
+        matrix = full.matrix[keep]
+        counts = np.asarray(matrix.getnnz(axis=0), dtype=np.int64)
+        return cls(params, item_ids, ItemLookup(item_ids), full, keep, matrix, counts)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a training's validation chose: the candidate, the inference options, the softmax temperature (None
+    when there were too few validation users: it then comes from the fitted core), the validation (NDCG@10,
+    coverage) and every setting's validation score (``report``)."""
+
+    winner: Candidate
+    option: InferenceOptions
+    temperature: float | None
+    score: tuple[float, float]
+    report: dict[str, list[float]]
+    #: How many validation users chose it (0: none, defaults).
+    users: int = 0
+
+    @classmethod
+    def of(cls, model: TrainedModel) -> Selection | None:
+        """The selection a trained model recorded, if it is worth reusing: None unless it is a User-Personalization
+        model validated on at least :data:`REUSE_MIN_VALIDATION_USERS` users."""
+        if not isinstance(model, UserPersonalizationModel):
+            return None
+        recorded = model.hyperparameters
+        report = json.loads(recorded.get("local_validation_candidates", "{}"))
+        winner = Candidate.recorded(recorded)
+        users = int(recorded.get("local_validation_users", "0"))
+        if not report or winner is None or users < REUSE_MIN_VALIDATION_USERS:
+            return None
+        score = (float(recorded["local_validation_ndcg_at_10"]), float(recorded["local_validation_coverage"]))
+        return cls(winner, model.options, model.temperature, score, report, users)
+
+
 def _histories(interactions: pd.DataFrame, limit: int) -> list[list[str]]:
     ordered = interactions.sort_values("TIMESTAMP", kind="mergesort")
     groups = ordered.groupby(ordered["USER_ID"].astype(str), sort=True)["ITEM_ID"]
@@ -722,97 +838,130 @@ class UserPersonalizationRecipe(Recipe):
 
     def train(self, data: TrainingData, hyperparameters: Mapping[str, str], seed: int = 0) -> UserPersonalizationModel:
         """Validate candidates on held-out training users, keep the best, refit it on all training users."""
-        params = self.typed_parameters(hyperparameters)
-        item_ids = item_universe(data)
-        lookup = ItemLookup(item_ids)
-        full = InteractionMatrix.build(data.interactions, item_ids)
-        keep = trim_users(
-            full,
-            float(params["min_user_history_length_percentile"]),
-            float(params["max_user_history_length_percentile"]),
-        )
-        matrix = full.matrix[keep]
-        counts = np.asarray(matrix.getnnz(axis=0), dtype=np.int64)
-        cold = counts == 0
-        candidates = candidates_for(int((~cold).sum()), int(params["hidden_dimension"]))
-        events = int(full.events_per_user[keep].sum())
-        options = option_grid(params, 1.0 - matrix.nnz / events if events else 0.0)
+        inputs = TrainingInputs.of(data, self.typed_parameters(hyperparameters))
+        return self._fit(data, hyperparameters, inputs, self._select(data, inputs, seed), seed)
 
-        kept = _interactions_of(data.interactions, full, keep)
-        is_test = choose_test_users(kept["USER_ID"], seed)
-        val_users = test_users_of(kept.loc[is_test, ["USER_ID", "ITEM_ID", "TIMESTAMP"]])
-        del kept, is_test
+    def train_served(
+        self,
+        data: TrainingData,
+        hyperparameters: Mapping[str, str],
+        seed: int = 0,
+        evaluated: TrainedModel | None = None,
+    ) -> UserPersonalizationModel:
+        """The served model, starting from the evaluation model when there is one (see :class:`Selection`).
+
+        ``evaluated`` was trained by this recipe on the evaluation's training users (90% of the users of ``data``),
+        so its validation already chose the candidate, the inference options and the temperature: they are reused
+        instead of validating again, and an iALS core starts from its item factors for :data:`REFIT_ITERATIONS`
+        sweeps over all users instead of :data:`IALS_SETTINGS`' iterations from random factors. Without a model
+        validated on at least :data:`REUSE_MIN_VALIDATION_USERS` users to start from, this is :meth:`train`.
+        """
+        selection = Selection.of(evaluated) if evaluated is not None else None
+        if selection is None or evaluated is None:
+            return self.train(data, hyperparameters, seed)
+        inputs = TrainingInputs.of(data, self.typed_parameters(hyperparameters))
+        return self._fit(data, hyperparameters, inputs, selection, seed, start=evaluated)
+
+    def _select(self, data: TrainingData, inputs: TrainingInputs, seed: int) -> Selection:
+        """Steps 2–4 of the module doc: the candidate, options and temperature the validation users prefer."""
+        item_ids, lookup, full, keep, cold = inputs.item_ids, inputs.lookup, inputs.full, inputs.keep, inputs.cold
+        candidates = candidates_for(int((~cold).sum()), int(inputs.params["hidden_dimension"]))
+        events = int(full.events_per_user[keep].sum())
+        options = option_grid(inputs.params, 1.0 - inputs.matrix.nnz / events if events else 0.0)
+
+        kept_rows = np.flatnonzero(full.interactions_of(keep))  # positions, so the frame itself is never copied
+        is_test = choose_test_users(data.interactions["USER_ID"].iloc[kept_rows], seed)
+        val_users = test_users_of(data.interactions.iloc[kept_rows[is_test]][["USER_ID", "ITEM_ID", "TIMESTAMP"]])
+        del kept_rows, is_test
         if len(val_users) > MAX_VALIDATION_USERS:
             rng = np.random.default_rng(seed)
             val_users = [val_users[i] for i in sorted(rng.choice(len(val_users), MAX_VALIDATION_USERS, replace=False))]
+        if len(val_users) < 5:
+            return Selection(candidates[0], options[0], None, (0.0, 0.0), {})
         report: dict[str, list[float]] = {}
-        chosen, temperature, chosen_score = (0, 0), 1.0, (0.0, 0.0)
-        if len(val_users) >= 5:
-            held_out = np.isin(full.user_ids, np.array([u.user_id for u in val_users], dtype=object))
-            fit_matrix = selection_sample(full.matrix[keep & ~held_out], seed)
-            scores: dict[tuple[int, int], tuple[float, float]] = {}
-            cores: dict[int, ScoringCore] = {}
-            fit_gram = co_occurrence(fit_matrix) if any(c.kind == "ease" for c in candidates) else None
-            for ci, candidate in enumerate(candidates):
-                cores[ci] = candidate.fit(fit_matrix, seed, fit_gram)
-                for oi, option in enumerate(options):
-                    logits = _validation_logits(cores[ci], lookup, val_users, cold, option)
-                    scores[(ci, oi)] = _ndcg10_coverage(logits, item_ids, val_users)
-                    label = f"{candidate.label}|recency={option.recency_half_life:g}|repeat_share={option.repeat_share}"
-                    report[label] = [round(v, 4) for v in scores[(ci, oi)]]
-                best_key = choose(scores)
-                cores = {best_key[0]: cores[best_key[0]]} if best_key[0] in cores else cores
-            chosen = choose(scores)
-            chosen_score = scores[chosen]
-            if chosen[0] not in cores:  # a later, better NDCG made an earlier (pruned) candidate the widest close one
-                cores[chosen[0]] = candidates[chosen[0]].fit(fit_matrix, seed, fit_gram)
-            del fit_gram
-            option = options[chosen[1]]
-            floor = ACCURACY_FLOOR * max(ndcg for ndcg, _ in scores.values())
-            selected_core = cores[chosen[0]]
-            fit_sequence = SequenceComponents()
-            if self.sequence_aware and len(val_users) >= MIN_SEQUENCE_VALIDATION_USERS:
-                fit_sequence = SequenceComponents.fit(
-                    _interactions_of(data.interactions, full, keep & ~held_out), item_ids
-                )
-                option, chosen_score = choose_transition_weight(
-                    selected_core, item_ids, val_users, cold, option, fit_sequence, chosen_score, floor, report
-                )
-            raw = _validation_logits(
-                selected_core,
-                lookup,
-                val_users,
-                cold,
-                dataclasses.replace(option, repeat_share=None, popularity_penalty=0.0),
-                sequence=fit_sequence,
+        held_out = np.isin(full.user_ids, np.array([u.user_id for u in val_users], dtype=object))
+        fit_matrix = selection_sample(full.matrix[keep & ~held_out], seed)
+        scores: dict[tuple[int, int], tuple[float, float]] = {}
+        cores: dict[int, ScoringCore] = {}
+        fit_gram = co_occurrence(fit_matrix) if any(c.kind == "ease" for c in candidates) else None
+        for ci, candidate in enumerate(candidates):
+            cores[ci] = candidate.fit(fit_matrix, seed, fit_gram)
+            for oi, option in enumerate(options):
+                logits = _validation_logits(cores[ci], lookup, val_users, cold, option)
+                scores[(ci, oi)] = _ndcg10_coverage(logits, item_ids, val_users)
+                label = f"{candidate.label}|recency={option.recency_half_life:g}|repeat_share={option.repeat_share}"
+                report[label] = [round(v, 4) for v in scores[(ci, oi)]]
+            best_key = choose(scores)
+            cores = {best_key[0]: cores[best_key[0]]} if best_key[0] in cores else cores
+        chosen = choose(scores)
+        chosen_score = scores[chosen]
+        if chosen[0] not in cores:  # a later, better NDCG made an earlier (pruned) candidate the widest close one
+            cores[chosen[0]] = candidates[chosen[0]].fit(fit_matrix, seed, fit_gram)
+        del fit_gram
+        option = options[chosen[1]]
+        floor = ACCURACY_FLOOR * max(ndcg for ndcg, _ in scores.values())
+        selected_core = cores[chosen[0]]
+        fit_sequence = SequenceComponents()
+        if self.sequence_aware and len(val_users) >= MIN_SEQUENCE_VALIDATION_USERS:
+            fit_sequence = SequenceComponents.fit(
+                data.interactions, item_ids, rows=full.interactions_of(keep & ~held_out), user_codes=full.rows
             )
-            truth = [lookup.codes(sorted(u.truth)) for u in val_users]
-            seen_rows = [lookup.codes(u.history) for u in val_users]
-            temperature = fit_temperature(raw, truth, seen_rows, option.repeat_share)
-            option, chosen_score = choose_late_lift_and_penalty(
-                selected_core,
-                item_ids,
-                val_users,
-                (cold, np.asarray(fit_matrix.getnnz(axis=0), dtype=np.int64)),
-                option,
-                temperature,
-                fit_sequence,
-                floor,
-                report,
+            option, chosen_score = choose_transition_weight(
+                selected_core, item_ids, val_users, cold, option, fit_sequence, chosen_score, floor, report
             )
-            options[chosen[1]] = option
-            del cores, raw, selected_core
-        winner, option = candidates[chosen[0]], options[chosen[1]]
-        core = winner.fit(matrix, seed)
-        if not report:  # too few users to validate: defaults, and a temperature from the training users' scores
-            sample, _ = histories_matrix(lookup, _histories(data.interactions, 200), len(item_ids), 0.0)
+        raw = _validation_logits(
+            selected_core,
+            lookup,
+            val_users,
+            cold,
+            dataclasses.replace(option, repeat_share=None, popularity_penalty=0.0),
+            sequence=fit_sequence,
+        )
+        truth = [lookup.codes(sorted(u.truth)) for u in val_users]
+        seen_rows = [lookup.codes(u.history) for u in val_users]
+        temperature = fit_temperature(raw, truth, seen_rows, option.repeat_share)
+        option, chosen_score = choose_late_lift_and_penalty(
+            selected_core,
+            item_ids,
+            val_users,
+            (cold, np.asarray(fit_matrix.getnnz(axis=0), dtype=np.int64)),
+            option,
+            temperature,
+            fit_sequence,
+            floor,
+            report,
+        )
+        return Selection(candidates[chosen[0]], option, temperature, chosen_score, report, len(val_users))
+
+    def _fit(
+        self,
+        data: TrainingData,
+        hyperparameters: Mapping[str, str],
+        inputs: TrainingInputs,
+        selection: Selection,
+        seed: int,
+        start: TrainedModel | None = None,
+    ) -> UserPersonalizationModel:
+        """The served model: ``selection``'s candidate fitted on every kept user (from ``start``'s core when given),
+        its sequence components, calibration, exploration and context data."""
+        item_ids, full, keep, option = inputs.item_ids, inputs.full, inputs.keep, selection.option
+        winner = selection.winner
+        if isinstance(start, UserPersonalizationModel):
+            core = winner.refit(inputs.matrix, seed, start.core, start.item_ids, item_ids)
+        else:
+            core = winner.fit(inputs.matrix, seed)
+        temperature = selection.temperature
+        if temperature is None:  # too few users to validate: a temperature from the training users' scores
+            sample, _ = histories_matrix(inputs.lookup, _histories(data.interactions, 200), len(item_ids), 0.0)
             temperature = max(1e-6, float(np.std(core.score_batch(sample)))) if sample.shape[0] else 1.0
         created, latest = item_creation_times(item_ids, data.interactions, data.items)
         sequence = SequenceComponents.fit(
-            _interactions_of(data.interactions, full, keep),
+            data.interactions,
             item_ids,
             transitions=option.transition_weight > 0,
             late_lift=option.late_lift_weight > 0,
+            rows=full.interactions_of(keep),
+            user_codes=full.rows,
         )
         recorded = {
             **hyperparameters,
@@ -823,16 +972,19 @@ class UserPersonalizationRecipe(Recipe):
             "local_transition_weight": f"{option.transition_weight:.4g}",
             "local_late_lift_weight": f"{option.late_lift_weight:.4g}",
             "local_popularity_penalty": f"{option.popularity_penalty:g}",
-            "local_validation_ndcg_at_10": f"{chosen_score[0]:.4f}",
-            "local_validation_coverage": f"{chosen_score[1]:.4f}",
-            "local_validation_candidates": json.dumps(report, sort_keys=True),
+            "local_validation_ndcg_at_10": f"{selection.score[0]:.4f}",
+            "local_validation_coverage": f"{selection.score[1]:.4f}",
+            "local_validation_candidates": json.dumps(selection.report, sort_keys=True),
+            "local_validation_users": str(selection.users),
         }
+        if start is not None and winner.kind == "ials":
+            recorded["local_ials_refit_iterations"] = str(REFIT_ITERATIONS)
         return self.model_class()(
             item_ids,
             core,
             temperature,
             option,
-            counts,
+            inputs.counts,
             created,
             latest,
             item_features(item_ids, data.items),

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from personalize_local.recipes import hyperparameters as hp
-from personalize_local.recipes.base import HyperParameter, RecipeType, TrainingData
+from personalize_local.recipes.base import HyperParameter, RecipeType, TrainedModel, TrainingData
 from personalize_local.recipes.building_blocks import item_universe
 from personalize_local.recipes.user_personalization import (
     PersonalizedRankingModel,
@@ -81,6 +81,17 @@ class UserPersonalizationV2Recipe(UserPersonalizationRecipe):
         """Check the 5M item limit, then train as User-Personalization."""
         check_item_limit(data, MAX_ITEMS_V2)
         return super().train(data, hyperparameters, seed)
+
+    def train_served(
+        self,
+        data: TrainingData,
+        hyperparameters: Mapping[str, str],
+        seed: int = 0,
+        evaluated: TrainedModel | None = None,
+    ) -> UserPersonalizationModel:
+        """Check the 5M item limit, then as User-Personalization (from the evaluation model when given)."""
+        check_item_limit(data, MAX_ITEMS_V2)
+        return super().train_served(data, hyperparameters, seed, evaluated)
 
     @classmethod
     def model_class(cls) -> type[UserPersonalizationModel]:

@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from personalize_local import local_personalize
+from personalize_local.evaluation import Evaluation
 from personalize_local.recipes.base import TrainingData
 from personalize_local.recipes.popularity import PopularityCountRecipe
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
@@ -60,7 +61,7 @@ def test_ranking_reuses_the_user_personalization_result(tmp_path: Path) -> None:
     evaluations: list[str] = []
 
     def evaluate(name: str):
-        return lambda: evaluations.append(name) or {"coverage": 0.5}
+        return lambda: evaluations.append(name) or Evaluation({"coverage": 0.5}, None)
 
     params = resolve_hyperparameters(UP, None)
     trained, metrics, reused = train_or_reuse(cache, UP, data, params, 0, evaluate("up"))
@@ -82,7 +83,8 @@ def test_a_result_without_metrics_is_not_reused_where_metrics_are_wanted(tmp_pat
     cache = TrainingCache(tmp_path)
     _, metrics, reused = train_or_reuse(cache, PopularityCountRecipe, data, {}, 0, None)
     assert metrics is None and not reused
-    _, metrics, reused = train_or_reuse(cache, PopularityCountRecipe, data, {}, 0, lambda: {"coverage": 0.1})
+    evaluated = Evaluation({"coverage": 0.1}, None)
+    _, metrics, reused = train_or_reuse(cache, PopularityCountRecipe, data, {}, 0, lambda: evaluated)
     assert metrics == {"coverage": 0.1} and not reused
     _, metrics, reused = train_or_reuse(cache, PopularityCountRecipe, data, {}, 0, None)
     assert reused and metrics is None
@@ -135,13 +137,13 @@ def test_the_service_trains_user_personalization_once_for_both_solutions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: bool
 ) -> None:
     calls: list[str] = []
-    original = UserPersonalizationRecipe.train
+    original = UserPersonalizationRecipe._fit
 
-    def counting(self, data, hyperparameters, seed=0):  # type: ignore[no-untyped-def]
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(self.name)
-        return original(self, data, hyperparameters, seed)
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(UserPersonalizationRecipe, "train", counting)
+    monkeypatch.setattr(UserPersonalizationRecipe, "_fit", counting)  # every model User-Personalization trains
     dataset = small_dataset()
     with mock_aws():
         boto3.client("s3").create_bucket(Bucket="shared-training")
@@ -165,5 +167,5 @@ def test_the_service_trains_user_personalization_once_for_both_solutions(
             )["personalizedRanking"]
     assert set(metrics["aws-user-personalization"]) == set(metrics["aws-personalized-ranking"])
     assert len(ranked) == 4
-    # evaluation model + served model per solution; when shared, the ranking solution reuses the served model
-    assert len(calls) == (3 if share else 4)
+    # evaluation model + served model per solution; when shared, the ranking solution reuses both
+    assert len(calls) == (2 if share else 4)

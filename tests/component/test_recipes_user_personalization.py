@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
 
-from personalize_local.evaluation import evaluate_solution
+from personalize_local.evaluation import evaluate_recipe, evaluate_solution
 from personalize_local.recipes import user_personalization as up
-from personalize_local.recipes.base import ExplorationConfig, TrainingData
+from personalize_local.recipes.base import ExplorationConfig, TrainedModel, TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
 from testing.planted_data import planted_interactions
 
@@ -181,3 +183,61 @@ def test_single_user_fold_in_equals_implicits_recalculate_user() -> None:
         weights = rng.uniform(0.2, 1.0, n).astype(np.float32)
         batch = core.score_batch(sp.csr_matrix((weights, positions, [0, n]), shape=(1, 300)))[0]
         np.testing.assert_allclose(core.score_one(positions, weights), batch, rtol=1e-4, atol=1e-5)
+
+
+@given(
+    history=st.lists(st.integers(min_value=0, max_value=330), max_size=25),
+    k=st.integers(min_value=0, max_value=320),
+)
+def test_rank_unseen_is_rank_over_the_unseen_catalogue(planted, model, history: list[int], k: int) -> None:
+    """The evaluation's shortcut gives exactly ``rank``'s first k over every unseen item: trained ones by taste,
+    untrained ones (the planted new items have no interactions) last in catalogue order; ids beyond the catalogue
+    (positions ≥ 300 here) are unknown to the model."""
+    catalogue = model.item_ids.tolist()
+    ids = [catalogue[i] if i < len(catalogue) else f"unknown-{i}" for i in history]
+    assert model.rank_unseen(ids, k) == TrainedModel.rank_unseen(model, ids, k)
+
+
+@pytest.mark.parametrize("kind", ["ease", "ials"])
+def test_the_served_model_reuses_what_the_evaluation_chose(planted, kind, monkeypatch) -> None:
+    """train_served with the evaluation's model validates nothing again: same candidate, options, temperature and
+    report; an iALS core starts from the evaluation's item factors for REFIT_ITERATIONS sweeps."""
+    only = [c for c in up.candidates_for(290, 32) if c.kind == kind][:1]
+    monkeypatch.setattr(up, "candidates_for", lambda n, factors: only)
+    monkeypatch.setattr(up, "REUSE_MIN_VALIDATION_USERS", 30)  # the planted data has 36 training users' worth
+    data = TrainingData(planted.interactions, planted.items)
+    params = resolve_hyperparameters(UP, {"algorithmHyperParameters": {"hidden_dimension": "32"}})
+    evaluation = evaluate_recipe(UP, data, params, seed=3)
+    assert int(evaluation.model.hyperparameters["local_validation_users"]) >= 30
+    validations: list[int] = []
+    monkeypatch.setattr(UP, "_select", lambda *a, **k: validations.append(1))  # must not run
+    served = UP().train_served(data, params, 3, evaluation.model)
+    assert not validations
+    chosen = {k: v for k, v in evaluation.model.hyperparameters.items() if k.startswith("local_")}
+    assert {k: v for k, v in served.hyperparameters.items() if k in chosen} == chosen
+    assert ("local_ials_refit_iterations" in served.hyperparameters) == (kind == "ials")
+    assert served.options == evaluation.model.options and served.temperature == evaluation.model.temperature
+    shares = [share(planted, served.recommend(genre_items(planted, g, 6), 10), g) for g in range(5)]
+    assert np.mean(shares) >= 0.8
+
+
+def test_a_model_without_a_validation_is_trained_from_scratch(planted) -> None:
+    data = TrainingData(planted.interactions, planted.items)
+    popularity = get_recipe("aws-popularity-count")().train(data, {})
+    params = resolve_hyperparameters(UP, None)
+    served = UP().train_served(data, params, 1, popularity)
+    assert served.hyperparameters == UP().train(data, params, seed=1).hyperparameters
+    assert "local_ials_refit_iterations" not in served.hyperparameters
+
+
+def test_a_selection_made_on_few_validation_users_is_made_again(planted, monkeypatch) -> None:
+    """Below REUSE_MIN_VALIDATION_USERS validation users the served model validates again on all users."""
+    data = TrainingData(planted.interactions, planted.items)
+    params = resolve_hyperparameters(UP, None)
+    evaluation = evaluate_recipe(UP, data, params, seed=3)
+    assert int(evaluation.model.hyperparameters["local_validation_users"]) < up.REUSE_MIN_VALIDATION_USERS
+    selections: list[int] = []
+    original = UP._select
+    monkeypatch.setattr(UP, "_select", lambda self, *a: selections.append(1) or original(self, *a))
+    served = UP().train_served(data, params, 3, evaluation.model)
+    assert selections == [1] and "local_ials_refit_iterations" not in served.hyperparameters
