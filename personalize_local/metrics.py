@@ -10,7 +10,7 @@ Protocol (``GetSolutionMetrics``):
 4. Each test user gets 25 recommendations from the model:
 
    * USER_PERSONALIZATION: ``model.recommend(input history, 25)`` without filter or exploration;
-   * PERSONALIZED_RANKING: ``model.rank(input history, every item)``, first 25;
+   * PERSONALIZED_RANKING: ``model.rank(input history, every item not in it)``, first 25 (``rank_unseen``);
    * RELATED_ITEMS: ``model.related(most recent input item, 25)``.
 
 5. Per user: ``precision_at_K`` = hits in the top K / K; ``mean_reciprocal_rank_at_25`` = 1 / rank of the first
