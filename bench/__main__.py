@@ -62,6 +62,12 @@ def benchmarks(data_dir: Path) -> list[Benchmark]:
             quality_full,
         ),
         Benchmark(
+            "served_model",
+            "a solution version's served model from scratch vs from its evaluation's model: seconds, NDCG@10",
+            ("-m", "bench.served_model", "--quick"),
+            ("-m", "bench.served_model", "--data-dir", str(data_dir)),
+        ),
+        Benchmark(
             "serving",
             "training time and GetRecommendations latency at demo size",
             ("-m", "bench.serving", "--requests", "200"),
