@@ -137,6 +137,39 @@ def top_k(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.n
     return part[order].astype(np.int64)
 
 
+def top_k_rows(scores: np.ndarray, k: int) -> list[np.ndarray]:
+    """:func:`top_k` of every row of a (rows × items) matrix, the same lists (ties: lower position first).
+
+    Rows with at least ``k`` finite scores (all of them, in validation) are done together: one ``np.partition``
+    over the matrix finds each row's k-th best score, and the candidates at or above it are ordered by one
+    ``np.lexsort``. Other rows go through :func:`top_k` one at a time. Scores must not be NaN.
+    """
+    n_rows, n_items = scores.shape
+    out = [np.empty(0, dtype=np.int64)] * n_rows
+    if k <= 0 or n_rows == 0:
+        return out
+    together = np.isfinite(scores).sum(axis=1) >= k if k < n_items else np.zeros(n_rows, dtype=bool)
+    for r in np.flatnonzero(~together).tolist():
+        out[r] = top_k(scores[r], k)
+    rows = np.flatnonzero(together)
+    if len(rows):
+        full = _top_k_full_rows(scores if together.all() else scores[rows], k)
+        for r, positions in zip(rows.tolist(), full, strict=True):
+            out[r] = positions
+    return out
+
+
+def _top_k_full_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """(rows × k) positions of the ``k`` best scores per row (``k`` < items, every row with ≥ ``k`` finite)."""
+    cut = -np.partition(-scores, k - 1, axis=1)[:, k - 1]
+    row, col = np.nonzero(scores >= cut[:, None])
+    order = np.lexsort((col, -scores[row, col], row))
+    row, col = row[order], col[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(row)) + 1]
+    rank = np.arange(len(row)) - np.repeat(starts, np.diff(np.r_[starts, len(row)]))
+    return col[rank < k].reshape(scores.shape[0], k).astype(np.int64)
+
+
 def unscored(item_ids: np.ndarray, positions: np.ndarray) -> list[Scored]:
     """``positions`` as (item id, None) pairs."""
     return [(item_ids[p], None) for p in positions.tolist()]

@@ -78,6 +78,7 @@ from personalize_local.recipes.building_blocks import (
     sparse_arrays,
     sparse_from_arrays,
     top_k,
+    top_k_rows,
     trim_users,
 )
 from personalize_local.recipes.context import ContextModel
@@ -89,7 +90,7 @@ from personalize_local.recipes.exploration import (
     merge,
     rank_explorable,
 )
-from personalize_local.recipes.sequence import SequenceComponents
+from personalize_local.recipes.sequence import SequenceComponents, next_item_scores_many
 
 HRNN_HYPERPARAMETERS: tuple[HyperParameter, ...] = (
     HyperParameter("hidden_dimension", "int", "149", 32, 256),
@@ -205,26 +206,42 @@ def fix_cold(raw: np.ndarray, cold: np.ndarray) -> np.ndarray:
 MIN_REPEAT_SHARE = 1e-6
 
 
-def _log_softmax_over(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    sub = z[mask]
-    if len(sub) == 0:
-        return sub
-    top = sub.max()
-    return sub - (top + np.log(np.exp(sub - top).sum()))
+def _log_normalisers(z: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """Per row of ``z`` (rows × items), ``max + log Σ exp(z - max)`` over the items ``mask`` keeps (all if None)."""
+    masked = z if mask is None else np.where(mask, z, -np.inf)
+    top = masked.max(axis=1, keepdims=True)
+    return top + np.log(np.exp(masked - top).sum(axis=1, keepdims=True))
+
+
+def log_probabilities_matrix(logits: np.ndarray, seen: np.ndarray, repeat_share: float | None) -> np.ndarray:
+    """:func:`log_probabilities` of every row of ``logits`` (rows × items); ``seen``: boolean (rows × items) mask of
+    each row's own items. A row whose seen items are none or all gets the plain log-softmax."""
+    z = np.asarray(logits, dtype=np.float64)
+    if z.shape[1] == 0:
+        return z.copy()
+    mixed = seen.any(axis=1) & ~seen.all(axis=1) if repeat_share is not None else np.zeros(len(z), dtype=bool)
+    if not mixed.any():
+        return z - _log_normalisers(z, None)
+    out = np.empty_like(z)
+    plain = ~mixed
+    if plain.any():
+        out[plain] = z[plain] - _log_normalisers(z[plain], None)
+    r = min(max(repeat_share, MIN_REPEAT_SHARE), 1 - MIN_REPEAT_SHARE)
+    rows = np.flatnonzero(mixed)
+    sub, own = (z, seen) if plain.sum() == 0 else (z[rows], seen[rows])
+    seen_norm, other_norm = _log_normalisers(sub, own), _log_normalisers(sub, ~own)
+    out[rows] = np.where(own, np.log(r) + (sub - seen_norm), np.log1p(-r) + (sub - other_norm))
+    return out
 
 
 def log_probabilities(logits: np.ndarray, seen: np.ndarray, repeat_share: float | None) -> np.ndarray:
-    """Log-probabilities over the catalogue: a plain log-softmax, or the repeat mixture (see InferenceOptions)."""
-    z = logits.astype(np.float64)
-    mask = np.zeros(len(z), dtype=bool)
-    mask[seen] = True
-    if repeat_share is None or not mask.any() or mask.all():
-        return _log_softmax_over(z, np.ones(len(z), dtype=bool))
-    r = min(max(repeat_share, MIN_REPEAT_SHARE), 1 - MIN_REPEAT_SHARE)
-    out = np.empty_like(z)
-    out[mask] = np.log(r) + _log_softmax_over(z, mask)
-    out[~mask] = np.log1p(-r) + _log_softmax_over(z, ~mask)
-    return out
+    """Log-probabilities over the catalogue: a plain log-softmax, or the repeat mixture (see InferenceOptions).
+
+    ``seen``: the positions of the user's own items. One row of :func:`log_probabilities_matrix`.
+    """
+    mask = np.zeros((1, len(logits)), dtype=bool)
+    mask[0, seen] = True
+    return log_probabilities_matrix(np.asarray(logits, dtype=np.float64)[None, :], mask, repeat_share)[0]
 
 
 def popularity_discount(train_counts: np.ndarray, beta: float) -> np.ndarray | None:
@@ -532,49 +549,90 @@ def _interactions_of(interactions: pd.DataFrame, full: InteractionMatrix, users:
     return interactions if rows.all() else interactions.loc[rows]
 
 
-def _validation_raw(
-    core: ScoringCore,
-    lookup: ItemLookup,
-    users: list[TestUser],
-    cold: np.ndarray,
-    options: InferenceOptions,
-    sequence: SequenceComponents | None = None,
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Raw scores (users × items, sequence components included) and each user's known history positions."""
-    matrix, rows = histories_matrix(lookup, [u.history for u in users], core.n_items, options.recency_half_life)
-    raw = fix_cold(core.score_batch(matrix), cold).astype(np.float64)
-    if sequence is not None and (options.transition_weight > 0 or options.late_lift_weight > 0):
-        for r, user in enumerate(users):
-            codes = lookup.codes(user.history)
-            raw[r] = sequence.apply(raw[r], codes, options.transition_weight, options.late_lift_weight)
-    return raw, rows
+def seen_matrix(histories: Sequence[np.ndarray], n_items: int) -> np.ndarray:
+    """Boolean (histories × items) mask of the item positions in each history."""
+    seen = np.zeros((len(histories), n_items), dtype=bool)
+    lengths = [len(h) for h in histories]
+    if sum(lengths):
+        seen[np.repeat(np.arange(len(histories)), lengths), np.concatenate(histories)] = True
+    return seen
+
+
+class ValidationSet:
+    """The validation users and what scoring them again and again needs, each computed once.
+
+    Raw scores depend only on the core, the recency half-life and the sequence weights: each (core, half-life)
+    matrix is scored once and reused (only the latest core's are kept — each is users × items float64), and the
+    histories' next-item scores once per transition matrix. The sequence weights are added on every request.
+    """
+
+    def __init__(self, item_ids: np.ndarray, users: list[TestUser], cold: np.ndarray) -> None:
+        self.item_ids = item_ids
+        self.users = users
+        self.cold = cold
+        self.lookup = ItemLookup(item_ids)
+        #: Each user's known history positions, oldest first (repeats kept).
+        self.histories = [self.lookup.codes(u.history) for u in users]
+        #: (users × items) mask of each user's own items.
+        self.seen = seen_matrix(self.histories, len(item_ids))
+        self._core: ScoringCore | None = None
+        self._raw: dict[float, np.ndarray] = {}
+        self._next: tuple[sp.csr_matrix, np.ndarray] | None = None
+
+    def base_raw(self, core: ScoringCore, half_life: float) -> np.ndarray:
+        """Read-only raw scores (users × items, cold items last) of ``core`` with recency ``half_life``."""
+        if core is not self._core:
+            self._core, self._raw = core, {}
+        if half_life not in self._raw:
+            matrix, _ = histories_matrix(self.lookup, [u.history for u in self.users], core.n_items, half_life)
+            raw = fix_cold(core.score_batch(matrix), self.cold).astype(np.float64)
+            raw.flags.writeable = False
+            self._raw[half_life] = raw
+        return self._raw[half_life]
+
+    def next_item_scores(self, transitions: sp.csr_matrix) -> np.ndarray:
+        """The histories' :func:`~personalize_local.recipes.sequence.next_item_scores_many` under ``transitions``."""
+        if self._next is None or self._next[0] is not transitions:
+            self._next = (transitions, next_item_scores_many(transitions, self.histories))
+        return self._next[1]
+
+    def raw(
+        self, core: ScoringCore, options: InferenceOptions, sequence: SequenceComponents | None = None
+    ) -> np.ndarray:
+        """Raw scores (users × items) with the sequence components of ``options`` (read-only when there are none)."""
+        raw = self.base_raw(core, options.recency_half_life)
+        if sequence is None:
+            return raw
+        transitions_on = sequence.transitions is not None and options.transition_weight > 0
+        next_scores = self.next_item_scores(sequence.transitions) if transitions_on else None
+        return sequence.apply_many(
+            raw, self.histories, options.transition_weight, options.late_lift_weight, next_scores
+        )
 
 
 def _log_probabilities_of(
-    raw: np.ndarray, rows: list[np.ndarray], repeat_share: float | None, temperature: float, discount: np.ndarray | None
+    raw: np.ndarray, seen: np.ndarray, repeat_share: float | None, temperature: float, discount: np.ndarray | None
 ) -> np.ndarray:
     logits = raw / temperature
     if discount is not None:
-        logits = logits - discount
-    return np.stack([log_probabilities(row, seen, repeat_share) for row, seen in zip(logits, rows, strict=True)])
+        logits -= discount
+    return log_probabilities_matrix(logits, seen, repeat_share)
 
 
 def _validation_logits(
     core: ScoringCore,
-    lookup: ItemLookup,
-    users: list[TestUser],
-    cold: np.ndarray,
+    validation: ValidationSet,
     options: InferenceOptions,
     temperature: float = 1.0,
     sequence: SequenceComponents | None = None,
     discount: np.ndarray | None = None,
 ) -> np.ndarray:
-    raw, rows = _validation_raw(core, lookup, users, cold, options, sequence)
-    return _log_probabilities_of(raw, rows, options.repeat_share, temperature, discount)
+    raw = validation.raw(core, options, sequence)
+    return _log_probabilities_of(raw, validation.seen, options.repeat_share, temperature, discount)
 
 
 def _ndcg10_coverage(logits: np.ndarray, item_ids: np.ndarray, users: list[TestUser]) -> tuple[float, float]:
-    lists = [item_ids[top_k(row, 25)].tolist() for row in logits]
+    lists = [item_ids[positions].tolist() for positions in top_k_rows(logits, 25)]
     metrics = aggregate(lists, [u.truth for u in users], len(item_ids))
     return metrics["normalized_discounted_cumulative_gain_at_10"], metrics["coverage"]
 
@@ -604,20 +662,18 @@ def choose_lever(tried: Mapping[K, tuple[float, float]], floor: float) -> K:
 
 
 def fit_temperature(
-    raw: np.ndarray, truth_positions: list[np.ndarray], seen_rows: list[np.ndarray], repeat_share: float | None
+    raw: np.ndarray, truth_positions: list[np.ndarray], seen: np.ndarray, repeat_share: float | None
 ) -> float:
-    """Temperature maximising the mean log-softmax probability of the truth items (scale-relative grid)."""
+    """Temperature maximising the mean log-softmax probability of the truth items (scale-relative grid).
+
+    ``seen``: boolean (users × items) mask of each user's own items (see :func:`seen_matrix`).
+    """
     scale = float(np.std(raw)) or 1.0
     best, best_ll = scale, -np.inf
     for factor in TEMPERATURE_GRID:
         t = scale * factor
-        ll = np.mean(
-            [
-                np.mean(log_probabilities(raw[r] / t, seen_rows[r], repeat_share)[pos])
-                for r, pos in enumerate(truth_positions)
-                if len(pos)
-            ]
-        )
+        log_probs = log_probabilities_matrix(raw / t, seen, repeat_share)
+        ll = np.mean([np.mean(log_probs[r, pos]) for r, pos in enumerate(truth_positions) if len(pos)])
         if ll > best_ll:
             best, best_ll = t, ll
     return best
@@ -631,9 +687,7 @@ def trained_spread(raw: np.ndarray, cold: np.ndarray) -> float:
 
 def choose_transition_weight(
     core: ScoringCore,
-    item_ids: np.ndarray,
-    users: list[TestUser],
-    cold: np.ndarray,
+    validation: ValidationSet,
     option: InferenceOptions,
     sequence: SequenceComponents,
     base_score: tuple[float, float],
@@ -645,14 +699,12 @@ def choose_transition_weight(
     Weights are multiples of the standard deviation of the validation users' raw scores, so the grid means the
     same for EASE and iALS. Weight 0 (``option`` itself, scored ``base_score``) competes.
     """
-    lookup = ItemLookup(item_ids)
-    raw, _ = _validation_raw(core, lookup, users, cold, option)
-    scale = trained_spread(raw, cold)
+    scale = trained_spread(validation.raw(core, option), validation.cold)
     tried = {option: base_score}
     for factor in TRANSITION_GRID:
         candidate = dataclasses.replace(option, transition_weight=factor * scale)
-        logits = _validation_logits(core, lookup, users, cold, candidate, sequence=sequence)
-        tried[candidate] = _ndcg10_coverage(logits, item_ids, users)
+        logits = _validation_logits(core, validation, candidate, sequence=sequence)
+        tried[candidate] = _ndcg10_coverage(logits, validation.item_ids, validation.users)
         report[f"transition={factor:g}sd"] = [round(v, 4) for v in tried[candidate]]
     best = choose_lever(tried, floor)
     return best, tried[best]
@@ -660,9 +712,8 @@ def choose_transition_weight(
 
 def choose_late_lift_and_penalty(
     core: ScoringCore,
-    item_ids: np.ndarray,
-    users: list[TestUser],
-    cold_and_counts: tuple[np.ndarray, np.ndarray],
+    validation: ValidationSet,
+    counts: np.ndarray,
     option: InferenceOptions,
     temperature: float,
     sequence: SequenceComponents,
@@ -671,22 +722,22 @@ def choose_late_lift_and_penalty(
 ) -> tuple[InferenceOptions, tuple[float, float]]:
     """``option`` with the late-interaction lift weight (:data:`LATE_LIFT_GRID`, and 0) and the popularity penalty β
     (:data:`POPULARITY_PENALTY_GRID`) that :func:`choose_lever` prefers together on the calibrated validation scores
-    of ``users``, and their (NDCG@10, coverage). Both move accuracy against coverage, so they are chosen jointly.
+    of the ``validation`` users, and their (NDCG@10, coverage). Both move accuracy against coverage, so they are
+    chosen jointly.
 
-    ``cold_and_counts``: the items without training interactions, and the counts the discount is computed from —
-    those of the fit users, so the validation users' truth does not count towards popularity.
+    ``counts``: the per-item counts the discount is computed from — those of the fit users, so the validation
+    users' truth does not count towards popularity.
     """
-    cold, counts = cold_and_counts
-    raw, rows = _validation_raw(core, ItemLookup(item_ids), users, cold, option, sequence)
-    scale = trained_spread(raw, cold)
+    raw = validation.raw(core, option, sequence)
+    scale = trained_spread(raw, validation.cold)
     lifts = (0.0, *LATE_LIFT_GRID) if sequence.late_lift is not None else (0.0,)
     tried: dict[tuple[float, float], tuple[float, float]] = {}
     for factor in lifts:
         lifted = raw + factor * scale * sequence.late_lift if factor > 0 else raw
         for beta in POPULARITY_PENALTY_GRID:
             discount = popularity_discount(counts, beta)
-            logits = _log_probabilities_of(lifted, rows, option.repeat_share, temperature, discount)
-            tried[(factor * scale, beta)] = _ndcg10_coverage(logits, item_ids, users)
+            logits = _log_probabilities_of(lifted, validation.seen, option.repeat_share, temperature, discount)
+            tried[(factor * scale, beta)] = _ndcg10_coverage(logits, validation.item_ids, validation.users)
             report[f"late_lift={factor:g}sd|popularity_penalty={beta:g}"] = [
                 round(v, 4) for v in tried[(factor * scale, beta)]
             ]
@@ -748,7 +799,8 @@ class UserPersonalizationRecipe(Recipe):
         report: dict[str, list[float]] = {}
         chosen, temperature, chosen_score = (0, 0), 1.0, (0.0, 0.0)
         if len(val_users) >= 5:
-            held_out = np.isin(full.user_ids, np.array([u.user_id for u in val_users], dtype=object))
+            held_out = pd.Index(full.user_ids).isin([u.user_id for u in val_users])
+            validation = ValidationSet(item_ids, val_users, cold)
             fit_matrix = selection_sample(full.matrix[keep & ~held_out], seed)
             scores: dict[tuple[int, int], tuple[float, float]] = {}
             cores: dict[int, ScoringCore] = {}
@@ -756,7 +808,7 @@ class UserPersonalizationRecipe(Recipe):
             for ci, candidate in enumerate(candidates):
                 cores[ci] = candidate.fit(fit_matrix, seed, fit_gram)
                 for oi, option in enumerate(options):
-                    logits = _validation_logits(cores[ci], lookup, val_users, cold, option)
+                    logits = _validation_logits(cores[ci], validation, option)
                     scores[(ci, oi)] = _ndcg10_coverage(logits, item_ids, val_users)
                     label = f"{candidate.label}|recency={option.recency_half_life:g}|repeat_share={option.repeat_share}"
                     report[label] = [round(v, 4) for v in scores[(ci, oi)]]
@@ -776,24 +828,20 @@ class UserPersonalizationRecipe(Recipe):
                     _interactions_of(data.interactions, full, keep & ~held_out), item_ids
                 )
                 option, chosen_score = choose_transition_weight(
-                    selected_core, item_ids, val_users, cold, option, fit_sequence, chosen_score, floor, report
+                    selected_core, validation, option, fit_sequence, chosen_score, floor, report
                 )
             raw = _validation_logits(
                 selected_core,
-                lookup,
-                val_users,
-                cold,
+                validation,
                 dataclasses.replace(option, repeat_share=None, popularity_penalty=0.0),
                 sequence=fit_sequence,
             )
             truth = [lookup.codes(sorted(u.truth)) for u in val_users]
-            seen_rows = [lookup.codes(u.history) for u in val_users]
-            temperature = fit_temperature(raw, truth, seen_rows, option.repeat_share)
+            temperature = fit_temperature(raw, truth, validation.seen, option.repeat_share)
             option, chosen_score = choose_late_lift_and_penalty(
                 selected_core,
-                item_ids,
-                val_users,
-                (cold, np.asarray(fit_matrix.getnnz(axis=0), dtype=np.int64)),
+                validation,
+                np.asarray(fit_matrix.getnnz(axis=0), dtype=np.int64),
                 option,
                 temperature,
                 fit_sequence,
@@ -801,7 +849,7 @@ class UserPersonalizationRecipe(Recipe):
                 report,
             )
             options[chosen[1]] = option
-            del cores, raw, selected_core
+            del cores, raw, selected_core, validation
         winner, option = candidates[chosen[0]], options[chosen[1]]
         core = winner.fit(matrix, seed)
         if not report:  # too few users to validate: defaults, and a temperature from the training users' scores
