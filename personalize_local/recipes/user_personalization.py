@@ -38,6 +38,7 @@ learned repeat demotion only lowers them when the data says users rarely repeat.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from personalize_local.metrics import TestUser, aggregate, choose_test_users, test_users_of
+from personalize_local.metrics import TOP_K, TestUser, choose_test_users, ndcg_personalize, test_users_of
 from personalize_local.recipes import hyperparameters as hp
 from personalize_local.recipes.algorithms import (
     CoOccurrence,
@@ -69,11 +70,13 @@ from personalize_local.recipes.base import (
     TrainingData,
 )
 from personalize_local.recipes.building_blocks import (
+    ROW_BLOCK,
     InteractionMatrix,
     ItemLookup,
     item_index,
     item_universe,
     load_model,
+    row_blocks,
     save_model,
     sparse_arrays,
     sparse_from_arrays,
@@ -206,32 +209,55 @@ def fix_cold(raw: np.ndarray, cold: np.ndarray) -> np.ndarray:
 MIN_REPEAT_SHARE = 1e-6
 
 
-def _log_normalisers(z: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """Per row of ``z`` (rows × items), ``max + log Σ exp(z - max)`` over the items ``mask`` keeps (all if None)."""
-    masked = z if mask is None else np.where(mask, z, -np.inf)
-    top = masked.max(axis=1, keepdims=True)
-    return top + np.log(np.exp(masked - top).sum(axis=1, keepdims=True))
+def _log_normalisers(z: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """Per row of ``z`` (rows × items), ``max + log Σ exp(z - max)``; ``scratch``: an array of z's shape to work in
+    (``z`` itself when it may be overwritten)."""
+    top = z.max(axis=1, keepdims=True)
+    np.subtract(z, top, out=scratch)
+    return top + np.log(np.exp(scratch, out=scratch).sum(axis=1, keepdims=True))
 
 
 def log_probabilities_matrix(logits: np.ndarray, seen: np.ndarray, repeat_share: float | None) -> np.ndarray:
     """:func:`log_probabilities` of every row of ``logits`` (rows × items); ``seen``: boolean (rows × items) mask of
     each row's own items. A row whose seen items are none or all gets the plain log-softmax."""
     z = np.asarray(logits, dtype=np.float64)
+    out = np.empty_like(z)
+    for block in row_blocks(len(z)):
+        _log_probabilities_block(z[block], seen[block], repeat_share, out[block])
+    return out
+
+
+def _log_probabilities_block(z: np.ndarray, seen: np.ndarray, repeat_share: float | None, out: np.ndarray) -> None:
+    """Write :func:`log_probabilities_matrix` of a few rows ``z`` (float64) into ``out`` (their shape, not ``z``)."""
     if z.shape[1] == 0:
-        return z.copy()
+        return
     mixed = seen.any(axis=1) & ~seen.all(axis=1) if repeat_share is not None else np.zeros(len(z), dtype=bool)
     if not mixed.any():
-        return z - _log_normalisers(z, None)
-    out = np.empty_like(z)
-    plain = ~mixed
-    if plain.any():
-        out[plain] = z[plain] - _log_normalisers(z[plain], None)
+        np.subtract(z, _log_normalisers(z, out), out=out)
+    elif mixed.all():
+        _repeat_mixture(z, seen, repeat_share, out)
+    else:
+        for rows, mixture in ((np.flatnonzero(~mixed), False), (np.flatnonzero(mixed), True)):
+            part = np.empty((len(rows), z.shape[1]))
+            _log_probabilities_block(z[rows], seen[rows], repeat_share if mixture else None, part)
+            out[rows] = part
+
+
+def _repeat_mixture(z: np.ndarray, seen: np.ndarray, repeat_share: float, out: np.ndarray) -> None:
+    """Write the repeat mixture (see :class:`InferenceOptions`) of rows ``z`` that each have seen and unseen items into
+    ``out``: each group's log-softmax plus the log of its share. The seen items (few) are normalised on their own."""
     r = min(max(repeat_share, MIN_REPEAT_SHARE), 1 - MIN_REPEAT_SHARE)
-    rows = np.flatnonzero(mixed)
-    sub, own = (z, seen) if plain.sum() == 0 else (z[rows], seen[rows])
-    seen_norm, other_norm = _log_normalisers(sub, own), _log_normalisers(sub, ~own)
-    out[rows] = np.where(own, np.log(r) + (sub - seen_norm), np.log1p(-r) + (sub - other_norm))
-    return out
+    row, col = np.nonzero(seen)  # every row has some, so row i's values start at starts[i]
+    own = z[row, col]
+    starts = np.r_[0, np.flatnonzero(np.diff(row)) + 1]
+    top = np.maximum.reduceat(own, starts)
+    seen_norm = top + np.log(np.add.reduceat(np.exp(own - top[row]), starts))
+    np.copyto(out, z)
+    out[row, col] = -np.inf
+    unseen_norm = _log_normalisers(out, out)
+    np.subtract(z, unseen_norm, out=out)
+    out += np.log1p(-r)
+    out[row, col] = np.log(r) + (own - seen_norm[row])
 
 
 def log_probabilities(logits: np.ndarray, seen: np.ndarray, repeat_share: float | None) -> np.ndarray:
@@ -575,6 +601,8 @@ class ValidationSet:
         self.histories = [self.lookup.codes(u.history) for u in users]
         #: (users × items) mask of each user's own items.
         self.seen = seen_matrix(self.histories, len(item_ids))
+        #: (users × items) mask of each user's truth items (those in the catalogue).
+        self.truth = seen_matrix([self.lookup.codes(sorted(u.truth)) for u in users], len(item_ids))
         self._core: ScoringCore | None = None
         self._raw: dict[float, np.ndarray] = {}
         self._next: tuple[sp.csr_matrix, np.ndarray] | None = None
@@ -613,10 +641,17 @@ class ValidationSet:
 def _log_probabilities_of(
     raw: np.ndarray, seen: np.ndarray, repeat_share: float | None, temperature: float, discount: np.ndarray | None
 ) -> np.ndarray:
-    logits = raw / temperature
-    if discount is not None:
-        logits -= discount
-    return log_probabilities_matrix(logits, seen, repeat_share)
+    """Log-probabilities (see :func:`log_probabilities_matrix`) of ``raw / temperature - discount``, a block of rows
+    at a time (the scaled scores are never all in memory at once)."""
+    out = np.empty(raw.shape, dtype=np.float64)
+    scratch = np.empty((min(ROW_BLOCK, len(raw)), raw.shape[1]), dtype=np.float64)
+    for block in row_blocks(len(raw)):
+        logits = scratch[: block.stop - block.start]
+        np.divide(raw[block], temperature, out=logits)
+        if discount is not None:
+            logits -= discount
+        _log_probabilities_block(logits, seen[block], repeat_share, out[block])
+    return out
 
 
 def _validation_logits(
@@ -631,10 +666,39 @@ def _validation_logits(
     return _log_probabilities_of(raw, validation.seen, options.repeat_share, temperature, discount)
 
 
-def _ndcg10_coverage(logits: np.ndarray, item_ids: np.ndarray, users: list[TestUser]) -> tuple[float, float]:
-    lists = [item_ids[positions].tolist() for positions in top_k_rows(logits, 25)]
-    metrics = aggregate(lists, [u.truth for u in users], len(item_ids))
-    return metrics["normalized_discounted_cumulative_gain_at_10"], metrics["coverage"]
+#: NDCG@k and coverage of validation are computed on lists as long as GetSolutionMetrics' (25), NDCG at 10.
+NDCG_CUTOFF = 10
+
+
+@functools.cache
+def _ndcg_table() -> np.ndarray:
+    """:func:`~personalize_local.metrics.ndcg_personalize` at :data:`NDCG_CUTOFF` of every relevance pattern of that
+    length, indexed by the pattern's bits (bit j set: the item at rank j + 1 is a hit) — the same floats."""
+    patterns = (np.arange(2**NDCG_CUTOFF)[:, None] >> np.arange(NDCG_CUTOFF)) & 1
+    return np.array([ndcg_personalize(pattern.astype(bool), NDCG_CUTOFF) for pattern in patterns])
+
+
+def _ndcg10_coverage(logits: np.ndarray, validation: ValidationSet) -> tuple[float, float]:
+    """Validation NDCG@10 and coverage of each row's top-25 of ``logits``, the values
+    :func:`~personalize_local.metrics.aggregate` gives (per-user NDCG looked up in :func:`_ndcg_table`, summed in user
+    order, rounded to 4 decimals)."""
+    lists = top_k_rows(logits, TOP_K)
+    full = np.array([len(positions) >= NDCG_CUTOFF for positions in lists], dtype=bool)
+    ndcg = np.zeros(len(lists))
+    if full.any():
+        rows = np.flatnonzero(full)
+        first = np.stack([lists[r][:NDCG_CUTOFF] for r in rows.tolist()])
+        hits = validation.truth[rows[:, None], first].astype(np.int64)
+        ndcg[rows] = _ndcg_table()[hits @ (1 << np.arange(NDCG_CUTOFF))]
+    for r in np.flatnonzero(~full).tolist():
+        ndcg[r] = ndcg_personalize(validation.truth[r, lists[r]], NDCG_CUTOFF)
+    total = 0.0
+    for value in ndcg.tolist():  # in user order, as aggregate adds them up
+        total += value
+    n_items = len(validation.item_ids)
+    recommended = len(np.unique(np.concatenate([np.empty(0, np.int64), *lists])))
+    coverage = round(recommended / n_items, 4) if n_items else 0.0
+    return round(total / max(1, len(lists)), 4), coverage
 
 
 def choose(scores: dict[tuple[int, int], tuple[float, float]]) -> tuple[int, int]:
@@ -672,7 +736,7 @@ def fit_temperature(
     best, best_ll = scale, -np.inf
     for factor in TEMPERATURE_GRID:
         t = scale * factor
-        log_probs = log_probabilities_matrix(raw / t, seen, repeat_share)
+        log_probs = _log_probabilities_of(raw, seen, repeat_share, t, None)
         ll = np.mean([np.mean(log_probs[r, pos]) for r, pos in enumerate(truth_positions) if len(pos)])
         if ll > best_ll:
             best, best_ll = t, ll
@@ -704,7 +768,7 @@ def choose_transition_weight(
     for factor in TRANSITION_GRID:
         candidate = dataclasses.replace(option, transition_weight=factor * scale)
         logits = _validation_logits(core, validation, candidate, sequence=sequence)
-        tried[candidate] = _ndcg10_coverage(logits, validation.item_ids, validation.users)
+        tried[candidate] = _ndcg10_coverage(logits, validation)
         report[f"transition={factor:g}sd"] = [round(v, 4) for v in tried[candidate]]
     best = choose_lever(tried, floor)
     return best, tried[best]
@@ -737,7 +801,7 @@ def choose_late_lift_and_penalty(
         for beta in POPULARITY_PENALTY_GRID:
             discount = popularity_discount(counts, beta)
             logits = _log_probabilities_of(lifted, validation.seen, option.repeat_share, temperature, discount)
-            tried[(factor * scale, beta)] = _ndcg10_coverage(logits, validation.item_ids, validation.users)
+            tried[(factor * scale, beta)] = _ndcg10_coverage(logits, validation)
             report[f"late_lift={factor:g}sd|popularity_penalty={beta:g}"] = [
                 round(v, 4) for v in tried[(factor * scale, beta)]
             ]
@@ -809,7 +873,7 @@ class UserPersonalizationRecipe(Recipe):
                 cores[ci] = candidate.fit(fit_matrix, seed, fit_gram)
                 for oi, option in enumerate(options):
                     logits = _validation_logits(cores[ci], validation, option)
-                    scores[(ci, oi)] = _ndcg10_coverage(logits, item_ids, val_users)
+                    scores[(ci, oi)] = _ndcg10_coverage(logits, validation)
                     label = f"{candidate.label}|recency={option.recency_half_life:g}|repeat_share={option.repeat_share}"
                     report[label] = [round(v, 4) for v in scores[(ci, oi)]]
                 best_key = choose(scores)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from personalize_local.idcodes import sorted_codes
 from personalize_local.metrics import TestUser as HeldOutUser
+from personalize_local.metrics import aggregate, choose_test_users, ndcg_personalize
 from personalize_local.recipes.algorithms import ScoringCore
 from personalize_local.recipes.building_blocks import top_k, top_k_rows
 from personalize_local.recipes.sequence import (
@@ -21,6 +26,8 @@ from personalize_local.recipes.sequence import (
 from personalize_local.recipes.user_personalization import (
     InferenceOptions,
     ValidationSet,
+    _ndcg10_coverage,
+    _ndcg_table,
     log_probabilities,
     log_probabilities_matrix,
     seen_matrix,
@@ -34,7 +41,7 @@ TIED_SCORES = st.sampled_from([-np.inf, -1.0, 0.0, 0.5, 1.0, 2.0, np.inf])
 @st.composite
 def score_matrices(draw: st.DrawFn) -> np.ndarray:
     """Small (rows × items) score matrices with ties, -inf and +inf."""
-    shape = (draw(st.integers(1, 6)), draw(st.integers(1, 40)))
+    shape = (draw(st.integers(1, 6)), draw(st.integers(1, 80)))
     return draw(arrays(np.float64, shape, elements=TIED_SCORES | st.floats(-5, 5)))
 
 
@@ -194,3 +201,51 @@ def test_validation_set_scores_each_core_and_half_life_once() -> None:
     validation.raw(other, InferenceOptions(8.0))
     validation.raw(core, InferenceOptions(8.0))
     assert (core.calls, other.calls) == (3, 1)
+
+
+def _reference_test_user_mask(user_column: pd.Series, seed: int) -> np.ndarray:
+    """choose_test_users as it was: the permuted eligible ids matched back by object ``np.isin``."""
+    codes, ids = sorted_codes(user_column)
+    sizes = np.bincount(codes[codes >= 0], minlength=len(ids))
+    eligible = ids[sizes >= 2]
+    n_test = min(len(eligible), max(1, math.floor(0.1 * len(ids) + 0.5)))
+    is_test_user = np.isin(ids, np.random.default_rng(seed).permutation(eligible)[:n_test])
+    return (codes >= 0) & is_test_user[np.maximum(codes, 0)] if len(ids) else np.zeros(len(codes), dtype=bool)
+
+
+@fuzz_settings(max_examples=100)
+@given(users=st.lists(st.integers(0, 40).map(lambda u: f"user-{u}"), max_size=120), seed=st.integers(0, 5))
+def test_choose_test_users_picks_the_same_users_as_by_id(users: list[str], seed: int) -> None:
+    """Shuffling the eligible users' codes instead of their ids draws the same users (same shuffle, same length)."""
+    column = pd.Series(users, dtype=object)
+    np.testing.assert_array_equal(choose_test_users(column, seed), _reference_test_user_mask(column, seed))
+
+
+@fuzz_settings(max_examples=60)
+@given(
+    logits=arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 40)), elements=TIED_SCORES),
+    data=st.data(),
+)
+def test_ndcg10_coverage_equals_aggregate_of_the_top_25_lists(logits: np.ndarray, data: st.DataObject) -> None:
+    """The validation score is aggregate's NDCG@10 and coverage of the per-row top_k lists, to the last digit."""
+    n_users, n_items = logits.shape
+    logits = np.where(np.isposinf(logits), 3.0, logits)  # log-probabilities are never +inf
+    item_ids = np.array([f"i{k:02d}" for k in range(n_items)], dtype=object)
+    truths = [
+        frozenset(data.draw(st.lists(st.sampled_from([*item_ids.tolist(), "unknown"]), min_size=1, max_size=8)))
+        for _ in range(n_users)
+    ]
+    users = [HeldOutUser(f"u{r}", [], truth) for r, truth in enumerate(truths)]
+    validation = ValidationSet(item_ids, users, np.zeros(n_items, dtype=bool))
+    lists = [item_ids[top_k(row, 25)].tolist() for row in logits]
+    expected = aggregate(lists, truths, n_items)
+    assert _ndcg10_coverage(logits, validation) == (
+        expected["normalized_discounted_cumulative_gain_at_10"],
+        expected["coverage"],
+    )
+
+
+def test_ndcg_table_holds_ndcg_personalize_of_each_pattern() -> None:
+    table = _ndcg_table()
+    assert len(table) == 1024
+    assert table[0b0000010010] == ndcg_personalize([False, True, False, False, True] + [False] * 5, 10)
