@@ -60,7 +60,11 @@ def _transitions(u: np.ndarray, it: np.ndarray, n: int) -> sp.csr_matrix:
 
 def next_item_scores(transitions: sp.csr_matrix, history_codes: np.ndarray) -> np.ndarray:
     """Transition scores (items,) of a history (item positions, oldest first), scaled so the maximum is 1."""
-    return next_item_scores_many(transitions, [history_codes])[0]
+    recent = history_codes[-RECENT_EVENTS:][::-1]
+    if len(recent) == 0:
+        return np.zeros(transitions.shape[0], dtype=np.float64)
+    scores = np.asarray(transitions[recent].T @ _recency_weights(np.arange(len(recent)))).astype(np.float64)
+    return _scaled_to_max(scores)
 
 
 def next_item_scores_many(transitions: sp.csr_matrix, histories: Sequence[np.ndarray]) -> np.ndarray:
@@ -68,7 +72,7 @@ def next_item_scores_many(transitions: sp.csr_matrix, histories: Sequence[np.nda
 
     Row h of ``W @ transitions``, with W[h] the recency weights of history h's last :data:`RECENT_EVENTS` items
     (newest first, a repeated item once per occurrence), is the weighted sum of their transition rows, added up in
-    the same order as for one history alone.
+    the same order as for one history alone (the same floats).
     """
     n = transitions.shape[0]
     recent = [np.asarray(h)[-RECENT_EVENTS:][::-1] for h in histories]
@@ -76,11 +80,23 @@ def next_item_scores_many(transitions: sp.csr_matrix, histories: Sequence[np.nda
     indptr = np.r_[0, np.cumsum(lengths)]
     age = np.arange(indptr[-1]) - np.repeat(indptr[:-1], lengths)
     weights = sp.csr_matrix(
-        (0.5 ** (age / RECENT_HALF_LIFE), np.concatenate([np.empty(0, np.int64), *recent]), indptr),
-        shape=(len(recent), n),
+        (_recency_weights(age), np.concatenate([np.empty(0, np.int64), *recent]), indptr), shape=(len(recent), n)
     )
-    scores = np.asarray((weights @ transitions).toarray(), dtype=np.float64)
-    top = scores.max(axis=1, keepdims=True) if n else np.zeros((len(recent), 1))
+    return _scaled_to_max(np.asarray((weights @ transitions).toarray(), dtype=np.float64))
+
+
+def _recency_weights(age: np.ndarray) -> np.ndarray:
+    """Weight of the event ``age`` events before the newest (0 = newest) in the transition scores."""
+    return 0.5 ** (age / RECENT_HALF_LIFE)
+
+
+def _scaled_to_max(scores: np.ndarray) -> np.ndarray:
+    """``scores`` (one row, or rows × items) divided row by row by the row's maximum when that is positive (a
+    matrix in place)."""
+    if scores.ndim == 1:
+        top = scores.max() if len(scores) else 0.0
+        return scores / top if top > 0 else scores
+    top = scores.max(axis=1, keepdims=True) if scores.shape[1] else np.zeros((len(scores), 1))
     np.divide(scores, top, out=scores, where=top > 0)
     return scores
 
@@ -144,7 +160,10 @@ class SequenceComponents:
         self, raw: np.ndarray, history_codes: np.ndarray, transition_weight: float, late_weight: float
     ) -> np.ndarray:
         """``raw`` plus the weighted transition scores of the history and the weighted late-interaction lift."""
-        return self.apply_many(raw[None, :], [history_codes], transition_weight, late_weight)[0]
+        on = self.transitions is not None and transition_weight > 0 and len(history_codes) > 0
+        return self._added(
+            raw, next_item_scores(self.transitions, history_codes) if on else None, transition_weight, late_weight
+        )
 
     def apply_many(
         self,
@@ -156,10 +175,16 @@ class SequenceComponents:
     ) -> np.ndarray:
         """:meth:`apply` for every row of ``raw`` (one per history); ``next_scores``: the histories'
         :func:`next_item_scores_many` when already known. ``raw`` itself when both components are off."""
-        out = raw
-        if self.transitions is not None and transition_weight > 0:
-            scores = next_item_scores_many(self.transitions, histories) if next_scores is None else next_scores
-            out = out + transition_weight * scores
+        on = self.transitions is not None and transition_weight > 0
+        if on and next_scores is None:
+            next_scores = next_item_scores_many(self.transitions, histories)
+        return self._added(raw, next_scores if on else None, transition_weight, late_weight)
+
+    def _added(
+        self, raw: np.ndarray, next_scores: np.ndarray | None, transition_weight: float, late_weight: float
+    ) -> np.ndarray:
+        """``raw`` + ``transition_weight`` × ``next_scores`` (when given) + ``late_weight`` × the lift (when on)."""
+        out = raw if next_scores is None else raw + transition_weight * next_scores
         if self.late_lift is not None and late_weight > 0:
             out = out + late_weight * self.late_lift
         return out

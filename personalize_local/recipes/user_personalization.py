@@ -210,11 +210,11 @@ MIN_REPEAT_SHARE = 1e-6
 
 
 def _log_normalisers(z: np.ndarray, scratch: np.ndarray) -> np.ndarray:
-    """Per row of ``z`` (rows × items), ``max + log Σ exp(z - max)``; ``scratch``: an array of z's shape to work in
-    (``z`` itself when it may be overwritten)."""
-    top = z.max(axis=1, keepdims=True)
+    """Per row of ``z`` (along its last axis), ``max + log Σ exp(z - max)``; ``scratch``: an array of z's shape to
+    work in (``z`` itself when it may be overwritten)."""
+    top = z.max(axis=-1, keepdims=True)
     np.subtract(z, top, out=scratch)
-    return top + np.log(np.exp(scratch, out=scratch).sum(axis=1, keepdims=True))
+    return top + np.log(np.exp(scratch, out=scratch).sum(axis=-1, keepdims=True))
 
 
 def log_probabilities_matrix(logits: np.ndarray, seen: np.ndarray, repeat_share: float | None) -> np.ndarray:
@@ -233,7 +233,7 @@ def _log_probabilities_block(z: np.ndarray, seen: np.ndarray, repeat_share: floa
         return
     mixed = seen.any(axis=1) & ~seen.all(axis=1) if repeat_share is not None else np.zeros(len(z), dtype=bool)
     if not mixed.any():
-        np.subtract(z, _log_normalisers(z, out), out=out)
+        np.subtract(z, _log_normalisers(z, out), out=out)  # as _log_softmax, without the scratch array
     elif mixed.all():
         _repeat_mixture(z, seen, repeat_share, out)
     else:
@@ -246,7 +246,7 @@ def _log_probabilities_block(z: np.ndarray, seen: np.ndarray, repeat_share: floa
 def _repeat_mixture(z: np.ndarray, seen: np.ndarray, repeat_share: float, out: np.ndarray) -> None:
     """Write the repeat mixture (see :class:`InferenceOptions`) of rows ``z`` that each have seen and unseen items into
     ``out``: each group's log-softmax plus the log of its share. The seen items (few) are normalised on their own."""
-    r = min(max(repeat_share, MIN_REPEAT_SHARE), 1 - MIN_REPEAT_SHARE)
+    own_share, other_share = _log_shares(repeat_share)
     row, col = np.nonzero(seen)  # every row has some, so row i's values start at starts[i]
     own = z[row, col]
     starts = np.r_[0, np.flatnonzero(np.diff(row)) + 1]
@@ -256,18 +256,37 @@ def _repeat_mixture(z: np.ndarray, seen: np.ndarray, repeat_share: float, out: n
     out[row, col] = -np.inf
     unseen_norm = _log_normalisers(out, out)
     np.subtract(z, unseen_norm, out=out)
-    out += np.log1p(-r)
-    out[row, col] = np.log(r) + (own - seen_norm[row])
+    out += other_share
+    out[row, col] = own_share + (own - seen_norm[row])
 
 
 def log_probabilities(logits: np.ndarray, seen: np.ndarray, repeat_share: float | None) -> np.ndarray:
     """Log-probabilities over the catalogue: a plain log-softmax, or the repeat mixture (see InferenceOptions).
 
-    ``seen``: the positions of the user's own items. One row of :func:`log_probabilities_matrix`.
+    ``seen``: the positions of the user's own items. What :func:`log_probabilities_matrix` gives for one row, from
+    the same helpers, without its batching overhead (serving scores one user at a time).
     """
-    mask = np.zeros((1, len(logits)), dtype=bool)
-    mask[0, seen] = True
-    return log_probabilities_matrix(np.asarray(logits, dtype=np.float64)[None, :], mask, repeat_share)[0]
+    z = logits.astype(np.float64)
+    mask = np.zeros(len(z), dtype=bool)
+    mask[seen] = True
+    if repeat_share is None or not mask.any() or mask.all():
+        return _log_softmax(z)
+    own_share, other_share = _log_shares(repeat_share)
+    out = np.empty_like(z)
+    out[mask] = own_share + _log_softmax(z[mask])
+    out[~mask] = other_share + _log_softmax(z[~mask])
+    return out
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    """Log-softmax of ``z`` (float64) along its last axis."""
+    return z - _log_normalisers(z, np.empty_like(z))
+
+
+def _log_shares(repeat_share: float) -> tuple[float, float]:
+    """Log of the probability the repeat mixture gives the user's own items and the others (clamped away from 0)."""
+    r = min(max(repeat_share, MIN_REPEAT_SHARE), 1 - MIN_REPEAT_SHARE)
+    return np.log(r), np.log1p(-r)
 
 
 def popularity_discount(train_counts: np.ndarray, beta: float) -> np.ndarray | None:
