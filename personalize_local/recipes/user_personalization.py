@@ -279,8 +279,8 @@ def log_probabilities(logits: np.ndarray, seen: np.ndarray, repeat_share: float 
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
-    """Log-softmax of ``z`` (float64) along its last axis."""
-    return z - _log_normalisers(z, np.empty_like(z))
+    """Log-softmax of ``z`` (float64) along its last axis (an empty catalogue stays empty)."""
+    return z - _log_normalisers(z, np.empty_like(z)) if z.shape[-1] else z.copy()
 
 
 def _log_shares(repeat_share: float) -> tuple[float, float]:

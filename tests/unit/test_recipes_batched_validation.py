@@ -93,7 +93,8 @@ def test_log_probabilities_matrix_matches_each_row(
 ) -> None:
     """Each row is log_probabilities of that row: the same floats for a plain log-softmax, up to the order the
     exponentials of a group are added in for the repeat mixture (the row function sums each group on its own, the
-    matrix one sums whole rows with the other group's terms at 0). The row function is the per-group formula."""
+    matrix one the unseen items over whole rows with the seen ones at 0, and the seen ones in order). The row
+    function is the per-group formula, float for float."""
     seen = data.draw(arrays(np.bool_, logits.shape))
     batched = log_probabilities_matrix(logits, seen, repeat_share)
     for row, mask, got in zip(logits, seen, batched, strict=True):
@@ -255,3 +256,8 @@ def test_ndcg_table_holds_ndcg_personalize_of_each_pattern() -> None:
     table = _ndcg_table()
     assert len(table) == 1024
     assert table[0b0000010010] == ndcg_personalize([False, True, False, False, True] + [False] * 5, 10)
+
+
+def test_log_probabilities_of_an_empty_catalogue_is_empty() -> None:
+    assert log_probabilities(np.empty(0), np.empty(0, np.int64), None).shape == (0,)
+    assert log_probabilities_matrix(np.empty((2, 0)), np.empty((2, 0), dtype=bool), 0.5).shape == (2, 0)
