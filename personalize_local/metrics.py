@@ -71,10 +71,11 @@ def choose_test_users(user_column: pd.Series, seed: int = 0) -> np.ndarray:
     """Boolean mask over the rows of ``user_column``: the rows of the test users (steps 1 of the module doc)."""
     codes, ids = sorted_codes(user_column)
     sizes = np.bincount(codes[codes >= 0], minlength=len(ids))
-    eligible = ids[sizes >= 2]
+    eligible = np.flatnonzero(sizes >= 2)  # codes: the same shuffle as of the ids themselves, without object isin
     n_test = min(len(eligible), max(1, _round_half_up(0.1 * len(ids))))
     rng = np.random.default_rng(seed)
-    is_test_user = np.isin(ids, rng.permutation(eligible)[:n_test])
+    is_test_user = np.zeros(len(ids), dtype=bool)
+    is_test_user[rng.permutation(eligible)[:n_test]] = True
     return (codes >= 0) & is_test_user[np.maximum(codes, 0)] if len(ids) else np.zeros(len(codes), dtype=bool)
 
 

@@ -137,6 +137,57 @@ def top_k(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.n
     return part[order].astype(np.int64)
 
 
+#: Rows the batched functions (:func:`top_k_rows`, the log-probabilities of User-Personalization's validation)
+#: work on at once: a block of (rows × catalogue) float64 stays in the processor's cache at catalogue sizes.
+ROW_BLOCK = 32
+
+
+def row_blocks(n_rows: int, size: int = ROW_BLOCK) -> Iterator[slice]:
+    """Consecutive slices of at most ``size`` rows covering ``0..n_rows``."""
+    return (slice(start, min(start + size, n_rows)) for start in range(0, n_rows, size))
+
+
+def top_k_rows(scores: np.ndarray, k: int) -> list[np.ndarray]:
+    """:func:`top_k` of every row of a (rows × items) matrix, the same lists (ties: lower position first).
+
+    Rows with at least ``k`` finite scores (all of them, in validation) are done together, a block of rows at a
+    time (:func:`_top_k_full_rows`); other rows go through :func:`top_k` one at a time. Scores must not be NaN.
+    """
+    n_rows, n_items = scores.shape
+    out = [np.empty(0, dtype=np.int64)] * n_rows
+    if k <= 0 or n_rows == 0:
+        return out
+    together = np.isfinite(scores).sum(axis=1) >= k if k < n_items else np.zeros(n_rows, dtype=bool)
+    for r in np.flatnonzero(~together).tolist():
+        out[r] = top_k(scores[r], k)
+    rows = np.flatnonzero(together)
+    for block in row_blocks(len(rows)):
+        chosen = rows[block]
+        full = _top_k_full_rows(scores[chosen[0] : chosen[-1] + 1] if together.all() else scores[chosen], k)
+        for r, positions in zip(chosen.tolist(), full, strict=True):
+            out[r] = positions
+    return out
+
+
+def _top_k_full_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """(rows × k) positions of the ``k`` best scores per row (``k`` < items, every row with ≥ ``k`` finite).
+
+    Candidates are the scores at or above a lower bound of each row's k-th best: the k-th best of the maxima of
+    ``4k`` groups of consecutive items (k distinct items reach it). One max per group replaces a partition of the
+    row, and the few candidates, ordered by score then position, hold the first k (ties at the cut included).
+    """
+    n_items = scores.shape[1]
+    groups = min(n_items, 4 * k)
+    maxima = np.maximum.reduceat(scores, (np.arange(groups) * n_items) // groups, axis=1)
+    bound = np.partition(maxima, groups - k, axis=1)[:, groups - k]
+    row, col = np.nonzero(scores >= bound[:, None])
+    order = np.lexsort((col, -scores[row, col], row))
+    row, col = row[order], col[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(row)) + 1]
+    rank = np.arange(len(row)) - np.repeat(starts, np.diff(np.r_[starts, len(row)]))
+    return col[rank < k].reshape(scores.shape[0], k).astype(np.int64)
+
+
 def unscored(item_ids: np.ndarray, positions: np.ndarray) -> list[Scored]:
     """``positions`` as (item id, None) pairs."""
     return [(item_ids[p], None) for p in positions.tolist()]

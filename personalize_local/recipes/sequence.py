@@ -14,6 +14,7 @@ users (0 = off):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,23 +72,45 @@ def _transitions(u: np.ndarray, it: np.ndarray, n: int) -> sp.csr_matrix:
 
 def next_item_scores(transitions: sp.csr_matrix, history_codes: np.ndarray) -> np.ndarray:
     """Transition scores (items,) of a history (item positions, oldest first), scaled so the maximum is 1."""
-    n = transitions.shape[0]
     recent = history_codes[-RECENT_EVENTS:][::-1]
     if len(recent) == 0:
-        return np.zeros(n, dtype=np.float64)
-    weights = 0.5 ** (np.arange(len(recent)) / RECENT_HALF_LIFE)
-    scores = np.asarray(transitions[recent].T @ weights).ravel().astype(np.float64)
-    top = scores.max() if len(scores) else 0.0
-    return scores / top if top > 0 else scores
+        return np.zeros(transitions.shape[0], dtype=np.float64)
+    scores = np.asarray(transitions[recent].T @ _recency_weights(np.arange(len(recent)))).astype(np.float64)
+    return _scaled_to_max(scores)
 
 
-def blend_transitions(
-    raw: np.ndarray, transitions: sp.csr_matrix | None, history_codes: np.ndarray, weight: float
-) -> np.ndarray:
-    """``raw`` scores plus ``weight`` × the history's :func:`next_item_scores` (unchanged when off or empty)."""
-    if transitions is None or weight <= 0 or len(history_codes) == 0:
-        return raw
-    return raw + weight * next_item_scores(transitions, history_codes)
+def next_item_scores_many(transitions: sp.csr_matrix, histories: Sequence[np.ndarray]) -> np.ndarray:
+    """:func:`next_item_scores` of every history, as one (histories × items) matrix.
+
+    Row h of ``W @ transitions``, with W[h] the recency weights of history h's last :data:`RECENT_EVENTS` items
+    (newest first, a repeated item once per occurrence), is the weighted sum of their transition rows, added up in
+    the same order as for one history alone (the same floats).
+    """
+    n = transitions.shape[0]
+    recent = [np.asarray(h)[-RECENT_EVENTS:][::-1] for h in histories]
+    lengths = np.array([len(r) for r in recent], dtype=np.int64)
+    indptr = np.r_[0, np.cumsum(lengths)]
+    age = np.arange(indptr[-1]) - np.repeat(indptr[:-1], lengths)
+    weights = sp.csr_matrix(
+        (_recency_weights(age), np.concatenate([np.empty(0, np.int64), *recent]), indptr), shape=(len(recent), n)
+    )
+    return _scaled_to_max(np.asarray((weights @ transitions).toarray(), dtype=np.float64))
+
+
+def _recency_weights(age: np.ndarray) -> np.ndarray:
+    """Weight of the event ``age`` events before the newest (0 = newest) in the transition scores."""
+    return 0.5 ** (age / RECENT_HALF_LIFE)
+
+
+def _scaled_to_max(scores: np.ndarray) -> np.ndarray:
+    """``scores`` (one row, or rows × items) divided row by row by the row's maximum when that is positive (a
+    matrix in place)."""
+    if scores.ndim == 1:
+        top = scores.max() if len(scores) else 0.0
+        return scores / top if top > 0 else scores
+    top = scores.max(axis=1, keepdims=True) if scores.shape[1] else np.zeros((len(scores), 1))
+    np.divide(scores, top, out=scores, where=top > 0)
+    return scores
 
 
 #: Share of each user's newest interactions that count as "late" (Personalize's hold-out share).
@@ -157,7 +180,31 @@ class SequenceComponents:
         self, raw: np.ndarray, history_codes: np.ndarray, transition_weight: float, late_weight: float
     ) -> np.ndarray:
         """``raw`` plus the weighted transition scores of the history and the weighted late-interaction lift."""
-        out = blend_transitions(raw, self.transitions, history_codes, transition_weight)
+        on = self.transitions is not None and transition_weight > 0 and len(history_codes) > 0
+        return self._added(
+            raw, next_item_scores(self.transitions, history_codes) if on else None, transition_weight, late_weight
+        )
+
+    def apply_many(
+        self,
+        raw: np.ndarray,
+        histories: Sequence[np.ndarray],
+        transition_weight: float,
+        late_weight: float,
+        next_scores: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """:meth:`apply` for every row of ``raw`` (one per history); ``next_scores``: the histories'
+        :func:`next_item_scores_many` when already known. ``raw`` itself when both components are off."""
+        on = self.transitions is not None and transition_weight > 0
+        if on and next_scores is None:
+            next_scores = next_item_scores_many(self.transitions, histories)
+        return self._added(raw, next_scores if on else None, transition_weight, late_weight)
+
+    def _added(
+        self, raw: np.ndarray, next_scores: np.ndarray | None, transition_weight: float, late_weight: float
+    ) -> np.ndarray:
+        """``raw`` + ``transition_weight`` × ``next_scores`` (when given) + ``late_weight`` × the lift (when on)."""
+        out = raw if next_scores is None else raw + transition_weight * next_scores
         if self.late_lift is not None and late_weight > 0:
             out = out + late_weight * self.late_lift
         return out

@@ -38,6 +38,7 @@ learned repeat demotion only lowers them when the data says users rarely repeat.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from personalize_local.metrics import TestUser, aggregate, choose_test_users, test_users_of
+from personalize_local.metrics import TOP_K, TestUser, choose_test_users, ndcg_personalize, test_users_of
 from personalize_local.recipes import hyperparameters as hp
 from personalize_local.recipes.algorithms import (
     CoOccurrence,
@@ -69,15 +70,18 @@ from personalize_local.recipes.base import (
     TrainingData,
 )
 from personalize_local.recipes.building_blocks import (
+    ROW_BLOCK,
     InteractionMatrix,
     ItemLookup,
     item_index,
     item_universe,
     load_model,
+    row_blocks,
     save_model,
     sparse_arrays,
     sparse_from_arrays,
     top_k,
+    top_k_rows,
     trim_users,
 )
 from personalize_local.recipes.context import ContextModel
@@ -89,7 +93,7 @@ from personalize_local.recipes.exploration import (
     merge,
     rank_explorable,
 )
-from personalize_local.recipes.sequence import SequenceComponents
+from personalize_local.recipes.sequence import SequenceComponents, next_item_scores_many
 
 HRNN_HYPERPARAMETERS: tuple[HyperParameter, ...] = (
     HyperParameter("hidden_dimension", "int", "149", 32, 256),
@@ -213,26 +217,84 @@ def fix_cold(raw: np.ndarray, cold: np.ndarray) -> np.ndarray:
 MIN_REPEAT_SHARE = 1e-6
 
 
-def _log_softmax_over(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    sub = z[mask]
-    if len(sub) == 0:
-        return sub
-    top = sub.max()
-    return sub - (top + np.log(np.exp(sub - top).sum()))
+def _log_normalisers(z: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """Per row of ``z`` (along its last axis), ``max + log Σ exp(z - max)``; ``scratch``: an array of z's shape to
+    work in (``z`` itself when it may be overwritten)."""
+    top = z.max(axis=-1, keepdims=True)
+    np.subtract(z, top, out=scratch)
+    return top + np.log(np.exp(scratch, out=scratch).sum(axis=-1, keepdims=True))
+
+
+def log_probabilities_matrix(logits: np.ndarray, seen: np.ndarray, repeat_share: float | None) -> np.ndarray:
+    """:func:`log_probabilities` of every row of ``logits`` (rows × items); ``seen``: boolean (rows × items) mask of
+    each row's own items. A row whose seen items are none or all gets the plain log-softmax."""
+    z = np.asarray(logits, dtype=np.float64)
+    out = np.empty_like(z)
+    for block in row_blocks(len(z)):
+        _log_probabilities_block(z[block], seen[block], repeat_share, out[block])
+    return out
+
+
+def _log_probabilities_block(z: np.ndarray, seen: np.ndarray, repeat_share: float | None, out: np.ndarray) -> None:
+    """Write :func:`log_probabilities_matrix` of a few rows ``z`` (float64) into ``out`` (their shape, not ``z``)."""
+    if z.shape[1] == 0:
+        return
+    mixed = seen.any(axis=1) & ~seen.all(axis=1) if repeat_share is not None else np.zeros(len(z), dtype=bool)
+    if not mixed.any():
+        np.subtract(z, _log_normalisers(z, out), out=out)  # as _log_softmax, without the scratch array
+    elif mixed.all():
+        _repeat_mixture(z, seen, repeat_share, out)
+    else:
+        for rows, mixture in ((np.flatnonzero(~mixed), False), (np.flatnonzero(mixed), True)):
+            part = np.empty((len(rows), z.shape[1]))
+            _log_probabilities_block(z[rows], seen[rows], repeat_share if mixture else None, part)
+            out[rows] = part
+
+
+def _repeat_mixture(z: np.ndarray, seen: np.ndarray, repeat_share: float, out: np.ndarray) -> None:
+    """Write the repeat mixture (see :class:`InferenceOptions`) of rows ``z`` that each have seen and unseen items into
+    ``out``: each group's log-softmax plus the log of its share. The seen items (few) are normalised on their own."""
+    own_share, other_share = _log_shares(repeat_share)
+    row, col = np.nonzero(seen)  # every row has some, so row i's values start at starts[i]
+    own = z[row, col]
+    starts = np.r_[0, np.flatnonzero(np.diff(row)) + 1]
+    top = np.maximum.reduceat(own, starts)
+    seen_norm = top + np.log(np.add.reduceat(np.exp(own - top[row]), starts))
+    np.copyto(out, z)
+    out[row, col] = -np.inf
+    unseen_norm = _log_normalisers(out, out)
+    np.subtract(z, unseen_norm, out=out)
+    out += other_share
+    out[row, col] = own_share + (own - seen_norm[row])
 
 
 def log_probabilities(logits: np.ndarray, seen: np.ndarray, repeat_share: float | None) -> np.ndarray:
-    """Log-probabilities over the catalogue: a plain log-softmax, or the repeat mixture (see InferenceOptions)."""
+    """Log-probabilities over the catalogue: a plain log-softmax, or the repeat mixture (see InferenceOptions).
+
+    ``seen``: the positions of the user's own items. What :func:`log_probabilities_matrix` gives for one row, from
+    the same helpers, without its batching overhead (serving scores one user at a time).
+    """
     z = logits.astype(np.float64)
     mask = np.zeros(len(z), dtype=bool)
     mask[seen] = True
     if repeat_share is None or not mask.any() or mask.all():
-        return _log_softmax_over(z, np.ones(len(z), dtype=bool))
-    r = min(max(repeat_share, MIN_REPEAT_SHARE), 1 - MIN_REPEAT_SHARE)
+        return _log_softmax(z)
+    own_share, other_share = _log_shares(repeat_share)
     out = np.empty_like(z)
-    out[mask] = np.log(r) + _log_softmax_over(z, mask)
-    out[~mask] = np.log1p(-r) + _log_softmax_over(z, ~mask)
+    out[mask] = own_share + _log_softmax(z[mask])
+    out[~mask] = other_share + _log_softmax(z[~mask])
     return out
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    """Log-softmax of ``z`` (float64) along its last axis (an empty catalogue stays empty)."""
+    return z - _log_normalisers(z, np.empty_like(z)) if z.shape[-1] else z.copy()
+
+
+def _log_shares(repeat_share: float) -> tuple[float, float]:
+    """Log of the probability the repeat mixture gives the user's own items and the others (clamped away from 0)."""
+    r = min(max(repeat_share, MIN_REPEAT_SHARE), 1 - MIN_REPEAT_SHARE)
+    return np.log(r), np.log1p(-r)
 
 
 def popularity_discount(train_counts: np.ndarray, beta: float) -> np.ndarray | None:
@@ -585,51 +647,130 @@ def option_grid(params: Mapping[str, object], repeats: float) -> list[InferenceO
     return [InferenceOptions(h, s) for h in half_lives for s in (None, repeats)]
 
 
-def _validation_raw(
-    core: ScoringCore,
-    lookup: ItemLookup,
-    users: list[TestUser],
-    cold: np.ndarray,
-    options: InferenceOptions,
-    sequence: SequenceComponents | None = None,
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Raw scores (users × items, sequence components included) and each user's known history positions."""
-    matrix, rows = histories_matrix(lookup, [u.history for u in users], core.n_items, options.recency_half_life)
-    raw = fix_cold(core.score_batch(matrix), cold).astype(np.float64)
-    if sequence is not None and (options.transition_weight > 0 or options.late_lift_weight > 0):
-        for r, user in enumerate(users):
-            codes = lookup.codes(user.history)
-            raw[r] = sequence.apply(raw[r], codes, options.transition_weight, options.late_lift_weight)
-    return raw, rows
+def seen_matrix(histories: Sequence[np.ndarray], n_items: int) -> np.ndarray:
+    """Boolean (histories × items) mask of the item positions in each history."""
+    seen = np.zeros((len(histories), n_items), dtype=bool)
+    lengths = [len(h) for h in histories]
+    if sum(lengths):
+        seen[np.repeat(np.arange(len(histories)), lengths), np.concatenate(histories)] = True
+    return seen
+
+
+class ValidationSet:
+    """The validation users and what scoring them again and again needs, each computed once.
+
+    Raw scores depend only on the core, the recency half-life and the sequence weights: each (core, half-life)
+    matrix is scored once and reused (only the latest core's are kept — each is users × items float64), and the
+    histories' next-item scores once per transition matrix. The sequence weights are added on every request.
+    """
+
+    def __init__(self, item_ids: np.ndarray, users: list[TestUser], cold: np.ndarray) -> None:
+        self.item_ids = item_ids
+        self.users = users
+        self.cold = cold
+        self.lookup = ItemLookup(item_ids)
+        #: Each user's known history positions, oldest first (repeats kept).
+        self.histories = [self.lookup.codes(u.history) for u in users]
+        #: (users × items) mask of each user's own items.
+        self.seen = seen_matrix(self.histories, len(item_ids))
+        #: (users × items) mask of each user's truth items (those in the catalogue).
+        self.truth = seen_matrix([self.lookup.codes(sorted(u.truth)) for u in users], len(item_ids))
+        self._core: ScoringCore | None = None
+        self._raw: dict[float, np.ndarray] = {}
+        self._next: tuple[sp.csr_matrix, np.ndarray] | None = None
+
+    def base_raw(self, core: ScoringCore, half_life: float) -> np.ndarray:
+        """Read-only raw scores (users × items, cold items last) of ``core`` with recency ``half_life``."""
+        if core is not self._core:
+            self._core, self._raw = core, {}
+        if half_life not in self._raw:
+            matrix, _ = histories_matrix(self.lookup, [u.history for u in self.users], core.n_items, half_life)
+            raw = fix_cold(core.score_batch(matrix), self.cold).astype(np.float64)
+            raw.flags.writeable = False
+            self._raw[half_life] = raw
+        return self._raw[half_life]
+
+    def next_item_scores(self, transitions: sp.csr_matrix) -> np.ndarray:
+        """The histories' :func:`~personalize_local.recipes.sequence.next_item_scores_many` under ``transitions``."""
+        if self._next is None or self._next[0] is not transitions:
+            self._next = (transitions, next_item_scores_many(transitions, self.histories))
+        return self._next[1]
+
+    def raw(
+        self, core: ScoringCore, options: InferenceOptions, sequence: SequenceComponents | None = None
+    ) -> np.ndarray:
+        """Raw scores (users × items) with the sequence components of ``options`` (read-only when there are none)."""
+        raw = self.base_raw(core, options.recency_half_life)
+        if sequence is None:
+            return raw
+        transitions_on = sequence.transitions is not None and options.transition_weight > 0
+        next_scores = self.next_item_scores(sequence.transitions) if transitions_on else None
+        return sequence.apply_many(
+            raw, self.histories, options.transition_weight, options.late_lift_weight, next_scores
+        )
 
 
 def _log_probabilities_of(
-    raw: np.ndarray, rows: list[np.ndarray], repeat_share: float | None, temperature: float, discount: np.ndarray | None
+    raw: np.ndarray, seen: np.ndarray, repeat_share: float | None, temperature: float, discount: np.ndarray | None
 ) -> np.ndarray:
-    logits = raw / temperature
-    if discount is not None:
-        logits = logits - discount
-    return np.stack([log_probabilities(row, seen, repeat_share) for row, seen in zip(logits, rows, strict=True)])
+    """Log-probabilities (see :func:`log_probabilities_matrix`) of ``raw / temperature - discount``, a block of rows
+    at a time (the scaled scores are never all in memory at once)."""
+    out = np.empty(raw.shape, dtype=np.float64)
+    scratch = np.empty((min(ROW_BLOCK, len(raw)), raw.shape[1]), dtype=np.float64)
+    for block in row_blocks(len(raw)):
+        logits = scratch[: block.stop - block.start]
+        np.divide(raw[block], temperature, out=logits)
+        if discount is not None:
+            logits -= discount
+        _log_probabilities_block(logits, seen[block], repeat_share, out[block])
+    return out
 
 
 def _validation_logits(
     core: ScoringCore,
-    lookup: ItemLookup,
-    users: list[TestUser],
-    cold: np.ndarray,
+    validation: ValidationSet,
     options: InferenceOptions,
     temperature: float = 1.0,
     sequence: SequenceComponents | None = None,
     discount: np.ndarray | None = None,
 ) -> np.ndarray:
-    raw, rows = _validation_raw(core, lookup, users, cold, options, sequence)
-    return _log_probabilities_of(raw, rows, options.repeat_share, temperature, discount)
+    raw = validation.raw(core, options, sequence)
+    return _log_probabilities_of(raw, validation.seen, options.repeat_share, temperature, discount)
 
 
-def _ndcg10_coverage(logits: np.ndarray, item_ids: np.ndarray, users: list[TestUser]) -> tuple[float, float]:
-    lists = [item_ids[top_k(row, 25)].tolist() for row in logits]
-    metrics = aggregate(lists, [u.truth for u in users], len(item_ids))
-    return metrics["normalized_discounted_cumulative_gain_at_10"], metrics["coverage"]
+#: NDCG@k and coverage of validation are computed on lists as long as GetSolutionMetrics' (25), NDCG at 10.
+NDCG_CUTOFF = 10
+
+
+@functools.cache
+def _ndcg_table() -> np.ndarray:
+    """:func:`~personalize_local.metrics.ndcg_personalize` at :data:`NDCG_CUTOFF` of every relevance pattern of that
+    length, indexed by the pattern's bits (bit j set: the item at rank j + 1 is a hit) — the same floats."""
+    patterns = (np.arange(2**NDCG_CUTOFF)[:, None] >> np.arange(NDCG_CUTOFF)) & 1
+    return np.array([ndcg_personalize(pattern.astype(bool), NDCG_CUTOFF) for pattern in patterns])
+
+
+def _ndcg10_coverage(logits: np.ndarray, validation: ValidationSet) -> tuple[float, float]:
+    """Validation NDCG@10 and coverage of each row's top-25 of ``logits``, the values
+    :func:`~personalize_local.metrics.aggregate` gives (per-user NDCG looked up in :func:`_ndcg_table`, summed in user
+    order, rounded to 4 decimals)."""
+    lists = top_k_rows(logits, TOP_K)
+    full = np.array([len(positions) >= NDCG_CUTOFF for positions in lists], dtype=bool)
+    ndcg = np.zeros(len(lists))
+    if full.any():
+        rows = np.flatnonzero(full)
+        first = np.stack([lists[r][:NDCG_CUTOFF] for r in rows.tolist()])
+        hits = validation.truth[rows[:, None], first].astype(np.int64)
+        ndcg[rows] = _ndcg_table()[hits @ (1 << np.arange(NDCG_CUTOFF))]
+    for r in np.flatnonzero(~full).tolist():
+        ndcg[r] = ndcg_personalize(validation.truth[r, lists[r]], NDCG_CUTOFF)
+    total = 0.0
+    for value in ndcg.tolist():  # in user order, as aggregate adds them up
+        total += value
+    n_items = len(validation.item_ids)
+    recommended = len(np.unique(np.concatenate([np.empty(0, np.int64), *lists])))
+    coverage = round(recommended / n_items, 4) if n_items else 0.0
+    return round(total / max(1, len(lists)), 4), coverage
 
 
 def choose(scores: dict[tuple[int, int], tuple[float, float]]) -> tuple[int, int]:
@@ -657,20 +798,18 @@ def choose_lever(tried: Mapping[K, tuple[float, float]], floor: float) -> K:
 
 
 def fit_temperature(
-    raw: np.ndarray, truth_positions: list[np.ndarray], seen_rows: list[np.ndarray], repeat_share: float | None
+    raw: np.ndarray, truth_positions: list[np.ndarray], seen: np.ndarray, repeat_share: float | None
 ) -> float:
-    """Temperature maximising the mean log-softmax probability of the truth items (scale-relative grid)."""
+    """Temperature maximising the mean log-softmax probability of the truth items (scale-relative grid).
+
+    ``seen``: boolean (users × items) mask of each user's own items (see :func:`seen_matrix`).
+    """
     scale = float(np.std(raw)) or 1.0
     best, best_ll = scale, -np.inf
     for factor in TEMPERATURE_GRID:
         t = scale * factor
-        ll = np.mean(
-            [
-                np.mean(log_probabilities(raw[r] / t, seen_rows[r], repeat_share)[pos])
-                for r, pos in enumerate(truth_positions)
-                if len(pos)
-            ]
-        )
+        log_probs = _log_probabilities_of(raw, seen, repeat_share, t, None)
+        ll = np.mean([np.mean(log_probs[r, pos]) for r, pos in enumerate(truth_positions) if len(pos)])
         if ll > best_ll:
             best, best_ll = t, ll
     return best
@@ -684,9 +823,7 @@ def trained_spread(raw: np.ndarray, cold: np.ndarray) -> float:
 
 def choose_transition_weight(
     core: ScoringCore,
-    item_ids: np.ndarray,
-    users: list[TestUser],
-    cold: np.ndarray,
+    validation: ValidationSet,
     option: InferenceOptions,
     sequence: SequenceComponents,
     base_score: tuple[float, float],
@@ -698,14 +835,12 @@ def choose_transition_weight(
     Weights are multiples of the standard deviation of the validation users' raw scores, so the grid means the
     same for EASE and iALS. Weight 0 (``option`` itself, scored ``base_score``) competes.
     """
-    lookup = ItemLookup(item_ids)
-    raw, _ = _validation_raw(core, lookup, users, cold, option)
-    scale = trained_spread(raw, cold)
+    scale = trained_spread(validation.raw(core, option), validation.cold)
     tried = {option: base_score}
     for factor in TRANSITION_GRID:
         candidate = dataclasses.replace(option, transition_weight=factor * scale)
-        logits = _validation_logits(core, lookup, users, cold, candidate, sequence=sequence)
-        tried[candidate] = _ndcg10_coverage(logits, item_ids, users)
+        logits = _validation_logits(core, validation, candidate, sequence=sequence)
+        tried[candidate] = _ndcg10_coverage(logits, validation)
         report[f"transition={factor:g}sd"] = [round(v, 4) for v in tried[candidate]]
     best = choose_lever(tried, floor)
     return best, tried[best]
@@ -713,9 +848,8 @@ def choose_transition_weight(
 
 def choose_late_lift_and_penalty(
     core: ScoringCore,
-    item_ids: np.ndarray,
-    users: list[TestUser],
-    cold_and_counts: tuple[np.ndarray, np.ndarray],
+    validation: ValidationSet,
+    counts: np.ndarray,
     option: InferenceOptions,
     temperature: float,
     sequence: SequenceComponents,
@@ -724,22 +858,22 @@ def choose_late_lift_and_penalty(
 ) -> tuple[InferenceOptions, tuple[float, float]]:
     """``option`` with the late-interaction lift weight (:data:`LATE_LIFT_GRID`, and 0) and the popularity penalty β
     (:data:`POPULARITY_PENALTY_GRID`) that :func:`choose_lever` prefers together on the calibrated validation scores
-    of ``users``, and their (NDCG@10, coverage). Both move accuracy against coverage, so they are chosen jointly.
+    of the ``validation`` users, and their (NDCG@10, coverage). Both move accuracy against coverage, so they are
+    chosen jointly.
 
-    ``cold_and_counts``: the items without training interactions, and the counts the discount is computed from —
-    those of the fit users, so the validation users' truth does not count towards popularity.
+    ``counts``: the per-item counts the discount is computed from — those of the fit users, so the validation
+    users' truth does not count towards popularity.
     """
-    cold, counts = cold_and_counts
-    raw, rows = _validation_raw(core, ItemLookup(item_ids), users, cold, option, sequence)
-    scale = trained_spread(raw, cold)
+    raw = validation.raw(core, option, sequence)
+    scale = trained_spread(raw, validation.cold)
     lifts = (0.0, *LATE_LIFT_GRID) if sequence.late_lift is not None else (0.0,)
     tried: dict[tuple[float, float], tuple[float, float]] = {}
     for factor in lifts:
         lifted = raw + factor * scale * sequence.late_lift if factor > 0 else raw
         for beta in POPULARITY_PENALTY_GRID:
             discount = popularity_discount(counts, beta)
-            logits = _log_probabilities_of(lifted, rows, option.repeat_share, temperature, discount)
-            tried[(factor * scale, beta)] = _ndcg10_coverage(logits, item_ids, users)
+            logits = _log_probabilities_of(lifted, validation.seen, option.repeat_share, temperature, discount)
+            tried[(factor * scale, beta)] = _ndcg10_coverage(logits, validation)
             report[f"late_lift={factor:g}sd|popularity_penalty={beta:g}"] = [
                 round(v, 4) for v in tried[(factor * scale, beta)]
             ]
@@ -879,7 +1013,8 @@ class UserPersonalizationRecipe(Recipe):
         if len(val_users) < 5:
             return Selection(candidates[0], options[0], None, (0.0, 0.0), {})
         report: dict[str, list[float]] = {}
-        held_out = np.isin(full.user_ids, np.array([u.user_id for u in val_users], dtype=object))
+        held_out = pd.Index(full.user_ids).isin([u.user_id for u in val_users])
+        validation = ValidationSet(item_ids, val_users, cold)
         fit_matrix = selection_sample(full.matrix[keep & ~held_out], seed)
         scores: dict[tuple[int, int], tuple[float, float]] = {}
         cores: dict[int, ScoringCore] = {}
@@ -887,8 +1022,8 @@ class UserPersonalizationRecipe(Recipe):
         for ci, candidate in enumerate(candidates):
             cores[ci] = candidate.fit(fit_matrix, seed, fit_gram)
             for oi, option in enumerate(options):
-                logits = _validation_logits(cores[ci], lookup, val_users, cold, option)
-                scores[(ci, oi)] = _ndcg10_coverage(logits, item_ids, val_users)
+                logits = _validation_logits(cores[ci], validation, option)
+                scores[(ci, oi)] = _ndcg10_coverage(logits, validation)
                 label = f"{candidate.label}|recency={option.recency_half_life:g}|repeat_share={option.repeat_share}"
                 report[label] = [round(v, 4) for v in scores[(ci, oi)]]
             best_key = choose(scores)
@@ -907,24 +1042,21 @@ class UserPersonalizationRecipe(Recipe):
                 data.interactions, item_ids, rows=full.interactions_of(keep & ~held_out), user_codes=full.rows
             )
             option, chosen_score = choose_transition_weight(
-                selected_core, item_ids, val_users, cold, option, fit_sequence, chosen_score, floor, report
+                selected_core, validation, option, fit_sequence, chosen_score, floor, report
             )
         raw = _validation_logits(
             selected_core,
-            lookup,
-            val_users,
-            cold,
+            validation,
             dataclasses.replace(option, repeat_share=None, popularity_penalty=0.0),
             sequence=fit_sequence,
         )
         truth = [lookup.codes(sorted(u.truth)) for u in val_users]
-        seen_rows = [lookup.codes(u.history) for u in val_users]
-        temperature = fit_temperature(raw, truth, seen_rows, option.repeat_share)
+        temperature = fit_temperature(raw, truth, validation.seen, option.repeat_share)
+        del raw
         option, chosen_score = choose_late_lift_and_penalty(
             selected_core,
-            item_ids,
-            val_users,
-            (cold, np.asarray(fit_matrix.getnnz(axis=0), dtype=np.int64)),
+            validation,
+            np.asarray(fit_matrix.getnnz(axis=0), dtype=np.int64),
             option,
             temperature,
             fit_sequence,
