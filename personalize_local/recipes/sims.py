@@ -173,16 +173,13 @@ class SimsRecipe(Recipe):
             float(params["max_user_history_length_percentile"]),
         )
         matrix = full.matrix[keep_users]
-        del full  # at full size every copy of the 58 M-interaction matrix is ~0.5 GB; only the active columns stay
         counts = np.asarray(matrix.getnnz(axis=0), dtype=np.int64)
         seen = counts > 0
         low = np.quantile(counts[seen], float(params["min_item_interaction_count_percentile"])) if seen.any() else 0
         query_ok = seen & (counts >= low)
         active = np.flatnonzero(query_ok)  # only these take part: the Gram matrix is (active × active)
-        active_rows = matrix.tocsc()[:, active].tocsr()
-        del matrix
         local_indptr, local_neighbours = neighbour_lists(
-            gram(active_rows),
+            gram(matrix.tocsc()[:, active].tocsr()),
             np.ones(len(active), dtype=bool),
             np.ones(len(active), dtype=bool),
             counts[active],
