@@ -609,7 +609,7 @@ def report_versions(
         total += row["seconds"]
         peak = max(peak, row["child_peak_rss_mb"])
         own = training.get(recipe, {}).get("train_seconds") if training else None
-        ratio = f"{row['seconds'] / own:.2f}" if own else "-"
+        ratio = f"{row['seconds'] / own:.2f}" if own and not row.get("reused") else "-"  # reused: a cache load
         note = " (reused: cache)" if row.get("reused") else ""
         lines.append(
             f"| {recipe}{note} | {row['seconds']:.1f} | {row.get('evaluation_training_seconds', 0.0):.1f} | "
