@@ -664,17 +664,22 @@ class ValidationSet:
     histories' next-item scores once per transition matrix. The sequence weights are added on every request.
     """
 
-    def __init__(self, item_ids: np.ndarray, users: list[TestUser], cold: np.ndarray) -> None:
+    def __init__(
+        self, item_ids: np.ndarray, users: list[TestUser], cold: np.ndarray, lookup: ItemLookup | None = None
+    ) -> None:
         self.item_ids = item_ids
         self.users = users
         self.cold = cold
-        self.lookup = ItemLookup(item_ids)
+        #: ``lookup``: the training's own item lookup over ``item_ids``, when it has one already.
+        self.lookup = ItemLookup(item_ids) if lookup is None else lookup
         #: Each user's known history positions, oldest first (repeats kept).
         self.histories = [self.lookup.codes(u.history) for u in users]
         #: (users × items) mask of each user's own items.
         self.seen = seen_matrix(self.histories, len(item_ids))
-        #: (users × items) mask of each user's truth items (those in the catalogue).
-        self.truth = seen_matrix([self.lookup.codes(sorted(u.truth)) for u in users], len(item_ids))
+        #: Each user's truth item positions (those in the catalogue), in id order.
+        self.truth_positions = [self.lookup.codes(sorted(u.truth)) for u in users]
+        #: (users × items) mask of each user's truth items.
+        self.truth = seen_matrix(self.truth_positions, len(item_ids))
         self._core: ScoringCore | None = None
         self._raw: dict[float, np.ndarray] = {}
         self._next: tuple[sp.csr_matrix, np.ndarray] | None = None
@@ -1014,7 +1019,7 @@ class UserPersonalizationRecipe(Recipe):
             return Selection(candidates[0], options[0], None, (0.0, 0.0), {})
         report: dict[str, list[float]] = {}
         held_out = pd.Index(full.user_ids).isin([u.user_id for u in val_users])
-        validation = ValidationSet(item_ids, val_users, cold)
+        validation = ValidationSet(item_ids, val_users, cold, lookup)
         fit_matrix = selection_sample(full.matrix[keep & ~held_out], seed)
         scores: dict[tuple[int, int], tuple[float, float]] = {}
         cores: dict[int, ScoringCore] = {}
@@ -1050,8 +1055,7 @@ class UserPersonalizationRecipe(Recipe):
             dataclasses.replace(option, repeat_share=None, popularity_penalty=0.0),
             sequence=fit_sequence,
         )
-        truth = [lookup.codes(sorted(u.truth)) for u in val_users]
-        temperature = fit_temperature(raw, truth, validation.seen, option.repeat_share)
+        temperature = fit_temperature(raw, validation.truth_positions, validation.seen, option.repeat_share)
         del raw
         option, chosen_score = choose_late_lift_and_penalty(
             selected_core,
