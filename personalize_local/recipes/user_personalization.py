@@ -942,12 +942,15 @@ class Selection:
         if not isinstance(model, UserPersonalizationModel):
             return None
         recorded = model.hyperparameters
-        report = json.loads(recorded.get("local_validation_candidates", "{}"))
         winner = Candidate.recorded(recorded)
-        users = int(recorded.get("local_validation_users", "0"))
-        if not report or winner is None or users < REUSE_MIN_VALIDATION_USERS:
+        try:  # a record this code cannot read (another version's, or edited) is no selection: validate again
+            report = json.loads(recorded.get("local_validation_candidates", "{}"))
+            users = int(recorded.get("local_validation_users", "0"))
+            score = (float(recorded["local_validation_ndcg_at_10"]), float(recorded["local_validation_coverage"]))
+        except (KeyError, TypeError, ValueError):
             return None
-        score = (float(recorded["local_validation_ndcg_at_10"]), float(recorded["local_validation_coverage"]))
+        if not isinstance(report, dict) or not report or winner is None or users < REUSE_MIN_VALIDATION_USERS:
+            return None
         return cls(winner, model.options, model.temperature, score, report, users)
 
 

@@ -241,3 +241,31 @@ def test_a_selection_made_on_few_validation_users_is_made_again(planted, monkeyp
     monkeypatch.setattr(UP, "_select", lambda self, *a: selections.append(1) or original(self, *a))
     served = UP().train_served(data, params, 3, evaluation.model)
     assert selections == [1] and "local_ials_refit_iterations" not in served.hyperparameters
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"local_validation_users": "many"},
+        {"local_validation_candidates": "{not json"},
+        {"local_validation_candidates": "[1, 2]"},
+        {"local_validation_ndcg_at_10": "n/a"},
+        {"local_validation_coverage": ""},
+        {"local_algorithm": "transformer"},
+    ],
+)
+def test_an_unreadable_recorded_selection_is_validated_again(planted, monkeypatch, damage) -> None:
+    """A start model whose recorded choices this code cannot read (another version's, or edited by hand) is no
+    selection: the served model validates again instead of failing the solution version."""
+    monkeypatch.setattr(up, "REUSE_MIN_VALIDATION_USERS", 30)
+    data = TrainingData(planted.interactions, planted.items)
+    params = resolve_hyperparameters(UP, None)
+    evaluation = evaluate_recipe(UP, data, params, seed=3)
+    assert up.Selection.of(evaluation.model) is not None
+    evaluation.model.hyperparameters.update(damage)
+    assert up.Selection.of(evaluation.model) is None
+    selections: list[int] = []
+    original = UP._select
+    monkeypatch.setattr(UP, "_select", lambda self, *a: selections.append(1) or original(self, *a))
+    UP().train_served(data, params, 3, evaluation.model)
+    assert selections == [1]
