@@ -101,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=16, help="full-size slice: 1 user in this many (default 16)")
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".bench-data", help="full-size data cache")
     args = parser.parse_args(argv)
+    if args.every < 1:
+        parser.error(f"--every must be at least 1 (1 = every user), got {args.every}")
     if args.quick:
         from bench.datasets import demo_data
 
