@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from personalize_local.memory import release_freed_memory
 from personalize_local.metrics import TOP_K, EvaluationSplit, Holdout, TestUser, aggregate, split_users
 from personalize_local.recipes.base import Recipe, TrainedModel, TrainingData
 
@@ -76,6 +77,7 @@ def evaluate_recipe(
     split = EvaluationSplit(split.train.iloc[:0], split.test_users)  # only the training data holds the rows now
     model = train_on(training) if train_on is not None else instance.train(training, hyperparameters, seed=seed)
     del training
+    release_freed_memory()  # the training users' copy: the served model trains next, on the whole data
     return Evaluation(evaluate_model(model, split, catalog_size(data)), model)
 
 

@@ -13,6 +13,7 @@ from personalize_local.exceptions import (
     ResourceInUseException,
     ResourceNotFoundException,
 )
+from personalize_local.memory import release_freed_memory
 from personalize_local.models.action_data import action_training_data
 from personalize_local.models.clock import schedule_seconds
 from personalize_local.models.domain import Page, Solution, SolutionMetrics, SolutionVersion, from_resource, to_body
@@ -257,7 +258,9 @@ class Solutions:
         interactions = filter_events(
             frames.interactions, version.event_type, None if threshold is None else float(threshold)
         )
-        return TrainingData(interactions.reset_index(drop=True), frames.items, frames.users)
+        data = TrainingData(interactions.reset_index(drop=True), frames.items, frames.users)
+        release_freed_memory()  # Arrow's conversion buffers of the files just read
+        return data
 
     def train(
         self, recipe_name: str, solution_config: Mapping[str, Any], data: TrainingData, evaluate: bool

@@ -25,7 +25,8 @@ Training ("choosing the algorithm", as Personalize does internally):
    :data:`ACCURACY_FLOOR` × the best plain candidate's, otherwise the most accurate setting wins when it gains at
    least :data:`LEVER_MIN_GAIN`. The sequence components are tried only with at least
    :data:`MIN_SEQUENCE_VALIDATION_USERS` validation users. The winner is then refitted on all training users (see
-   :mod:`~personalize_local.recipes.sequence` for the components).
+   :mod:`~personalize_local.recipes.sequence` for the components): an iALS winner starts from the item factors it
+   was fitted with on the fit users and runs :data:`REFIT_ITERATIONS` sweeps (EASE is closed form and fits anew).
    Everything chosen is recorded in ``hyperparameters`` (``local_*``).
 
 Serving: scores are a softmax over the full catalogue (they sum to 1). Users are always scored from their history
@@ -110,8 +111,11 @@ EASE_SETTINGS_LARGE = ((1.0, 0.5), (4.0, 0.25))
 EASE_LARGE_ITEMS = 4000
 IALS_SETTINGS = ((1.0, 16.0, 15),)
 IALS_SETTINGS_LARGE = ((1.0, 16.0, 15), (1.0, 4.0, 15))
-#: Sweeps of the served model's iALS fit when it starts from the evaluation model's item factors
-#: (:meth:`UserPersonalizationRecipe.train_served`): those factors already fit 90% of the same users.
+#: Sweeps of an iALS fit on all training users that starts from item factors fitted on part of them: the final fit
+#: of a training starts from the winning candidate's factors (fitted on the fit users, or their sample), the served
+#: model of a solution version from the evaluation model's (:meth:`UserPersonalizationRecipe.train_served`, 90% of
+#: the same users). On a 1/4 full-size slice 3 sweeps from the sample's factors reach the from-scratch fit's
+#: NDCG@10 (15 sweeps from random factors) at a quarter of its time (docs/recipes-and-metrics.md).
 REFIT_ITERATIONS = 4
 #: The served model reuses the evaluation's choices only when at least this many validation users made them. On
 #: fewer, one validation user moves NDCG@10 by a percent or more and the choice itself is noisy (on an 80-user data
@@ -934,6 +938,8 @@ class Selection:
     report: dict[str, list[float]]
     #: How many validation users chose it (0: none, defaults).
     users: int = 0
+    #: The winner as fitted on the fit users (their sample) during validation; None when read back from a model.
+    core: ScoringCore | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, model: TrainedModel) -> Selection | None:
@@ -1070,7 +1076,9 @@ class UserPersonalizationRecipe(Recipe):
             floor,
             report,
         )
-        return Selection(candidates[chosen[0]], option, temperature, chosen_score, report, len(val_users))
+        return Selection(
+            candidates[chosen[0]], option, temperature, chosen_score, report, len(val_users), selected_core
+        )
 
     def _fit(
         self,
@@ -1085,8 +1093,12 @@ class UserPersonalizationRecipe(Recipe):
         its sequence components, calibration, exploration and context data."""
         item_ids, full, keep, option = inputs.item_ids, inputs.full, inputs.keep, selection.option
         winner = selection.winner
+        started_from = ""
         if isinstance(start, UserPersonalizationModel):
-            core = winner.refit(inputs.matrix, seed, start.core, start.item_ids, item_ids)
+            core, started_from = winner.refit(inputs.matrix, seed, start.core, start.item_ids, item_ids), "evaluation"
+        elif selection.core is not None:
+            core = winner.refit(inputs.matrix, seed, selection.core, item_ids, item_ids)
+            started_from = "validation-fit"
         else:
             core = winner.fit(inputs.matrix, seed)
         temperature = selection.temperature
@@ -1116,8 +1128,9 @@ class UserPersonalizationRecipe(Recipe):
             "local_validation_candidates": json.dumps(selection.report, sort_keys=True),
             "local_validation_users": str(selection.users),
         }
-        if start is not None and winner.kind == "ials":
+        if started_from and winner.kind == "ials":
             recorded["local_ials_refit_iterations"] = str(REFIT_ITERATIONS)
+            recorded["local_ials_start"] = started_from
         return self.model_class()(
             item_ids,
             core,

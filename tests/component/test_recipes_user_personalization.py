@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from personalize_local.evaluation import evaluate_recipe, evaluate_solution
 from personalize_local.recipes import user_personalization as up
+from personalize_local.recipes.algorithms import IalsCore
 from personalize_local.recipes.base import ExplorationConfig, TrainedModel, TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
 from testing.planted_data import planted_interactions
@@ -174,8 +175,6 @@ def test_user_personalization_beats_popularity_on_planted_data(planted) -> None:
 
 
 def test_single_user_fold_in_equals_implicits_recalculate_user() -> None:
-    from personalize_local.recipes.algorithms import IalsCore
-
     rng = np.random.default_rng(3)
     core = IalsCore(rng.normal(size=(300, 24)).astype(np.float32), 24, 0.7, 16.0)
     for n in (1, 5, 60):
@@ -213,11 +212,41 @@ def test_the_served_model_reuses_what_the_evaluation_chose(planted, kind, monkey
     monkeypatch.setattr(UP, "_select", lambda *a, **k: validations.append(1))  # must not run
     served = UP().train_served(data, params, 3, evaluation.model)
     assert not validations
-    chosen = {k: v for k, v in evaluation.model.hyperparameters.items() if k.startswith("local_")}
+    chosen = {
+        k: v for k, v in evaluation.model.hyperparameters.items() if k.startswith("local_") and k != "local_ials_start"
+    }
     assert {k: v for k, v in served.hyperparameters.items() if k in chosen} == chosen
     assert ("local_ials_refit_iterations" in served.hyperparameters) == (kind == "ials")
+    assert served.hyperparameters.get("local_ials_start") == ("evaluation" if kind == "ials" else None)
     assert served.options == evaluation.model.options and served.temperature == evaluation.model.temperature
     shares = [share(planted, served.recommend(genre_items(planted, g, 6), 10), g) for g in range(5)]
+    assert np.mean(shares) >= 0.8
+
+
+def test_the_final_ials_fit_starts_from_the_validation_fit(planted, monkeypatch) -> None:
+    """Training's final fit on all training users starts from the item factors the winning iALS candidate was
+    fitted with during validation (REFIT_ITERATIONS sweeps instead of 15 from random factors) and still learns the
+    planted genres."""
+    only = [c for c in up.candidates_for(290, 32) if c.kind == "ials"][:1]
+    monkeypatch.setattr(up, "candidates_for", lambda n, factors: only)
+    fits: list[tuple[int, np.ndarray | None, np.ndarray]] = []
+    original = IalsCore.fit.__func__
+
+    def spy(cls, matrix, factors, regularization, alpha, iterations, seed, initial_item_factors=None):
+        core = original(cls, matrix, factors, regularization, alpha, iterations, seed, initial_item_factors)
+        fits.append((iterations, initial_item_factors, core.model.item_factors.copy()))
+        return core
+
+    monkeypatch.setattr(IalsCore, "fit", classmethod(spy))
+    data = TrainingData(planted.interactions, planted.items)
+    params = resolve_hyperparameters(UP, {"algorithmHyperParameters": {"hidden_dimension": "32"}})
+    model = UP().train(data, params, seed=2)
+    (validation_iterations, no_start, validation_factors), (final_iterations, start, _) = fits
+    assert validation_iterations == only[0].iterations and no_start is None
+    assert final_iterations == up.REFIT_ITERATIONS and start is not None
+    np.testing.assert_array_equal(start, validation_factors)
+    assert model.hyperparameters["local_ials_start"] == "validation-fit"
+    shares = [share(planted, model.recommend(genre_items(planted, g, 6), 10), g) for g in range(5)]
     assert np.mean(shares) >= 0.8
 
 
@@ -227,7 +256,7 @@ def test_a_model_without_a_validation_is_trained_from_scratch(planted) -> None:
     params = resolve_hyperparameters(UP, None)
     served = UP().train_served(data, params, 1, popularity)
     assert served.hyperparameters == UP().train(data, params, seed=1).hyperparameters
-    assert "local_ials_refit_iterations" not in served.hyperparameters
+    assert served.hyperparameters.get("local_ials_start") != "evaluation"
 
 
 def test_a_selection_made_on_few_validation_users_is_made_again(planted, monkeypatch) -> None:
@@ -240,7 +269,7 @@ def test_a_selection_made_on_few_validation_users_is_made_again(planted, monkeyp
     original = UP._select
     monkeypatch.setattr(UP, "_select", lambda self, *a: selections.append(1) or original(self, *a))
     served = UP().train_served(data, params, 3, evaluation.model)
-    assert selections == [1] and "local_ials_refit_iterations" not in served.hyperparameters
+    assert selections == [1] and served.hyperparameters.get("local_ials_start") != "evaluation"
 
 
 @pytest.mark.parametrize(

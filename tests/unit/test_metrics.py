@@ -111,3 +111,26 @@ def test_evaluate_solution_on_a_hand_worked_popularity_case() -> None:
         "precision_at_10": 0.1,
         "precision_at_25": 0.04,
     }
+
+
+def test_the_evaluation_drops_its_copy_of_the_training_users() -> None:
+    """evaluate_recipe copies 90% of the interactions for the training users; when it returns (and the served model
+    trains next, on all of the data) no Arrow buffer of that copy is still referenced."""
+    import pyarrow as pa
+
+    from personalize_local.evaluation import evaluate_recipe
+
+    rng = np.random.default_rng(0)
+    n = 200_000
+    interactions = pd.DataFrame(
+        {
+            "USER_ID": pd.Series([f"user-{u:06d}" for u in rng.integers(0, 4_000, n)], dtype="str"),
+            "ITEM_ID": pd.Series([f"item-{i:05d}" for i in rng.integers(0, 500, n)], dtype="str"),
+            "TIMESTAMP": rng.integers(1_600_000_000, 1_700_000_000, n),
+        }
+    )
+    id_bytes = int(interactions[["USER_ID", "ITEM_ID"]].memory_usage(deep=True, index=False).sum())
+    before = pa.total_allocated_bytes()
+    evaluation = evaluate_recipe(get_recipe("aws-popularity-count"), TrainingData(interactions), {}, seed=0)
+    assert evaluation.metrics["precision_at_5"] >= 0.0
+    assert pa.total_allocated_bytes() - before < 0.1 * id_bytes
