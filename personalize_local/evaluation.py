@@ -74,7 +74,9 @@ def evaluate_recipe(
         return Evaluation({}, None)
     split = split_users(data.interactions, seed=seed, holdout=holdout)
     training = TrainingData(split.train, data.items, data.users)
-    split = EvaluationSplit(split.train.iloc[:0], split.test_users)  # only the training data holds the rows now
+    # Only ``training`` holds the copied rows now: a slice of them (even an empty one) would keep all their Arrow
+    # buffers alive, so the scoring split's empty frame is a slice of the caller's data instead.
+    split = EvaluationSplit(data.interactions.iloc[:0], split.test_users)
     model = train_on(training) if train_on is not None else instance.train(training, hyperparameters, seed=seed)
     del training
     release_freed_memory()  # the training users' copy: the served model trains next, on the whole data
