@@ -40,7 +40,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -273,8 +273,9 @@ def full_size_baselines() -> dict[str, Any]:
 
 
 def _child_baseline(spec: dict[str, Any]) -> dict[str, Any]:
-    """Personalize's offline metrics of one baseline on the same split as the solution versions (seed 0)."""
-    from bench.baselines import evaluate
+    """Personalize's offline metrics of one baseline on the same split as the solution versions (seed 0), and of
+    the same fitted model as a related-items baseline (``similar_items``, compared with ``aws-sims``; no extra fit)."""
+    from bench.baselines import Related, evaluate
     from personalize_local.evaluation import catalog_size
     from personalize_local.metrics import split_users
     from personalize_local.recipes.building_blocks import item_universe
@@ -286,11 +287,20 @@ def _child_baseline(spec: dict[str, Any]) -> dict[str, Any]:
     item_ids, catalogue = item_universe(data), catalog_size(data)
     del data
     metrics = evaluate(baseline, split, item_ids, catalogue)
+    seconds = time.perf_counter() - started
+    related = Related(baseline, reuse=baseline.fitted)
+    related_metrics = evaluate(related, split, item_ids, catalogue)
     return {
         "family": baseline.family,
         "setting": baseline.setting,
         "metrics": metrics,
-        "seconds": time.perf_counter() - started,
+        "seconds": seconds,
+        "related": {
+            "family": related.family,
+            "setting": related.setting,
+            "metrics": related_metrics,
+            "seconds": time.perf_counter() - started - seconds,
+        },
         "peak_rss_mb": proc_status_mb("VmHWM"),
     }
 
@@ -596,7 +606,7 @@ def report_versions(
     run) and the offline metrics next to the baselines (bench/quality.py's table), judged against the issue's goals
     (:func:`personalize_comparison`)."""
     from bench.baselines import Tuned
-    from bench.quality import table
+    from bench.quality import related_table, table
 
     lines = [
         "## Solution versions (CreateSolutionVersion: evaluation on 90% of the users, then the served model)",
@@ -632,20 +642,25 @@ def report_versions(
         (f"peak RSS of a solution version {peak / 1024:.1f} GB (target <= 12 GB)", peak <= 12 * 1024),
     ]
     results = {r: (versions[r]["metrics"], versions[r]["seconds"]) for r in RECIPES if versions[r].get("metrics")}
-    tuned = [
-        Tuned(row["family"], row["setting"], float("nan"), row["metrics"], row["seconds"])
-        for row in baselines.values()
-        if isinstance(row, dict) and "family" in row  # not the step's load_average
+    rows = [row for row in baselines.values() if isinstance(row, dict) and "family" in row]  # not the load_average
+    tuned = [Tuned(row["family"], row["setting"], float("nan"), row["metrics"], row["seconds"]) for row in rows]
+    related = [
+        Tuned(r["family"], r["setting"], float("nan"), r["metrics"], r["seconds"])
+        for r in (row.get("related") for row in rows)
+        if r
     ]
     lines += ["## Offline metrics (Personalize's protocol, split seed 0)", "", table(results, tuned), ""]
+    if related:
+        lines += [related_table(results, related), ""]
     lines += [
         "- baselines: one setting each (no grid at this size), fitted on the training users plus the test users' "
-        "input histories (bench/baselines.py)",
+        "input histories (bench/baselines.py); the related-items rows ask the same fitted models for "
+        "`similar_items` of the test user's most recent item, topped up with popular items",
         "",
     ]
     if tuned and all(r in results for r in ("aws-user-personalization", "aws-popularity-count", "aws-sims")):
         # the issue's goals, judged once (bench/quality.py's verdict asks 2x popularity unconditionally)
-        lines += personalize_comparison(results, tuned, total, peak)
+        lines += personalize_comparison(results, tuned, total, peak, related)
     return lines, checks
 
 
@@ -654,10 +669,16 @@ SEED_PERSONALIZE = {"up_coverage": 0.178, "sims_coverage": 0.450, "up_ndcg10": 0
 
 
 def personalize_comparison(
-    results: dict[str, tuple[dict[str, float], float]], tuned: list[Any], total: float, peak: float
+    results: dict[str, tuple[dict[str, float], float]],
+    tuned: list[Any],
+    total: float,
+    peak: float,
+    related: Sequence[Any] = (),
 ) -> list[str]:
-    """The issue's table: each measure next to the seed's Amazon Personalize run and its goal, from this run."""
+    """The issue's table: each measure next to the seed's Amazon Personalize run and its goal, from this run (the
+    SIMS row says whether a related-items baseline reaches its goal)."""
     from bench.baselines import NDCG10
+    from bench.quality import related_reach, sims_goal
 
     up, pop, sims = (results[r][0] for r in ("aws-user-personalization", "aws-popularity-count", "aws-sims"))
     best = max(tuned, key=lambda t: t.metrics[NDCG10])
@@ -673,9 +694,10 @@ def personalize_comparison(
         ("user-personalization coverage", f"{SEED_PERSONALIZE['up_coverage']:.3f}", f"{up['coverage']:.4f}",
          "≥ .18", mark(up["coverage"] >= 0.18)),
         ("SIMS coverage (P@5 vs popularity's)", f"{SEED_PERSONALIZE['sims_coverage']:.3f}",
-         f"{sims['coverage']:.4f} (P@5 {sims['precision_at_5']:.4f} vs {pop['precision_at_5']:.4f})",
+         f"{sims['coverage']:.4f} (P@5 {sims['precision_at_5']:.4f} vs {pop['precision_at_5']:.4f}); "
+         + related_reach(related, pop),
          "≥ .45 with P@5 ≥ popularity's",
-         mark(sims["coverage"] >= 0.45 and sims["precision_at_5"] >= pop["precision_at_5"])),
+         mark(sims_goal(sims, pop))),
         ("user-personalization NDCG@10 / popularity", f"{SEED_PERSONALIZE['up_ndcg10']:.4f} / –",
          f"{up[NDCG10]:.4f} / {pop[NDCG10]:.4f} = {pop_ratio:.2f}x",
          "≥ 2x where a baseline reaches it ("

@@ -1,4 +1,5 @@
-"""bench/quality.py's plumbing: the real-rows slice, the skip note, and baselines tuned on training users only."""
+"""bench/quality.py's plumbing: the real-rows slice, the skip note, baselines tuned on training users only, and the
+related-items baselines compared with ``aws-sims``."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ import scipy.sparse as sp
 
 from bench import baselines
 from bench.datasets import first_users
-from bench.quality import datasets
+from bench.quality import datasets, related_reach, sims_goal
+from personalize_local.evaluation import evaluate_solution
 from personalize_local.metrics import split_users
+from personalize_local.recipes.base import TrainingData
+from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
 from testing.planted_data import planted_interactions
 
 
@@ -41,7 +45,7 @@ class _Recording:
         self.setting = setting
         self.asked = asked
 
-    def top(self, matrix: sp.csr_matrix, query_rows: np.ndarray) -> np.ndarray:
+    def top(self, matrix: sp.csr_matrix, query_rows: np.ndarray, last_items: np.ndarray) -> np.ndarray:
         self.asked.append(len(query_rows))
         return np.tile(np.arange(25), (len(query_rows), 1))
 
@@ -70,3 +74,71 @@ def test_grid_is_chosen_on_a_validation_split_of_the_training_users(monkeypatch)
         assert not test_ids & set(chosen_on.train["USER_ID"])
     assert tuned.setting == "a"  # equal validation NDCG: the first setting
     assert asked[-1] == len(split.test_users)
+
+
+N_PAIRS, N_FILLERS = 20, 20
+
+
+def _paired_interactions(n_users: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Each user watches 8 popular filler items (a Zipf-like draw), then one planted pair: item 2k, then 2k + 1.
+
+    The newest 10% of a test user's 10 interactions is item 2k + 1 and the most recent history item is 2k, so a
+    related-items method that finds the pair hits, and popularity (the fillers) does not."""
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, N_FILLERS + 1)
+    rows = []
+    for u in range(n_users):
+        fillers = 2 * N_PAIRS + rng.choice(N_FILLERS, size=8, replace=False, p=weights / weights.sum())
+        k = int(rng.integers(N_PAIRS))
+        for t, item in enumerate([*fillers, 2 * k, 2 * k + 1]):
+            rows.append((f"u{u}", f"i{item:02d}", 1_600_000_000 + t))
+    return pd.DataFrame(rows, columns=["USER_ID", "ITEM_ID", "TIMESTAMP"])
+
+
+def test_related_baseline_leaves_out_the_query_item_and_fills_to_25_with_popular_items() -> None:
+    rng = np.random.default_rng(3)
+    matrix = sp.csr_matrix((rng.random((60, 40)) < 0.2).astype(np.float32))
+    query_rows = np.arange(50, 60)
+    last_items = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, -1])
+    counts = matrix[:50].getnnz(axis=0)
+    popular = np.lexsort((np.arange(40), -counts))
+    top = baselines.Related(baselines.Implicit("item-kNN cosine", {"K": 4})).top(matrix, query_rows, last_items)
+    assert top.shape == (10, 25)
+    for row, query in zip(top, last_items, strict=True):
+        assert len(set(row.tolist())) == 25 and (row >= 0).all()
+        assert query not in row
+        # K=4 keeps at most 4 neighbours: from the 5th on, popular items not yet listed, most popular first
+        fill = [i for i in popular if i != query and i not in row[:4]]
+        assert row[4:].tolist() == fill[:21]
+    unknown = top[-1]
+    assert unknown.tolist() == popular[:25].tolist()  # no query item: popular items only
+
+
+def test_related_baselines_find_a_planted_pair_that_popularity_misses() -> None:
+    interactions = _paired_interactions()
+    split = split_users(interactions, seed=0)
+    item_ids = np.sort(interactions["ITEM_ID"].unique().astype(object))
+    cls = get_recipe("aws-popularity-count")
+    popularity = evaluate_solution(cls, TrainingData(interactions), resolve_hyperparameters(cls, None), seed=0)
+    for family, grid in baselines.related_grids().items():
+        metrics = baselines.evaluate(grid[0], split, item_ids, len(item_ids))
+        assert metrics[baselines.P5] > popularity[baselines.P5] + 0.1, family
+    tuned = baselines.tune_and_measure(
+        "cosine",
+        baselines.related_grids()["item-kNN cosine similar_items"],
+        split,
+        item_ids,
+        len(item_ids),
+        0,
+        baselines.P5,
+    )
+    assert tuned.chosen_by == baselines.P5 and tuned.metrics[baselines.P5] >= 0.19
+
+
+def test_sims_verdict_names_the_related_baselines_that_reach_the_goal() -> None:
+    popularity = {"coverage": 0.01, baselines.P5: 0.05}
+    reaching = baselines.Tuned("a", "s", 0.0, {"coverage": 0.5, baselines.P5: 0.05, baselines.NDCG10: 0.1}, 1.0)
+    narrow = baselines.Tuned("b", "s", 0.0, {"coverage": 0.3, baselines.P5: 0.2, baselines.NDCG10: 0.3}, 1.0)
+    assert sims_goal(reaching.metrics, popularity) and not sims_goal(narrow.metrics, popularity)
+    assert "reaching it: a " in related_reach([reaching, narrow], popularity)
+    assert related_reach([narrow], popularity).startswith("no related-items baseline reaches it (best P@5: b")
