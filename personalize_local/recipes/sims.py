@@ -173,13 +173,15 @@ class SimsRecipe(Recipe):
             float(params["max_user_history_length_percentile"]),
         )
         matrix = full.matrix[keep_users]
+        del full  # its matrix and per-interaction rows (0.6 GB at full size) are not needed below
         counts = np.asarray(matrix.getnnz(axis=0), dtype=np.int64)
         seen = counts > 0
         low = np.quantile(counts[seen], float(params["min_item_interaction_count_percentile"])) if seen.any() else 0
         query_ok = seen & (counts >= low)
         active = np.flatnonzero(query_ok)  # only these take part: the Gram matrix is (active × active)
+        matrix = matrix.tocsc()[:, active].tocsr()  # the trimmed matrix is dropped before the Gram matrix is built
         local_indptr, local_neighbours = neighbour_lists(
-            gram(matrix.tocsc()[:, active].tocsr()),
+            gram(matrix),
             np.ones(len(active), dtype=bool),
             np.ones(len(active), dtype=bool),
             counts[active],
