@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -38,6 +38,18 @@ def recommendations_for(model: TrainedModel, user: TestUser, k: int = TOP_K) -> 
     return [item for item, _ in model.recommend(user.history, k)]
 
 
+def recommendation_lists(model: TrainedModel, users: Sequence[TestUser], k: int = TOP_K) -> list[list[str]]:
+    """:func:`recommendations_for` of every user, in order, asked of the model for all users at once
+    (:meth:`~personalize_local.recipes.base.TrainedModel.recommend_many`, ``rank_unseen_many``): a model may compute
+    them in blocks of users; the lists are the per-user ones. RELATED_ITEMS asks one item at a time."""
+    if model.recipe_type == "RELATED_ITEMS":
+        return [recommendations_for(model, user, k) for user in users]
+    histories = [user.history for user in users]
+    if model.recipe_type == "PERSONALIZED_RANKING":
+        return model.rank_unseen_many(histories, k)
+    return model.recommend_many(histories, k)
+
+
 def catalog_size(data: TrainingData) -> int:
     """Distinct items in Interactions ∪ Items (coverage's denominator)."""
     items = set(map(str, pd.unique(data.interactions["ITEM_ID"].dropna())))
@@ -48,7 +60,7 @@ def catalog_size(data: TrainingData) -> int:
 
 def evaluate_model(model: TrainedModel, split: EvaluationSplit, n_catalog_items: int) -> dict[str, float]:
     """Metrics of an already trained ``model`` on ``split``'s test users."""
-    lists = [recommendations_for(model, user) for user in split.test_users]
+    lists = recommendation_lists(model, split.test_users)
     return aggregate(lists, [user.truth for user in split.test_users], n_catalog_items)
 
 

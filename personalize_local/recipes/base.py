@@ -115,6 +115,17 @@ class TrainedModel(ABC):
         candidates = [item for item in self.item_ids.tolist() if item not in seen]
         return [item for item, _ in self.rank(history, candidates)[:k]]
 
+    def recommend_many(self, histories: Sequence[Sequence[str]], k: int) -> list[list[str]]:
+        """The item ids of :meth:`recommend` ``(history, k)`` (no filter, exploration or context) for each of
+        ``histories``, in order: what ``GetSolutionMetrics`` asks a model for. Recipes may compute them together;
+        the lists must be the per-history ones. The default asks :meth:`recommend` once per history."""
+        return [[item for item, _ in self.recommend(history, k)] for history in histories]
+
+    def rank_unseen_many(self, histories: Sequence[Sequence[str]], k: int) -> list[list[str]]:
+        """:meth:`rank_unseen` ``(history, k)`` for each of ``histories``, in order (recipes may compute them
+        together; the lists must be the per-history ones). The default asks :meth:`rank_unseen` once per history."""
+        return [self.rank_unseen(history, k) for history in histories]
+
     def segment(
         self, item_ids: Sequence[str], num_results: int, allowed_users: np.ndarray | None = None
     ) -> list[tuple[str, float]]:

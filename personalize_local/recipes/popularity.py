@@ -55,6 +55,11 @@ class PopularityModel(TrainedModel):
         """The most popular allowed items; history, exploration and context do not change the list (as on AWS)."""
         return unscored(self._item_ids, take_allowed(self.order, allowed, num_results))
 
+    def recommend_many(self, histories: Sequence[Sequence[str]], k: int) -> list[list[str]]:
+        """:meth:`recommend`'s list, computed once, for every history (a copy each)."""
+        top = self._item_ids[take_allowed(self.order, None, k)].tolist()
+        return [list(top) for _ in histories]
+
     def save(self, directory: Path) -> None:
         """Write ids and counts."""
         save_model(
