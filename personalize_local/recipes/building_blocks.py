@@ -253,7 +253,7 @@ def gram(matrix: sp.csr_matrix, dense_items: int = GRAM_DENSE_ITEMS, rows_per_ch
     tail = csr[:, order[k:]].tocsr()
     del csr
     permuted = np.zeros((n_items, n_items), dtype=np.float32)
-    for start in range(0, csr.shape[0], rows_per_chunk):
+    for start in range(0, head.shape[0], rows_per_chunk):
         dense_head = head[start : start + rows_per_chunk].toarray()
         with all_cores_blas():
             permuted[:k, :k] += dense_head.T @ dense_head
