@@ -678,14 +678,13 @@ def personalize_comparison(
     """The issue's table: each measure next to the seed's Amazon Personalize run and its goal, from this run (the
     SIMS row says whether a related-items baseline reaches its goal)."""
     from bench.baselines import NDCG10
-    from bench.quality import related_reach, sims_goal
+    from bench.quality import popularity_goal, related_reach, sims_goal
 
     up, pop, sims = (results[r][0] for r in ("aws-user-personalization", "aws-popularity-count", "aws-sims"))
     best = max(tuned, key=lambda t: t.metrics[NDCG10])
     best_ndcg = best.metrics[NDCG10]
     pop_ratio = up[NDCG10] / pop[NDCG10] if pop[NDCG10] else float("inf")
-    baseline_reaches_2x = any(t.metrics[NDCG10] >= 2 * pop[NDCG10] for t in tuned)
-    ndcg_goal_met = pop_ratio >= 2 if baseline_reaches_2x else up[NDCG10] >= 1.05 * best_ndcg
+    ndcg_goal_met, baseline_reaches_2x = popularity_goal(up, pop, tuned)
 
     def mark(ok: bool) -> str:
         return "✅" if ok else "❌"

@@ -118,6 +118,14 @@ def related_reach(related: Sequence[Tuned], popularity: Mapping[str, float]) -> 
     )
 
 
+def popularity_goal(up: dict[str, float], pop: dict[str, float], tuned: Sequence[Tuned]) -> tuple[bool, bool]:
+    """The issue's NDCG@10 rule against popularity: ``(met, a_baseline_reaches_2x)`` — User-Personalization at 2x
+    popularity where any baseline reaches 2x, otherwise at 1.05x the best baseline."""
+    best_ndcg = max((t.metrics[NDCG10] for t in tuned), default=0.0)
+    reaches = any(t.metrics[NDCG10] >= 2 * pop[NDCG10] for t in tuned)
+    return (up[NDCG10] >= 2 * pop[NDCG10] if reaches else up[NDCG10] >= 1.05 * best_ndcg), reaches
+
+
 def verdict(
     results: dict[str, tuple[dict[str, float], float]], tuned: list[Tuned], related: Sequence[Tuned] = ()
 ) -> str:
@@ -127,10 +135,15 @@ def verdict(
     sims = results["aws-sims"][0]
     best = max(tuned, key=lambda t: t.metrics[NDCG10])
     best_ndcg = best.metrics[NDCG10]
+    popularity_met, reaches_2x = popularity_goal(up, pop, tuned)
     checks = [
         (
-            f"UP / popularity NDCG@10 = {up[NDCG10] / pop[NDCG10]:.2f}x (target >= 2)" if pop[NDCG10] else "pop 0",
-            up[NDCG10] >= 2 * pop[NDCG10],
+            f"UP / popularity NDCG@10 = {up[NDCG10] / pop[NDCG10]:.2f}x (target >= 2x where a baseline reaches it: "
+            + ("one does" if reaches_2x else f"none does, best {best_ndcg / pop[NDCG10]:.2f}x: >= 1.05x the best")
+            + ")"
+            if pop[NDCG10]
+            else "pop 0",
+            popularity_met,
         ),
         (
             f"UP / best baseline ({best.family}: {best.setting}) NDCG@10 = {up[NDCG10] / best_ndcg:.3f} "

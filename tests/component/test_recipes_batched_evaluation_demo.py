@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from bench.datasets import demo_data
-from personalize_local.evaluation import catalog_size, evaluate_model, recommendation_lists, recommendations_for
-from personalize_local.metrics import EvaluationSplit, aggregate, split_users
+from personalize_local.evaluation import catalog_size
+from personalize_local.metrics import EvaluationSplit, split_users
 from personalize_local.recipes.base import TrainedModel, TrainingData
 from personalize_local.recipes.registry import get_recipe, resolve_hyperparameters
 from personalize_local.recipes.user_personalization import PersonalizedRankingModel
+from testing.evaluation_checks import assert_batched_evaluation_is_per_user
 
 pytestmark = pytest.mark.slow  # the demo sample's generation and training: over 3 s on 2 cores
 
@@ -38,11 +39,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, TrainedMod
 @pytest.mark.parametrize("name", ["aws-user-personalization", "aws-personalized-ranking"])
 def test_demo_metrics_equal_the_per_user_loop(demo, name: str) -> None:
     models, split, n_catalog = demo
-    model = models[name]
-    per_user = [recommendations_for(model, user) for user in split.test_users]
-    assert recommendation_lists(model, split.test_users) == per_user
-    truths = [user.truth for user in split.test_users]
-    assert evaluate_model(model, split, n_catalog) == aggregate(per_user, truths, n_catalog)
+    assert_batched_evaluation_is_per_user(models[name], split, n_catalog)
 
 
 def test_demo_model_uses_every_inference_option(demo) -> None:

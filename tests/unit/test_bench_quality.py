@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from bench import baselines
 from bench.datasets import first_users
-from bench.quality import datasets, related_reach, sims_goal
+from bench.quality import datasets, popularity_goal, related_reach, sims_goal
 from personalize_local.evaluation import evaluate_solution
 from personalize_local.metrics import split_users
 from personalize_local.recipes.base import TrainingData
@@ -142,3 +142,17 @@ def test_sims_verdict_names_the_related_baselines_that_reach_the_goal() -> None:
     assert sims_goal(reaching.metrics, popularity) and not sims_goal(narrow.metrics, popularity)
     assert "reaching it: a " in related_reach([reaching, narrow], popularity)
     assert related_reach([narrow], popularity).startswith("no related-items baseline reaches it (best P@5: b")
+
+
+def test_the_popularity_goal_asks_2x_only_where_a_baseline_reaches_it() -> None:
+    """User-Personalization must reach 2x popularity's NDCG@10 where some baseline does; otherwise 1.05x the best
+    baseline (the issue's rule, judged by one function for bench/quality.py and bench/full_size.py)."""
+    pop = {baselines.NDCG10: 0.10}
+
+    def tuned(*ndcgs: float) -> list[baselines.Tuned]:
+        return [baselines.Tuned(f"b{i}", "s", 0.0, {baselines.NDCG10: n}, 1.0) for i, n in enumerate(ndcgs)]
+
+    assert popularity_goal({baselines.NDCG10: 0.19}, pop, tuned(0.15, 0.18)) == (True, False)  # 1.056x the best
+    assert popularity_goal({baselines.NDCG10: 0.18}, pop, tuned(0.15, 0.18)) == (False, False)  # 1.0x the best
+    assert popularity_goal({baselines.NDCG10: 0.22}, pop, tuned(0.21)) == (True, True)  # 2.2x pop
+    assert popularity_goal({baselines.NDCG10: 0.19}, pop, tuned(0.21, 0.12)) == (False, True)  # below 2x pop

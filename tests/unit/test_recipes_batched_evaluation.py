@@ -18,8 +18,8 @@ import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from personalize_local.evaluation import catalog_size, evaluate_model, recommendation_lists, recommendations_for
-from personalize_local.metrics import EvaluationSplit, aggregate, split_users
+from personalize_local.evaluation import catalog_size
+from personalize_local.metrics import EvaluationSplit, split_users
 from personalize_local.recipes import user_personalization as up
 from personalize_local.recipes.algorithms import EaseCore, IalsCore, ScoringCore
 from personalize_local.recipes.base import TrainedModel, TrainingData
@@ -35,6 +35,7 @@ from personalize_local.recipes.user_personalization import (
     log_probabilities,
 )
 from personalize_local.recipes.user_personalization_v2 import PersonalizedRankingV2Model, UserPersonalizationV2Model
+from testing.evaluation_checks import assert_batched_evaluation_is_per_user
 from testing.planted_data import planted_interactions
 from tests.support.fuzzing import fuzz_settings
 
@@ -220,11 +221,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Trained
 def test_evaluate_model_equals_the_per_user_loop(trained, name: str) -> None:
     """The offline metrics from the batch methods are those of one recommendations_for call per test user."""
     models, split, n_catalog = trained
-    model = models[name]
-    per_user = [recommendations_for(model, user) for user in split.test_users]
-    assert recommendation_lists(model, split.test_users) == per_user
-    truths = [user.truth for user in split.test_users]
-    assert evaluate_model(model, split, n_catalog) == aggregate(per_user, truths, n_catalog)
+    assert_batched_evaluation_is_per_user(models[name], split, n_catalog)
 
 
 def test_blocks_do_not_change_a_trained_models_lists(trained) -> None:
