@@ -5,7 +5,12 @@ Patches (all on moto 5.2.5, pinned):
 - ``LambdaFunction._invoke_lambda`` -> the real handler (``offline.lambdas``);
 - Wait states wait ``poll_interval`` seconds of real time instead of their ``Seconds`` (enough for Personalize
   Local's background jobs to progress between polls);
-- Retry back-off sleeps are skipped.
+- Retry back-off sleeps are skipped;
+- ``S3Response.put_object`` runs one call at a time, so a conditional write (``If-None-Match: *``, ``If-Match``) is
+  atomic as on S3 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html: of concurrent
+  conditional writes one succeeds, the others get 412 or 409). moto checks the condition, then writes, with other
+  threads free to run in between: 8 threads putting one key with ``If-None-Match: *`` gave two winners for 2 of 30
+  keys, and two executions of one drop both took its content claim (the pipeline's claims and locks rely on it).
 
 Every execution of both state machines is recorded under ``runs_dir`` while the stack runs (default: a
 ``.offline-runs/`` folder next to ``personalize_dir``), so ``make console`` can show it after the process ended.
@@ -14,6 +19,7 @@ Every execution of both state machines is recorded under ``runs_dir`` while the 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -76,6 +82,20 @@ def short_waits(poll_interval: float) -> Any:
     return mock.patch.object(WaitFunction, "_wait_interval", wait)
 
 
+def atomic_conditional_puts() -> Any:
+    """Patch moto's S3 PutObject handler to run one call at a time (see the module doc)."""
+    from moto.s3.responses import S3Response
+
+    lock = threading.Lock()
+    put_object = S3Response.put_object
+
+    def serialised(self: S3Response) -> Any:
+        with lock:
+            return put_object(self)
+
+    return mock.patch.object(S3Response, "put_object", serialised)
+
+
 def no_retry_sleeps() -> Any:
     """Patch moto's Retry back-off so a retried task runs again at once."""
     return mock.patch(
@@ -104,6 +124,7 @@ def offline_pipeline(
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         stack.enter_context(short_waits(poll_interval))
         stack.enter_context(no_retry_sleeps())
+        stack.enter_context(atomic_conditional_puts())
         registry = stack.enter_context(in_process_lambdas(HandlerRegistry()))
         stack.enter_context(recording_calls(registry.calls))  # every AWS call of every function (docs/security.md)
         stack.enter_context(local_personalize(data_dir=personalize_dir))

@@ -114,12 +114,14 @@ def test_intrinsics_resolve_and_unknown_ones_fail_loudly() -> None:
 def test_the_moto_internals_the_offline_runner_patches_still_exist() -> None:
     """moto is pinned; this fails loudly if an upgrade renames what offline.harness / offline.lambdas patch."""
     from moto.awslambda.models import LambdaFunction
+    from moto.s3.responses import S3Response
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
     assert callable(LambdaFunction._invoke_lambda)
     assert callable(WaitFunction._wait_interval)
     assert hasattr(retrier_decl, "time")
+    assert callable(S3Response.put_object)
 
 
 def test_sam_template_declares_what_the_issue_asks_for() -> None:
