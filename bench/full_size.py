@@ -659,7 +659,7 @@ def report_versions(
         "",
     ]
     if tuned and all(r in results for r in ("aws-user-personalization", "aws-popularity-count", "aws-sims")):
-        # the goals, judged once (bench/quality.py's verdict asks 2x popularity unconditionally)
+        # the goals, judged once here (the comparison table names the seed's Personalize numbers)
         lines += personalize_comparison(results, tuned, total, peak, related)
     return lines, checks
 

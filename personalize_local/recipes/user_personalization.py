@@ -443,24 +443,20 @@ class UserPersonalizationModel(TrainedModel):
         :meth:`SequenceComponents.apply_many`, :func:`log_probability_rows`, all tested equal to their one-row
         forms). Serving keeps the one-row path (a 1-row block costs more per request).
         """
-        out = np.empty((len(histories), len(self._item_ids)))
         known = [row for row, codes in enumerate(histories) if len(codes)]
-        if len(known) < len(histories):
-            out[[row for row, codes in enumerate(histories) if len(codes) == 0]] = self._prior_logits(None)
-        if not known:
+        if len(known) < len(histories) or not known:  # rows without known history: the prior, the others over it
+            out = np.tile(self._prior_logits(None), (len(histories), 1))
+            if known:
+                out[known] = self.logits_many([histories[row] for row in known], repeat_mixture)
             return out
-        codes = [histories[row] for row in known]
+        codes = list(histories)
         weighted = [self._weighted(history) for history in codes]
         raw = fix_cold(np.stack([self.core.score_one(p, w) for p, w in weighted]), self.cold).astype(np.float64)
         raw = self.sequence.apply_many(raw, codes, self.options.transition_weight, self.options.late_lift_weight)
         z = self._calibrated(raw, None)
         del raw
         repeat_share = self.options.repeat_share if repeat_mixture else None
-        logits = log_probability_rows(z, [positions for positions, _ in weighted], repeat_share)
-        if len(known) == len(histories):
-            return logits
-        out[known] = logits
-        return out
+        return log_probability_rows(z, [positions for positions, _ in weighted], repeat_share)
 
     def _weighted(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A history's distinct known positions and their recency weights (:func:`collapse`,
